@@ -1,0 +1,528 @@
+//! The embedded adapter: every table and index in one redb file. Each call is
+//! one redb transaction, committed durably before it returns, so a committed
+//! write survives `kill -9`.
+
+use std::collections::HashSet;
+use std::ops::Bound;
+use std::path::Path;
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use redb::{
+    Database, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
+};
+
+use crate::codec::{self, key_bytes};
+use crate::expr::Condition;
+use crate::item::{AttributeValue, Item, string_attr};
+use crate::request::{BatchOp, Cursor, Delete, Key, Page, Put, Query, UpdateItem, WriteOp};
+use crate::schema::{PK, SK, TableDef};
+use crate::{ItemStore, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS, StoreError};
+
+type Bytes<'a> = &'a [u8];
+
+/// Items of a table keyed by (pk, sk).
+fn items_table(table: &TableDef) -> String {
+    format!("items/{}", table.name)
+}
+
+/// Entries of an index keyed by (index pk, index sk, pk, sk), valued by the item's key.
+fn index_table(table: &TableDef, index: &str) -> String {
+    format!("index/{}/{}", table.name, index)
+}
+
+/// A durable, single-file item store.
+#[derive(Clone)]
+pub struct EmbeddedStore {
+    db: Arc<Database>,
+}
+
+impl std::fmt::Debug for EmbeddedStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("EmbeddedStore").finish_non_exhaustive()
+    }
+}
+
+impl EmbeddedStore {
+    /// Opens the store file, creating it if needed. Only one process may hold it.
+    pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        let path = path.as_ref();
+        if let Some(dir) = path.parent()
+            && !dir.as_os_str().is_empty()
+        {
+            std::fs::create_dir_all(dir).map_err(StoreError::backend)?;
+        }
+        let db = Database::create(path).map_err(StoreError::backend)?;
+        Ok(EmbeddedStore { db: Arc::new(db) })
+    }
+
+    /// Runs blocking redb work off the async executor.
+    async fn blocking<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let db = Arc::clone(&self.db);
+        tokio::task::spawn_blocking(move || work(&db))
+            .await
+            .map_err(StoreError::backend)?
+    }
+
+    /// Deletes every item whose TTL attribute lies before `now_epoch_seconds`,
+    /// as DynamoDB's TTL process does; returns how many were deleted.
+    pub async fn sweep_expired(
+        &self,
+        tables: &'static [&'static TableDef],
+        now_epoch_seconds: i64,
+    ) -> Result<usize, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            let mut removed = 0;
+            for table in tables {
+                let Some(ttl) = table.ttl_attribute else {
+                    continue;
+                };
+                let expired: Vec<Key> = {
+                    let name = items_table(table);
+                    let items = txn
+                        .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+                        .map_err(StoreError::backend)?;
+                    let mut expired = Vec::new();
+                    for entry in items.iter().map_err(StoreError::backend)? {
+                        let (_, value) = entry.map_err(StoreError::backend)?;
+                        let item = codec::decode_item(value.value())?;
+                        if let Some(AttributeValue::N(n)) = item.get(ttl)
+                            && n.parse::<i64>().is_ok_and(|at| at < now_epoch_seconds)
+                        {
+                            expired.push(Key::of(&item)?);
+                        }
+                    }
+                    expired
+                };
+                for key in expired {
+                    write_item(&txn, table, &key, None)?;
+                    removed += 1;
+                }
+            }
+            txn.commit().map_err(StoreError::backend)?;
+            Ok(removed)
+        })
+        .await
+    }
+}
+
+fn read_item(
+    txn: &WriteTransaction,
+    table: &TableDef,
+    key: &Key,
+) -> Result<Option<Item>, StoreError> {
+    let name = items_table(table);
+    let items = txn
+        .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+        .map_err(StoreError::backend)?;
+    let found = items
+        .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
+        .map_err(StoreError::backend)?;
+    found
+        .map(|value| codec::decode_item(value.value()))
+        .transpose()
+}
+
+fn index_keys<'a>(table: &TableDef, item: &'a Item) -> Vec<(&'static str, &'a str, &'a str)> {
+    table
+        .indexes
+        .iter()
+        .filter_map(|index| {
+            Some((
+                index.name,
+                string_attr(item, index.pk)?,
+                string_attr(item, index.sk)?,
+            ))
+        })
+        .collect()
+}
+
+/// Replaces (or with `None`, deletes) the item at `key`, keeping indexes in step.
+fn write_item(
+    txn: &WriteTransaction,
+    table: &TableDef,
+    key: &Key,
+    new: Option<&Item>,
+) -> Result<(), StoreError> {
+    let name = items_table(table);
+    let mut items = txn
+        .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+        .map_err(StoreError::backend)?;
+    let primary = key_bytes(&[&key.pk, &key.sk]);
+    let old = match new {
+        Some(item) => items.insert(primary.as_slice(), codec::encode_item(item).as_slice()),
+        None => items.remove(primary.as_slice()),
+    }
+    .map_err(StoreError::backend)?
+    .map(|value| codec::decode_item(value.value()))
+    .transpose()?;
+
+    if table.indexes.is_empty() {
+        return Ok(());
+    }
+    let old_entries = old
+        .as_ref()
+        .map(|o| index_keys(table, o))
+        .unwrap_or_default();
+    let new_entries = new.map(|n| index_keys(table, n)).unwrap_or_default();
+    for (index, gpk, gsk) in &old_entries {
+        if !new_entries.contains(&(index, gpk, gsk)) {
+            let name = index_table(table, index);
+            let mut entries = txn
+                .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+                .map_err(StoreError::backend)?;
+            entries
+                .remove(key_bytes(&[gpk, gsk, &key.pk, &key.sk]).as_slice())
+                .map_err(StoreError::backend)?;
+        }
+    }
+    for (index, gpk, gsk) in &new_entries {
+        let name = index_table(table, index);
+        let mut entries = txn
+            .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+            .map_err(StoreError::backend)?;
+        entries
+            .insert(
+                key_bytes(&[gpk, gsk, &key.pk, &key.sk]).as_slice(),
+                primary.as_slice(),
+            )
+            .map_err(StoreError::backend)?;
+    }
+    Ok(())
+}
+
+/// Checks what DynamoDB checks of an item before writing it.
+fn validate_item(table: &TableDef, item: &Item) -> Result<Key, StoreError> {
+    let key = Key::of(item)?;
+    for index in table.indexes {
+        for name in [index.pk, index.sk] {
+            match item.get(name) {
+                None => {}
+                Some(AttributeValue::S(s)) if !s.is_empty() => {}
+                Some(_) => {
+                    return Err(StoreError::Invalid(format!(
+                        "index key attribute {name} must be a non-empty string"
+                    )));
+                }
+            }
+        }
+    }
+    if codec::encode_item(item).len() > MAX_ITEM_BYTES {
+        return Err(StoreError::Invalid("item exceeds 400 KB".into()));
+    }
+    Ok(key)
+}
+
+fn check(condition: Option<&Condition>, current: Option<&Item>) -> bool {
+    condition.is_none_or(|c| c.evaluate(current))
+}
+
+/// The item an update produces from the current one (or from just the key).
+fn updated(current: Option<Item>, op: &UpdateItem) -> Result<Item, StoreError> {
+    let mut item = current.unwrap_or_else(|| op.key.to_item());
+    op.update.apply(&mut item)?;
+    validate_item(op.table, &item)?;
+    Ok(item)
+}
+
+fn commit(txn: WriteTransaction) -> Result<(), StoreError> {
+    txn.commit().map_err(StoreError::backend)
+}
+
+fn abort(txn: WriteTransaction) -> Result<(), StoreError> {
+    txn.abort().map_err(StoreError::backend)
+}
+
+#[async_trait]
+impl ItemStore for EmbeddedStore {
+    async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(StoreError::backend)?;
+            let name = items_table(table);
+            let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
+                Ok(items) => items,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
+                Err(err) => return Err(StoreError::backend(err)),
+            };
+            let found = items
+                .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
+                .map_err(StoreError::backend)?;
+            found
+                .map(|value| codec::decode_item(value.value()))
+                .transpose()
+        })
+        .await
+    }
+
+    async fn put(&self, put: Put) -> Result<(), StoreError> {
+        self.blocking(move |db| {
+            let key = validate_item(put.table, &put.item)?;
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            let current = read_item(&txn, put.table, &key)?;
+            if !check(put.condition.as_ref(), current.as_ref()) {
+                abort(txn)?;
+                return Err(StoreError::single_conflict());
+            }
+            write_item(&txn, put.table, &key, Some(&put.item))?;
+            commit(txn)
+        })
+        .await
+    }
+
+    async fn update(&self, op: UpdateItem) -> Result<Item, StoreError> {
+        self.blocking(move |db| {
+            op.update.validate()?;
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            let current = read_item(&txn, op.table, &op.key)?;
+            if !check(op.condition.as_ref(), current.as_ref()) {
+                abort(txn)?;
+                return Err(StoreError::single_conflict());
+            }
+            let item = updated(current, &op)?;
+            write_item(&txn, op.table, &op.key, Some(&item))?;
+            commit(txn)?;
+            Ok(item)
+        })
+        .await
+    }
+
+    async fn delete(&self, op: Delete) -> Result<Option<Item>, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            let current = read_item(&txn, op.table, &op.key)?;
+            if !check(op.condition.as_ref(), current.as_ref()) {
+                abort(txn)?;
+                return Err(StoreError::single_conflict());
+            }
+            if current.is_some() {
+                write_item(&txn, op.table, &op.key, None)?;
+            }
+            commit(txn)?;
+            Ok(current)
+        })
+        .await
+    }
+
+    async fn query(&self, query: Query) -> Result<Page, StoreError> {
+        query.validate()?;
+        self.blocking(move |db| run_query(db, &query)).await
+    }
+
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        if ops.len() > MAX_TRANSACTION_OPS {
+            return Err(StoreError::Invalid(format!(
+                "a transaction holds at most {MAX_TRANSACTION_OPS} operations"
+            )));
+        }
+        let mut seen = HashSet::new();
+        for op in &ops {
+            if !seen.insert((op.table().name, op.key()?)) {
+                return Err(StoreError::Invalid(
+                    "a transaction may touch each item only once".into(),
+                ));
+            }
+            match op {
+                WriteOp::Put(put) => {
+                    validate_item(put.table, &put.item)?;
+                }
+                WriteOp::Update(update) => update.update.validate()?,
+                WriteOp::Delete(_) | WriteOp::Check(_) => {}
+            }
+        }
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            // Evaluate every condition against the state before the transaction...
+            let mut currents = Vec::with_capacity(ops.len());
+            let mut failed = Vec::new();
+            for (index, op) in ops.iter().enumerate() {
+                let current = read_item(&txn, op.table(), &op.key()?)?;
+                let condition = match op {
+                    WriteOp::Put(put) => put.condition.as_ref(),
+                    WriteOp::Update(update) => update.condition.as_ref(),
+                    WriteOp::Delete(delete) => delete.condition.as_ref(),
+                    WriteOp::Check(check) => Some(&check.condition),
+                };
+                if !check(condition, current.as_ref()) {
+                    failed.push(index);
+                }
+                currents.push(current);
+            }
+            if !failed.is_empty() {
+                abort(txn)?;
+                return Err(StoreError::Conflict { failed });
+            }
+            // ...then apply them all.
+            for (op, current) in ops.iter().zip(currents) {
+                match op {
+                    WriteOp::Put(put) => {
+                        write_item(&txn, put.table, &Key::of(&put.item)?, Some(&put.item))?;
+                    }
+                    WriteOp::Update(update) => {
+                        let item = updated(current, update)?;
+                        write_item(&txn, update.table, &update.key, Some(&item))?;
+                    }
+                    WriteOp::Delete(delete) => {
+                        if current.is_some() {
+                            write_item(&txn, delete.table, &delete.key, None)?;
+                        }
+                    }
+                    WriteOp::Check(_) => {}
+                }
+            }
+            commit(txn)
+        })
+        .await
+    }
+
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
+        if ops.is_empty() {
+            return Ok(());
+        }
+        let mut keyed = Vec::with_capacity(ops.len());
+        for op in ops {
+            match op {
+                BatchOp::Put { table, item } => {
+                    let key = validate_item(table, &item)?;
+                    keyed.push((table, key, Some(item)));
+                }
+                BatchOp::Delete { table, key } => keyed.push((table, key, None)),
+            }
+        }
+        self.blocking(move |db| {
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            for (table, key, item) in &keyed {
+                write_item(&txn, table, key, item.as_ref())?;
+            }
+            commit(txn)
+        })
+        .await
+    }
+}
+
+fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
+    let (pk_name, sk_name) = query.key_names()?;
+    let txn = db.begin_read().map_err(StoreError::backend)?;
+    let items_name = items_table(query.table);
+    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&items_name)) {
+        Ok(items) => items,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Page::default()),
+        Err(err) => return Err(StoreError::backend(err)),
+    };
+    let (mut lower, mut upper) = codec::partition_range(&query.partition, query.sort.as_ref());
+
+    if let Some(cursor) = &query.cursor {
+        let mut resume = vec![cursor.key_part(pk_name)?, cursor.key_part(sk_name)?];
+        if query.index.is_some() {
+            resume.push(cursor.key_part(PK)?);
+            resume.push(cursor.key_part(SK)?);
+        }
+        if resume[0] != query.partition {
+            return Err(StoreError::BadCursor);
+        }
+        let parts: Vec<&str> = resume.iter().map(String::as_str).collect();
+        let position = key_bytes(&parts);
+        if query.forward {
+            lower = Bound::Excluded(position);
+        } else {
+            upper = Bound::Excluded(position);
+        }
+    }
+    let range = (lower, upper);
+    let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+    let mut page = Page::default();
+    let mut evaluated = 0usize;
+    let mut last: Option<Item> = None;
+
+    // Walks (key, value) entries of the table or index in the query's direction.
+    let mut visit = |item: Item| -> bool {
+        evaluated += 1;
+        if query
+            .filter
+            .as_ref()
+            .is_none_or(|f| f.evaluate(Some(&item)))
+        {
+            page.items.push(item.clone());
+        }
+        last = Some(item);
+        evaluated < limit
+    };
+
+    let more = match query.index {
+        None => {
+            let mut entries = items
+                .range::<Bytes>(borrow(&range))
+                .map_err(StoreError::backend)?;
+            walk(&mut entries, query.forward, |_, value| {
+                Ok(visit(codec::decode_item(value)?))
+            })?
+        }
+        Some(index) => {
+            let name = index_table(query.table, index);
+            let entries_table = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
+                Ok(table) => table,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Page::default()),
+                Err(err) => return Err(StoreError::backend(err)),
+            };
+            let mut entries = entries_table
+                .range::<Bytes>(borrow(&range))
+                .map_err(StoreError::backend)?;
+            walk(&mut entries, query.forward, |_, primary| {
+                let value = items
+                    .get(primary)
+                    .map_err(StoreError::backend)?
+                    .ok_or_else(|| StoreError::Corrupt("index entry without item".into()))?;
+                Ok(visit(codec::decode_item(value.value())?))
+            })?
+        }
+    };
+
+    if more && let Some(last) = last {
+        let mut key = Item::default();
+        for name in [pk_name, sk_name, PK, SK] {
+            if let Some(value) = last.get(name) {
+                key.insert(name.to_owned(), value.clone());
+            }
+        }
+        page.cursor = Some(Cursor::from_key_item(&key));
+    }
+    Ok(page)
+}
+
+fn borrow(range: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> (Bound<&[u8]>, Bound<&[u8]>) {
+    (
+        range.0.as_ref().map(Vec::as_slice),
+        range.1.as_ref().map(Vec::as_slice),
+    )
+}
+
+/// Feeds entries to `visit` until it says stop; returns whether entries remain.
+fn walk(
+    entries: &mut redb::Range<'_, Bytes<'static>, Bytes<'static>>,
+    forward: bool,
+    mut visit: impl FnMut(&[u8], &[u8]) -> Result<bool, StoreError>,
+) -> Result<bool, StoreError> {
+    loop {
+        let next = if forward {
+            entries.next()
+        } else {
+            entries.next_back()
+        };
+        let Some(entry) = next else { return Ok(false) };
+        let (key, value) = entry.map_err(StoreError::backend)?;
+        if !visit(key.value(), value.value())? {
+            let peek = if forward {
+                entries.next()
+            } else {
+                entries.next_back()
+            };
+            return Ok(peek.is_some());
+        }
+    }
+}

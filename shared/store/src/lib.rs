@@ -1,0 +1,63 @@
+//! The item store: a port shaped like DynamoDB's item API, and its two adapters.
+//!
+//! Repositories speak only to [`ItemStore`]. [`EmbeddedStore`] keeps items in one
+//! durable redb file for local mode and tests; [`DynamoDbStore`] talks to DynamoDB.
+//! Both pass the same conformance suite (`conformance` feature).
+
+mod codec;
+#[cfg(feature = "conformance")]
+pub mod conformance;
+mod dynamodb;
+mod embedded;
+mod error;
+mod expr;
+mod item;
+mod request;
+mod schema;
+
+use async_trait::async_trait;
+
+pub use dynamodb::{DynamoDbStore, TableCreation, create_tables};
+pub use embedded::EmbeddedStore;
+pub use error::StoreError;
+pub use expr::{Cmp, Condition, Update, UpdateAction};
+pub use item::{AttributeValue, IntoValue, Item, from_item, to_item};
+pub use request::{
+    BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, UpdateItem,
+    WriteOp,
+};
+pub use schema::{IndexDef, PK, SK, TableDef};
+
+/// Largest number of operations one transaction may hold (DynamoDB's limit).
+pub const MAX_TRANSACTION_OPS: usize = 100;
+
+/// Largest stored item, in bytes (DynamoDB's limit).
+pub const MAX_ITEM_BYTES: usize = 400 * 1024;
+
+/// DynamoDB-shaped item storage. Every method is atomic on its own;
+/// [`ItemStore::transact_write`] is atomic across its operations.
+#[async_trait]
+pub trait ItemStore: Send + Sync + 'static {
+    /// Reads one item, strongly consistent.
+    async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError>;
+
+    /// Writes a whole item, replacing any item with the same key, if the condition holds.
+    async fn put(&self, put: Put) -> Result<(), StoreError>;
+
+    /// Applies an update (creating the item if absent) if the condition holds; returns the new item.
+    async fn update(&self, update: UpdateItem) -> Result<Item, StoreError>;
+
+    /// Deletes an item if the condition holds; returns the deleted item, if there was one.
+    async fn delete(&self, delete: Delete) -> Result<Option<Item>, StoreError>;
+
+    /// Reads one page of a partition of the table or of one of its indexes.
+    async fn query(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// Applies every operation or none of them. A failed condition is
+    /// [`StoreError::Conflict`] naming the failed operations.
+    async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError>;
+
+    /// Writes and deletes any number of items without conditions; each item is
+    /// atomic on its own, the batch as a whole is not.
+    async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), StoreError>;
+}
