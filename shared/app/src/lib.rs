@@ -1,1 +1,16 @@
+//! Soraaya's services and HTTP routers, shared by every Lambda function and by
+//! the local all-in-one server. Handlers never know which store adapter they use.
 
+pub mod accounts;
+mod app;
+pub mod clock;
+pub mod config;
+pub mod http;
+pub mod local;
+pub mod storage;
+pub mod tables;
+pub mod telemetry;
+
+pub use app::{App, AppState};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::{Config, ConfigError, Secret};

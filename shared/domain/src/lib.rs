@@ -1,1 +1,23 @@
+//! Soraaya's business vocabulary. Every value here validates itself on
+//! construction, so once one exists it is valid; personal data prints masked
+//! in `Debug` so that logs never carry it.
 
+pub mod account;
+mod email;
+mod ids;
+pub mod mask;
+mod money;
+mod names;
+mod phone;
+mod time_zone;
+
+pub use account::{Organisation, Permission, Role, User};
+pub use email::{Email, EmailError};
+pub use ids::{IdError, OrgId, SessionId, UserId};
+pub use money::{Inr, MoneyError};
+pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
+pub use phone::{Phone, PhoneError, Region, RegionError};
+pub use time_zone::{TimeZoneError, TimeZoneName};
+
+/// Instants are UTC timestamps throughout.
+pub use jiff::Timestamp;

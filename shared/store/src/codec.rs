@@ -324,7 +324,7 @@ mod tests {
 
     #[test]
     fn key_bytes_order_like_tuples() {
-        let mut keys = vec![
+        let mut keys = [
             ("a", "b"),
             ("a", ""),
             ("a\0", "a"),

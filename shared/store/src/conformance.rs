@@ -1,6 +1,8 @@
 //! The behaviour every [`ItemStore`] adapter must show. The tests crate runs
 //! each case against the embedded store and against DynamoDB (moto).
 
+#![allow(clippy::unwrap_used)] // test code: a failed step should stop the test
+
 use std::collections::{BTreeSet, HashMap};
 use std::sync::Arc;
 

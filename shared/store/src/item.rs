@@ -17,6 +17,11 @@ pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|err| StoreError::Corrupt(err.to_string()))
 }
 
+/// Serialises one value into an attribute value.
+pub fn to_value<T: Serialize>(value: &T) -> Result<AttributeValue, StoreError> {
+    serde_dynamo::to_attribute_value(value).map_err(|err| StoreError::Invalid(err.to_string()))
+}
+
 /// Values that conditions and updates accept directly.
 pub trait IntoValue {
     fn into_value(self) -> AttributeValue;

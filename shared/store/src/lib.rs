@@ -21,7 +21,7 @@ pub use dynamodb::{DynamoDbStore, TableCreation, create_tables};
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
 pub use expr::{Cmp, Condition, Update, UpdateAction};
-pub use item::{AttributeValue, IntoValue, Item, from_item, to_item};
+pub use item::{AttributeValue, IntoValue, Item, from_item, to_item, to_value};
 pub use request::{
     BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, UpdateItem,
     WriteOp,

@@ -1,0 +1,204 @@
+//! The command line.
+
+use std::net::SocketAddr;
+
+use anyhow::{Context, bail};
+use clap::{Parser, Subcommand};
+use soraaya_app::accounts::{self, NewOrganisation, NewUser};
+use soraaya_domain::{Email, OrgId, OrgName, Password, PersonName, Region, Role, TimeZoneName};
+
+use crate::stores::StoreArgs;
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "soraaya",
+    version,
+    about = "Soraaya: AI lead qualification for luxury real estate"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Run the whole product in one process (API on the embedded store by default).
+    Serve {
+        #[arg(long, default_value = "127.0.0.1:3000", env = "SORAAYA_ADDR")]
+        addr: SocketAddr,
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+    /// Organisations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// DynamoDB tables.
+    Tables {
+        #[command(subcommand)]
+        command: TablesCommand,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum OrgCommand {
+    /// Add an organisation with its first admin.
+    Add {
+        #[arg(long)]
+        name: String,
+        #[arg(long)]
+        admin_email: String,
+        #[arg(long, env = "SORAAYA_NEW_ADMIN_PASSWORD", hide_env_values = true)]
+        admin_password: String,
+        #[arg(long, default_value = "Administrator")]
+        admin_name: String,
+        /// Country assumed for phone numbers without a country code.
+        #[arg(long, default_value = "IN")]
+        region: String,
+        #[arg(long, default_value = "Asia/Kolkata")]
+        time_zone: String,
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+    /// List organisations.
+    List {
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum UserCommand {
+    /// Add a user to an organisation.
+    Add {
+        /// Organisation id (may be left out when there is only one).
+        #[arg(long)]
+        org: Option<String>,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        name: String,
+        /// admin, manager or agent.
+        #[arg(long, default_value = "agent")]
+        role: String,
+        #[arg(long, env = "SORAAYA_NEW_USER_PASSWORD", hide_env_values = true)]
+        password: String,
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+}
+
+#[derive(Debug, Subcommand)]
+enum TablesCommand {
+    /// Create every table (idempotent) on a DynamoDB endpoint, with TTL and
+    /// point-in-time recovery, and wait until they are active.
+    Create {
+        /// DynamoDB endpoint, such as http://127.0.0.1:8000 [default: AWS].
+        #[arg(long)]
+        endpoint: Option<String>,
+        #[arg(long, default_value = "soraaya-", env = "SORAAYA_TABLE_PREFIX")]
+        prefix: String,
+    },
+}
+
+fn field<T, E: std::fmt::Display>(name: &str, result: Result<T, E>) -> anyhow::Result<T> {
+    result.map_err(|err| anyhow::anyhow!("--{name} {err}"))
+}
+
+pub async fn run(cli: Cli) -> anyhow::Result<()> {
+    match cli.command {
+        Command::Serve { addr, stores } => crate::serve::serve(addr, &stores).await,
+        Command::Org {
+            command:
+                OrgCommand::Add {
+                    name,
+                    admin_email,
+                    admin_password,
+                    admin_name,
+                    region,
+                    time_zone,
+                    stores,
+                },
+        } => {
+            let new = NewOrganisation {
+                name: field("name", OrgName::parse(&name))?,
+                default_region: field("region", Region::parse(&region))?,
+                time_zone: field("time-zone", TimeZoneName::parse(&time_zone))?,
+                admin_email: field("admin-email", Email::parse(&admin_email))?,
+                admin_name: field("admin-name", PersonName::parse(&admin_name))?,
+                admin_password: field("admin-password", Password::parse(&admin_password))?,
+            };
+            let (app, _) = stores.app().await?;
+            let (organisation, admin) = accounts::create_organisation(&app, new).await?;
+            println!("organisation {} ({})", organisation.id, organisation.name);
+            println!("admin        {} ({})", admin.id, admin.email);
+            Ok(())
+        }
+        Command::Org {
+            command: OrgCommand::List { stores },
+        } => {
+            let (app, _) = stores.app().await?;
+            for org in accounts::list_organisations(&app).await? {
+                println!("{}  {}", org.org_id, org.name);
+            }
+            Ok(())
+        }
+        Command::User {
+            command:
+                UserCommand::Add {
+                    org,
+                    email,
+                    name,
+                    role,
+                    password,
+                    stores,
+                },
+        } => {
+            let new = NewUser {
+                email: field("email", Email::parse(&email))?,
+                full_name: field("name", PersonName::parse(&name))?,
+                role: Role::parse(&role).with_context(|| {
+                    format!("--role must be admin, manager or agent, not {role:?}")
+                })?,
+                password: field("password", Password::parse(&password))?,
+            };
+            let (app, _) = stores.app().await?;
+            let org = match org {
+                Some(org) => field("org", OrgId::parse(&org))?,
+                None => {
+                    let orgs = accounts::list_organisations(&app).await?;
+                    match orgs.as_slice() {
+                        [only] => only.org_id,
+                        [] => bail!(
+                            "there is no organisation yet; run `soraaya serve` or `soraaya org add`"
+                        ),
+                        _ => bail!(
+                            "there are several organisations; name one with --org (see `soraaya org list`)"
+                        ),
+                    }
+                }
+            };
+            let user = accounts::create_user(&app, org, new).await?;
+            println!("user {} ({}, {})", user.id, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::Tables {
+            command: TablesCommand::Create { endpoint, prefix },
+        } => {
+            let client = soraaya_app::storage::dynamodb_client(endpoint.as_deref()).await;
+            for table in
+                soraaya_store::create_tables(&client, &prefix, soraaya_app::tables::ALL).await?
+            {
+                let state = if table.created { "created" } else { "exists " };
+                println!("{state} {}", table.name);
+            }
+            Ok(())
+        }
+    }
+}

@@ -1,0 +1,59 @@
+//! Choosing and opening the item store: the embedded file locally, DynamoDB on AWS.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use soraaya_store::{DynamoDbStore, EmbeddedStore, ItemStore, StoreError};
+
+/// Where items live.
+#[derive(Debug, Clone)]
+pub enum StoreChoice {
+    /// One redb file.
+    Embedded(PathBuf),
+    /// DynamoDB tables named `{table_prefix}{table}`; the endpoint overrides AWS's
+    /// (for an emulator), otherwise `AWS_ENDPOINT_URL_DYNAMODB` or AWS itself is used.
+    DynamoDb {
+        table_prefix: String,
+        endpoint: Option<String>,
+    },
+}
+
+pub async fn open(choice: &StoreChoice) -> Result<Arc<dyn ItemStore>, StoreError> {
+    Ok(match choice {
+        StoreChoice::Embedded(path) => Arc::new(EmbeddedStore::open(path)?),
+        StoreChoice::DynamoDb {
+            table_prefix,
+            endpoint,
+        } => Arc::new(DynamoDbStore::new(
+            dynamodb_client(endpoint.as_deref()).await,
+            table_prefix.clone(),
+        )),
+    })
+}
+
+/// A DynamoDB client from the standard AWS configuration chain. For an explicit
+/// or environment endpoint override without credentials (an emulator), dummy
+/// credentials and `us-east-1` are filled in.
+pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
+    let endpoint = endpoint
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
+        .filter(|e| !e.is_empty());
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = &endpoint {
+        loader = loader.endpoint_url(endpoint);
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "soraaya-local",
+            ));
+        }
+        if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+    }
+    aws_sdk_dynamodb::Client::new(&loader.load().await)
+}
