@@ -1,3 +1,11 @@
 //! One integration-test binary; each module is an area of behaviour.
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
+mod auth;
 mod conformance;
+mod docs;
+mod on_dynamodb;
+mod template;
+mod tenancy;
+mod users;

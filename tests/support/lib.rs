@@ -57,3 +57,6 @@ pub fn embedded_store() -> Arc<dyn ItemStore> {
     let dir = tempfile::tempdir().expect("temp dir");
     Arc::new(EmbeddedStore::open(dir.path().join("store.redb")).expect("open embedded store"))
 }
+
+mod api;
+pub use api::{TestApp, TestResponse, start_time};

@@ -1,6 +1,8 @@
 //! The sample events in `events/` go through this function's handler exactly
 //! as the Lambda runtime passes them (API Gateway v2 in, v2 response out).
 
+#![allow(clippy::unwrap_used, clippy::expect_used)] // test code
+
 use std::sync::Arc;
 
 use lambda_http::lambda_runtime::{Context, LambdaEvent};

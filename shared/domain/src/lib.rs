@@ -14,7 +14,7 @@ mod time_zone;
 pub use account::{Organisation, Permission, Role, User};
 pub use email::{Email, EmailError};
 pub use ids::{IdError, OrgId, SessionId, UserId};
-pub use money::{Inr, MoneyError};
+pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
 pub use phone::{Phone, PhoneError, Region, RegionError};
 pub use time_zone::{TimeZoneError, TimeZoneName};

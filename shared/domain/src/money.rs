@@ -151,6 +151,126 @@ impl Inr {
     }
 }
 
+/// A budget: a minimum, a maximum, or both.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct BudgetRange {
+    pub min: Option<Inr>,
+    pub max: Option<Inr>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum BudgetError {
+    #[error("{0}")]
+    Amount(#[from] MoneyError),
+    #[error("has a minimum above its maximum")]
+    Inverted,
+}
+
+impl BudgetRange {
+    /// Reads `₹3.2 Cr`, `2.5-3 Cr`, `50L - 1.2 Cr`, `3 to 5 crore`, `above 10 Cr`,
+    /// `10 Cr+`, `under 5 Cr`. A single amount is both minimum and maximum; in a
+    /// range, a unit written only at the end applies to both ends.
+    pub fn parse(input: &str) -> Result<BudgetRange, BudgetError> {
+        let text = input.trim().to_lowercase().replace(['–', '—'], "-");
+        let text = text.trim();
+        if text.is_empty() {
+            return Err(MoneyError::Empty.into());
+        }
+        for prefix in [
+            "above ",
+            "over ",
+            "more than ",
+            "min ",
+            "minimum ",
+            "from ",
+            "starting ",
+        ] {
+            if let Some(rest) = text.strip_prefix(prefix) {
+                return Ok(BudgetRange {
+                    min: Some(Inr::parse(rest)?),
+                    max: None,
+                });
+            }
+        }
+        if let Some(rest) = text.strip_suffix('+') {
+            return Ok(BudgetRange {
+                min: Some(Inr::parse(rest)?),
+                max: None,
+            });
+        }
+        for prefix in [
+            "under ",
+            "below ",
+            "upto ",
+            "up to ",
+            "less than ",
+            "max ",
+            "maximum ",
+            "within ",
+        ] {
+            if let Some(rest) = text.strip_prefix(prefix) {
+                return Ok(BudgetRange {
+                    min: None,
+                    max: Some(Inr::parse(rest)?),
+                });
+            }
+        }
+        let parts: Vec<&str> = if let Some((low, high)) = text.split_once(" to ") {
+            vec![low, high]
+        } else {
+            text.splitn(2, '-').collect()
+        };
+        match parts.as_slice() {
+            [single] => {
+                let amount = Inr::parse(single)?;
+                Ok(BudgetRange {
+                    min: Some(amount),
+                    max: Some(amount),
+                })
+            }
+            [low, high] => {
+                let high_amount = Inr::parse(high)?;
+                let low_amount = match Inr::parse(low) {
+                    // "2.5-3 Cr": the low end borrows the unit of the high end.
+                    Ok(amount) if amount.as_rupees() < 1_000 => {
+                        Inr::parse(&format!("{} {}", low.trim(), unit_of(high)))?
+                    }
+                    Ok(amount) => amount,
+                    Err(err) => return Err(err.into()),
+                };
+                if low_amount > high_amount {
+                    return Err(BudgetError::Inverted);
+                }
+                Ok(BudgetRange {
+                    min: Some(low_amount),
+                    max: Some(high_amount),
+                })
+            }
+            _ => Err(MoneyError::Unparseable.into()),
+        }
+    }
+
+    /// `₹3.2 Cr`, `₹2.5 Cr - ₹3 Cr`, `above ₹10 Cr`, `up to ₹5 Cr`.
+    pub fn describe(&self) -> String {
+        match (self.min, self.max) {
+            (Some(min), Some(max)) if min == max => min.compact(),
+            (Some(min), Some(max)) => format!("{} - {}", min.compact(), max.compact()),
+            (Some(min), None) => format!("above {}", min.compact()),
+            (None, Some(max)) => format!("up to {}", max.compact()),
+            (None, None) => String::new(),
+        }
+    }
+}
+
+/// The unit word at the end of an amount (`cr` in `3 cr`).
+fn unit_of(amount: &str) -> &str {
+    let trimmed = amount.trim().trim_end_matches('.');
+    let start = trimmed
+        .rfind(|c: char| c.is_ascii_digit() || c == '.' || c == ' ' || c == ',')
+        .map_or(0, |i| i + 1);
+    &trimmed[start..]
+}
+
 /// Commas, if any, must group digits the Indian way (…,XX,XX,XXX) or the
 /// international way (…,XXX,XXX); `3,2` is refused rather than guessed.
 fn valid_grouping(whole: &str) -> bool {
@@ -242,6 +362,78 @@ mod tests {
             Inr::parse("99999999999999999999999 cr"),
             Err(MoneyError::TooLarge)
         );
+    }
+
+    #[test]
+    fn budget_ranges() {
+        let cr = |h: u64| Some(Inr::crore_hundredths(h));
+        let range = |text: &str| BudgetRange::parse(text).unwrap();
+        assert_eq!(
+            range("₹3.2 Cr"),
+            BudgetRange {
+                min: cr(320),
+                max: cr(320)
+            }
+        );
+        assert_eq!(
+            range("2.5-3 Cr"),
+            BudgetRange {
+                min: cr(250),
+                max: cr(300)
+            }
+        );
+        assert_eq!(
+            range("2.5 – 3 crore"),
+            BudgetRange {
+                min: cr(250),
+                max: cr(300)
+            }
+        );
+        assert_eq!(
+            range("50L - 1.2 Cr"),
+            BudgetRange {
+                min: Some(Inr::rupees(5_000_000)),
+                max: cr(120)
+            }
+        );
+        assert_eq!(
+            range("3 to 5 crore"),
+            BudgetRange {
+                min: cr(300),
+                max: cr(500)
+            }
+        );
+        assert_eq!(
+            range("Above 10 Cr"),
+            BudgetRange {
+                min: cr(1000),
+                max: None
+            }
+        );
+        assert_eq!(
+            range("10 Cr+"),
+            BudgetRange {
+                min: cr(1000),
+                max: None
+            }
+        );
+        assert_eq!(
+            range("under 5 cr"),
+            BudgetRange {
+                min: None,
+                max: cr(500)
+            }
+        );
+        assert_eq!(
+            range("3,20,00,000"),
+            BudgetRange {
+                min: cr(320),
+                max: cr(320)
+            }
+        );
+        assert_eq!(BudgetRange::parse("5-3 Cr"), Err(BudgetError::Inverted));
+        assert!(BudgetRange::parse("lots").is_err());
+        assert_eq!(range("2.5-3 Cr").describe(), "₹2.5 Cr - ₹3 Cr");
     }
 
     #[test]

@@ -95,10 +95,11 @@ fn describe(path: &str, message: &str) -> (String, String) {
     if let Some(rest) = message.strip_prefix("unknown field `")
         && let Some((name, _)) = rest.split_once('`')
     {
+        // The path already ends at the unknown field.
         let field = if root {
             name.to_owned()
         } else {
-            format!("{path}.{name}")
+            path.to_owned()
         };
         return (field, "is not a known field".to_owned());
     }

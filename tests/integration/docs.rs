@@ -1,0 +1,33 @@
+//! Documentation that restates the code is checked against it.
+
+use soraaya_domain::{Permission, Role};
+
+fn between<'a>(text: &'a str, start: &str, end: &str) -> &'a str {
+    let from = text.find(start).expect("start marker") + start.len();
+    let to = text.find(end).expect("end marker");
+    text[from..to].trim()
+}
+
+#[test]
+fn the_rbac_table_in_the_docs_is_the_code() {
+    let mut table = String::from(
+        "| permission | what it allows | admin | manager | agent |\n|---|---|:-:|:-:|:-:|\n",
+    );
+    for permission in Permission::ALL {
+        let mark = |role: Role| if role.can(*permission) { "✓" } else { "" };
+        table.push_str(&format!(
+            "| `{}` | {} | {} | {} | {} |\n",
+            permission.as_str(),
+            permission.description(),
+            mark(Role::Admin),
+            mark(Role::Manager),
+            mark(Role::Agent),
+        ));
+    }
+    let docs = include_str!("../../shared/docs/accounts.md");
+    assert_eq!(
+        between(docs, "<!-- rbac:start -->", "<!-- rbac:end -->"),
+        table.trim(),
+        "shared/docs/accounts.md: paste the table above"
+    );
+}

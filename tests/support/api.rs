@@ -1,0 +1,185 @@
+//! A fresh app per test on the embedded store with a hand-moved clock, called
+//! through its router in-process (no sockets).
+
+use std::sync::Arc;
+
+use axum::Router;
+use axum::body::Body;
+use http::{HeaderMap, Method, Request, StatusCode};
+use http_body_util::BodyExt;
+use serde_json::Value;
+use soraaya_app::accounts::{NewOrganisation, create_organisation};
+use soraaya_app::http::{Area, router};
+use soraaya_app::{App, AppState, Config, ManualClock};
+use soraaya_domain::{
+    Email, OrgId, OrgName, Password, PersonName, Region, TimeZoneName, Timestamp,
+};
+use soraaya_store::ItemStore;
+use tower::ServiceExt;
+
+pub struct TestApp {
+    pub app: AppState,
+    pub clock: Arc<ManualClock>,
+    router: Router,
+}
+
+#[derive(Debug)]
+pub struct TestResponse {
+    pub status: StatusCode,
+    pub headers: HeaderMap,
+    pub body: Value,
+}
+
+impl TestResponse {
+    /// The `error.code` of an error envelope.
+    pub fn code(&self) -> &str {
+        self.body["error"]["code"].as_str().unwrap_or_default()
+    }
+
+    /// Asserts the status, printing the body when it differs.
+    #[track_caller]
+    pub fn expect(&self, status: u16) -> &Self {
+        assert_eq!(self.status.as_u16(), status, "body: {}", self.body);
+        self
+    }
+}
+
+/// 2026-11-23 10:00 UTC.
+pub fn start_time() -> Timestamp {
+    "2026-11-23T10:00:00Z".parse().expect("valid timestamp")
+}
+
+impl TestApp {
+    pub async fn new() -> TestApp {
+        TestApp::on(crate::embedded_store()).await
+    }
+
+    pub async fn on(store: Arc<dyn ItemStore>) -> TestApp {
+        let clock = Arc::new(ManualClock::at(start_time()));
+        let config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
+        let app = Arc::new(App::with_clock(config, store, clock.clone()));
+        TestApp {
+            router: router(Arc::clone(&app), Area::ALL),
+            app,
+            clock,
+        }
+    }
+
+    pub async fn request(
+        &self,
+        method: Method,
+        path: &str,
+        token: Option<&str>,
+        body: Option<Value>,
+    ) -> TestResponse {
+        let mut request = Request::builder().method(method).uri(path);
+        if let Some(token) = token {
+            request = request.header("authorization", format!("Bearer {token}"));
+        }
+        let request = match body {
+            Some(body) => request
+                .header("content-type", "application/json")
+                .body(Body::from(body.to_string())),
+            None => request.body(Body::empty()),
+        }
+        .expect("request");
+        self.send(request).await
+    }
+
+    pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let response = self
+            .router
+            .clone()
+            .oneshot(request)
+            .await
+            .expect("infallible");
+        let status = response.status();
+        let headers = response.headers().clone();
+        let bytes = response
+            .into_body()
+            .collect()
+            .await
+            .expect("body")
+            .to_bytes();
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    pub async fn get(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::GET, path, Some(token), None).await
+    }
+
+    pub async fn post(&self, path: &str, token: Option<&str>, body: Value) -> TestResponse {
+        self.request(Method::POST, path, token, Some(body)).await
+    }
+
+    pub async fn patch(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::PATCH, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn login(&self, email: &str, password: &str) -> TestResponse {
+        self.post(
+            "/api/v1/auth/login",
+            None,
+            serde_json::json!({ "email": email, "password": password }),
+        )
+        .await
+    }
+
+    /// Signs in and returns the access token, failing the test otherwise.
+    pub async fn token(&self, email: &str, password: &str) -> String {
+        let response = self.login(email, password).await;
+        response.expect(200);
+        response.body["access_token"]
+            .as_str()
+            .expect("access token")
+            .to_owned()
+    }
+
+    /// Creates an organisation whose admin is `admin_email` / `password`;
+    /// returns its id and the admin's access token.
+    pub async fn organisation(
+        &self,
+        name: &str,
+        admin_email: &str,
+        password: &str,
+    ) -> (OrgId, String) {
+        let (org, _) = create_organisation(
+            &self.app,
+            NewOrganisation {
+                name: OrgName::parse(name).expect("name"),
+                default_region: Region::INDIA,
+                time_zone: TimeZoneName::india(),
+                admin_email: Email::parse(admin_email).expect("email"),
+                admin_name: PersonName::parse("Org Admin").expect("name"),
+                admin_password: Password::parse(password).expect("password"),
+            },
+        )
+        .await
+        .expect("create organisation");
+        (org.id, self.token(admin_email, password).await)
+    }
+
+    /// Adds a user through the API as `admin_token`; returns the user's id.
+    pub async fn user(&self, admin_token: &str, email: &str, role: &str, password: &str) -> String {
+        let response = self
+            .post(
+                "/api/v1/users",
+                Some(admin_token),
+                serde_json::json!({ "email": email, "full_name": "Team Member", "role": role, "password": password }),
+            )
+            .await;
+        response.expect(201);
+        response.body["id"].as_str().expect("id").to_owned()
+    }
+}
