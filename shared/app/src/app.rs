@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use soraaya_store::ItemStore;
 
-use crate::accounts::{Passwords, TokenKeys};
+use crate::accounts::{OrgCache, Passwords, TokenKeys};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 
@@ -15,6 +15,7 @@ pub struct App {
     pub config: Config,
     pub tokens: TokenKeys,
     pub passwords: Passwords,
+    pub organisations: OrgCache,
 }
 
 /// What axum handlers receive as state.
@@ -29,6 +30,7 @@ impl App {
         App {
             tokens: TokenKeys::new(&config),
             passwords: Passwords::default(),
+            organisations: OrgCache::default(),
             store,
             clock,
             config,

@@ -6,6 +6,7 @@ mod app;
 pub mod clock;
 pub mod config;
 pub mod http;
+pub mod leads;
 pub mod local;
 pub mod storage;
 pub mod tables;

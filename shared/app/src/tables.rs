@@ -1,7 +1,7 @@
 //! The DynamoDB tables of Soraaya: the one place their keys, indexes and TTL
 //! attributes are defined. `template.yaml` must declare the same (a test checks).
 
-use soraaya_store::TableDef;
+use soraaya_store::{IndexDef, TableDef};
 
 /// Organisations, users, login identities and throttles, sessions.
 ///
@@ -22,8 +22,43 @@ pub static ACCOUNTS: TableDef = TableDef {
     ttl_attribute: Some("expires_at"),
 };
 
+/// Leads and everything about them.
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | lead | `ORG#{org}#LEAD#{lead}` | `LEAD` |
+/// | timeline event | `ORG#{org}#LEAD#{lead}` | `EVENT#{at}#{event}` |
+/// | phone guard (one lead per number) | `ORG#{org}#PHONE#{e164}` | `PHONE` |
+/// | do-not-call entry | `ORG#{org}#DNC` | `{e164}` |
+/// | counters (organisation, campaign, day) | `ORG#{org}#STATS` | `ALL`, `CAMPAIGN#{c}`, `DAY#{date}`, `DAY#{date}#CAMPAIGN#{c}` |
+/// | audit record (no personal data) | `ORG#{org}#AUDIT` | `{at}#{id}` |
+///
+/// Lead items carry index keys: `by_created` (`ORG#{org}`, `{created}#{lead}`),
+/// `by_status` (`ORG#{org}#{status}`, same) and `by_campaign` (`ORG#{org}#{campaign}`, same).
+pub static LEADS: TableDef = TableDef {
+    name: "leads",
+    indexes: &[
+        IndexDef {
+            name: "by_created",
+            pk: "list_pk",
+            sk: "list_sk",
+        },
+        IndexDef {
+            name: "by_status",
+            pk: "status_pk",
+            sk: "status_sk",
+        },
+        IndexDef {
+            name: "by_campaign",
+            pk: "campaign_pk",
+            sk: "campaign_sk",
+        },
+    ],
+    ttl_attribute: Some("expires_at"),
+};
+
 /// Every table, in creation order.
-pub static ALL: &[&TableDef] = &[&ACCOUNTS];
+pub static ALL: &[&TableDef] = &[&ACCOUNTS, &LEADS];
 
 /// The TTL attribute name shared by every table that expires items.
 pub const TTL_ATTRIBUTE: &str = "expires_at";

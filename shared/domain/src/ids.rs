@@ -73,3 +73,23 @@ id_type!(
     /// A sign-in session: one family of rotating refresh tokens.
     SessionId
 );
+id_type!(
+    /// A lead.
+    LeadId
+);
+id_type!(
+    /// A calling campaign.
+    CampaignId
+);
+id_type!(
+    /// An AI agent persona.
+    PersonaId
+);
+id_type!(
+    /// A call transcript.
+    TranscriptId
+);
+id_type!(
+    /// One entry of a lead's activity timeline.
+    EventId
+);

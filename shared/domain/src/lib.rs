@@ -5,15 +5,25 @@
 pub mod account;
 mod email;
 mod ids;
+pub mod lead;
+mod lead_status;
 pub mod mask;
 mod money;
 mod names;
 mod phone;
 mod time_zone;
+pub mod zones;
 
 pub use account::{Organisation, Permission, Role, User};
 pub use email::{Email, EmailError};
-pub use ids::{IdError, OrgId, SessionId, UserId};
+pub use ids::{
+    CampaignId, EventId, IdError, LeadId, OrgId, PersonaId, SessionId, TranscriptId, UserId,
+};
+pub use lead::{
+    ChoiceError, Consent, FinancingStatus, Lead, Priority, PropertyPreferences, PropertyType,
+    PurchaseTimeline, Tags, TagsError, TimezoneSource,
+};
+pub use lead_status::{LeadStatus, MovedBy, Mover, TRANSITIONS, TransitionError};
 pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
 pub use phone::{Phone, PhoneError, Region, RegionError};

@@ -114,6 +114,13 @@ impl Phone {
     pub fn masked(&self) -> String {
         crate::mask::phone(&self.0)
     }
+
+    /// The digits after the country code (`9820012345` for `+919820012345`).
+    pub fn national_digits(&self) -> String {
+        phonenumber::parse(None, &self.0)
+            .map(|number| number.national().value().to_string())
+            .unwrap_or_default()
+    }
 }
 
 impl TryFrom<String> for Phone {
@@ -167,6 +174,7 @@ mod tests {
     fn default_region_applies_to_national_numbers() {
         let us = Phone::parse("(415) 555-0100", Region::UNITED_STATES).unwrap();
         assert_eq!(us.as_str(), "+14155550100");
+        assert_eq!(us.national_digits(), "4155550100");
         assert_eq!(us.region(), Some(Region::UNITED_STATES));
         let uk = Phone::parse("+44 20 7946 0958", Region::INDIA).unwrap();
         assert_eq!(uk.region().map(|r| r.to_string()), Some("GB".to_owned()));

@@ -109,6 +109,27 @@ pub async fn put_get_round_trip(store: Store) {
     );
 }
 
+/// Batch reads of any size skip missing keys and repeated ones.
+pub async fn get_many_reads_any_number(store: Store) {
+    let ops = (0..130)
+        .map(|i| BatchOp::Put {
+            table: &TABLE,
+            item: item("gm", &format!("{i:04}"), &[("i", n(i))]),
+        })
+        .collect();
+    store.batch_write(ops).await.unwrap();
+    let mut keys: Vec<Key> = (0..140)
+        .map(|i| Key::new("gm", format!("{i:04}")))
+        .collect();
+    keys.push(Key::new("gm", "0007"));
+    let found = store.get_many(&TABLE, keys).await.unwrap();
+    let mut got = sks(&found);
+    got.sort();
+    let expected: Vec<String> = (0..130).map(|i| format!("{i:04}")).collect();
+    assert_eq!(got, expected);
+    assert!(store.get_many(&TABLE, Vec::new()).await.unwrap().is_empty());
+}
+
 /// A failed condition is a typed conflict and writes nothing.
 pub async fn conditional_put_conflicts(store: Store) {
     let first = item("cp", "1", &[("v", n(1))]);
@@ -707,6 +728,7 @@ macro_rules! conformance_cases {
     ($make:expr) => {
         $crate::conformance_cases!(@cases $make;
             put_get_round_trip,
+            get_many_reads_any_number,
             conditional_put_conflicts,
             missing_attributes_compare_like_dynamodb,
             updates_and_counters,

@@ -24,6 +24,8 @@ use crate::{ItemStore, MAX_TRANSACTION_OPS, StoreError};
 
 /// DynamoDB's largest batch write.
 const BATCH_WRITE_LIMIT: usize = 25;
+/// DynamoDB's largest batch read.
+const BATCH_GET_LIMIT: usize = 100;
 /// Attempts for batch leftovers and transaction conflicts before giving up.
 const ATTEMPTS: u32 = 8;
 
@@ -255,6 +257,58 @@ impl ItemStore for DynamoDbStore {
             .await
             .map_err(store_error)?;
         Ok(output.item.map(Item::from))
+    }
+
+    async fn get_many(
+        &self,
+        table: &'static TableDef,
+        keys: Vec<Key>,
+    ) -> Result<Vec<Item>, StoreError> {
+        let name = self.table_name(table);
+        let mut unique: Vec<Key> = Vec::with_capacity(keys.len());
+        let mut seen = std::collections::HashSet::with_capacity(keys.len());
+        for key in keys {
+            if seen.insert(key.clone()) {
+                unique.push(key);
+            }
+        }
+        let mut found = Vec::with_capacity(unique.len());
+        for chunk in unique.chunks(BATCH_GET_LIMIT) {
+            let mut pending = Some(
+                ddb::KeysAndAttributes::builder()
+                    .set_keys(Some(chunk.iter().map(key_item).collect()))
+                    .consistent_read(true)
+                    .build()
+                    .map_err(StoreError::backend)?,
+            );
+            let mut attempt = 0;
+            while let Some(request) = pending.take() {
+                let output = self
+                    .client
+                    .batch_get_item()
+                    .request_items(&name, request)
+                    .send()
+                    .await
+                    .map_err(store_error)?;
+                if let Some(mut responses) = output.responses
+                    && let Some(items) = responses.remove(&name)
+                {
+                    found.extend(items.into_iter().map(Item::from));
+                }
+                pending = output
+                    .unprocessed_keys
+                    .and_then(|mut left| left.remove(&name))
+                    .filter(|left| !left.keys().is_empty());
+                if pending.is_some() {
+                    attempt += 1;
+                    if attempt >= ATTEMPTS {
+                        return Err(StoreError::Busy(None));
+                    }
+                    tokio::time::sleep(backoff(attempt)).await;
+                }
+            }
+        }
+        Ok(found)
     }
 
     async fn put(&self, put: Put) -> Result<(), StoreError> {

@@ -258,6 +258,37 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    async fn get_many(
+        &self,
+        table: &'static TableDef,
+        keys: Vec<Key>,
+    ) -> Result<Vec<Item>, StoreError> {
+        self.blocking(move |db| {
+            let txn = db.begin_read().map_err(StoreError::backend)?;
+            let name = items_table(table);
+            let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
+                Ok(items) => items,
+                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+                Err(err) => return Err(StoreError::backend(err)),
+            };
+            let mut seen = HashSet::with_capacity(keys.len());
+            let mut found = Vec::with_capacity(keys.len());
+            for key in keys {
+                if !seen.insert(key.clone()) {
+                    continue;
+                }
+                if let Some(value) = items
+                    .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
+                    .map_err(StoreError::backend)?
+                {
+                    found.push(codec::decode_item(value.value())?);
+                }
+            }
+            Ok(found)
+        })
+        .await
+    }
+
     async fn put(&self, put: Put) -> Result<(), StoreError> {
         self.blocking(move |db| {
             let key = validate_item(put.table, &put.item)?;

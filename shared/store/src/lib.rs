@@ -41,6 +41,14 @@ pub trait ItemStore: Send + Sync + 'static {
     /// Reads one item, strongly consistent.
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError>;
 
+    /// Reads any number of items, strongly consistent. Missing keys are simply
+    /// absent from the result, which comes in no particular order.
+    async fn get_many(
+        &self,
+        table: &'static TableDef,
+        keys: Vec<Key>,
+    ) -> Result<Vec<Item>, StoreError>;
+
     /// Writes a whole item, replacing any item with the same key, if the condition holds.
     async fn put(&self, put: Put) -> Result<(), StoreError>;
 

@@ -74,9 +74,7 @@ fn issue(
     now: Timestamp,
 ) -> IssuedTokens {
     IssuedTokens {
-        access_token: app
-            .tokens
-            .issue_access(user.id, user.org_id, user.role, session, now),
+        access_token: app.tokens.issue_access(user, session, now),
         refresh_token: refresh.expose(),
         expires_in: app.tokens.access_ttl().as_secs(),
     }
@@ -238,6 +236,7 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AuthError> 
                 user_id: claims.sub,
                 org_id: claims.org,
                 role: claims.role,
+                name: claims.name,
                 session_id: claims.sid,
             })
         }

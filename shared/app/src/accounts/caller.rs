@@ -7,6 +7,8 @@ pub struct Caller {
     pub user_id: UserId,
     pub org_id: OrgId,
     pub role: Role,
+    /// The user's name as of sign-in, for activity records.
+    pub name: String,
     pub session_id: SessionId,
 }
 

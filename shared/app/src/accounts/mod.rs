@@ -3,6 +3,7 @@
 mod auth;
 mod caller;
 pub mod http;
+mod org_cache;
 mod passwords;
 mod repo;
 mod throttle;
@@ -11,6 +12,7 @@ mod users;
 
 pub use auth::{AuthError, IssuedTokens, SignedIn, authenticate, login, logout, refresh};
 pub use caller::Caller;
+pub use org_cache::OrgCache;
 pub use passwords::{PasswordHashError, Passwords};
 pub use tokens::{AccessClaims, RefreshToken, TokenError, TokenKeys};
 pub use users::{

@@ -8,7 +8,7 @@ use jiff::Timestamp;
 use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
-use soraaya_domain::{OrgId, Role, SessionId, UserId};
+use soraaya_domain::{OrgId, Role, SessionId, User, UserId};
 
 use crate::config::Config;
 
@@ -29,6 +29,8 @@ pub struct AccessClaims {
     pub sub: UserId,
     pub org: OrgId,
     pub role: Role,
+    /// The user's name when the token was issued, for activity records.
+    pub name: String,
     pub sid: SessionId,
     pub iat: i64,
     pub exp: i64,
@@ -65,19 +67,13 @@ impl TokenKeys {
         self.access_ttl
     }
 
-    pub fn issue_access(
-        &self,
-        user: UserId,
-        org: OrgId,
-        role: Role,
-        session: SessionId,
-        now: Timestamp,
-    ) -> String {
+    pub fn issue_access(&self, user: &User, session: SessionId, now: Timestamp) -> String {
         let iat = now.as_second();
         let claims = AccessClaims {
-            sub: user,
-            org,
-            role,
+            sub: user.id,
+            org: user.org_id,
+            role: user.role,
+            name: user.full_name.to_string(),
             sid: session,
             iat,
             exp: iat + i64::try_from(self.access_ttl.as_secs()).unwrap_or(i64::MAX / 2),
@@ -177,16 +173,41 @@ mod tests {
         TokenKeys::new(&Config::with_secret("k".repeat(40)).unwrap())
     }
 
+    fn user(role: Role) -> User {
+        let now = Timestamp::from_second(1_800_000_000).unwrap();
+        User {
+            id: UserId::new(),
+            org_id: OrgId::new(),
+            email: soraaya_domain::Email::parse("asha@example.com").unwrap(),
+            full_name: soraaya_domain::PersonName::parse("Asha Kapoor").unwrap(),
+            role,
+            is_active: true,
+            time_zone: None,
+            profile_picture_url: None,
+            notification_preferences: Default::default(),
+            dashboard_preferences: Default::default(),
+            last_login_at: None,
+            created_at: now,
+            updated_at: now,
+        }
+    }
+
     #[test]
     fn access_tokens_verify_until_they_expire() {
         let keys = keys();
         let now = Timestamp::from_second(1_800_000_000).unwrap();
-        let (user, org, sid) = (UserId::new(), OrgId::new(), SessionId::new());
-        let token = keys.issue_access(user, org, Role::Manager, sid, now);
+        let (user, sid) = (user(Role::Manager), SessionId::new());
+        let token = keys.issue_access(&user, sid, now);
         let claims = keys.verify_access(&token, now).unwrap();
         assert_eq!(
-            (claims.sub, claims.org, claims.role, claims.sid),
-            (user, org, Role::Manager, sid)
+            (
+                claims.sub,
+                claims.org,
+                claims.role,
+                claims.sid,
+                claims.name.as_str()
+            ),
+            (user.id, user.org_id, Role::Manager, sid, "Asha Kapoor")
         );
         let later = now + jiff::SignedDuration::from_secs(15 * 60);
         assert_eq!(keys.verify_access(&token, later), Err(TokenError::Expired));

@@ -16,6 +16,9 @@ use soraaya_store::StoreError;
 use utoipa::ToSchema;
 
 use crate::accounts::{AccountError, AuthError, Caller};
+use crate::leads::import::ImportError;
+use crate::leads::list::ListError;
+use crate::leads::service::LeadError;
 
 /// The error envelope every 4xx and 5xx response carries.
 #[derive(Debug, Serialize, ToSchema)]
@@ -180,7 +183,8 @@ impl ApiError {
         }
     }
 
-    fn code(&self) -> &'static str {
+    /// The stable code of the error, such as `validation_failed`.
+    pub fn code(&self) -> &'static str {
         match self {
             ApiError::Validation(_) => "validation_failed",
             ApiError::BadRequest { code, .. }
@@ -314,6 +318,75 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Store(store) => store.into(),
             AccountError::Hashing(hashing) => ApiError::internal(hashing),
+        }
+    }
+}
+
+impl From<LeadError> for ApiError {
+    fn from(err: LeadError) -> Self {
+        match err {
+            LeadError::NotFound => ApiError::NotFound("lead"),
+            LeadError::Invalid(fields) => ApiError::Validation(fields),
+            LeadError::DuplicatePhone { existing } => ApiError::Conflict {
+                code: "duplicate_phone",
+                message: err.to_string(),
+                details: Some(serde_json::json!({
+                    "field": "phone_number",
+                    "existing_lead_id": existing,
+                })),
+            },
+            LeadError::Transition(transition) => {
+                let (from, to) = match transition {
+                    soraaya_domain::TransitionError::NotAllowed { from, to }
+                    | soraaya_domain::TransitionError::SystemOnly { from, to } => (from, to),
+                };
+                let allowed: Vec<&str> = soraaya_domain::TRANSITIONS
+                    .iter()
+                    .filter(|(f, _, by)| *f == from && *by == soraaya_domain::MovedBy::Anyone)
+                    .map(|(_, t, _)| t.as_str())
+                    .collect();
+                ApiError::Conflict {
+                    code: "invalid_transition",
+                    message: transition.to_string(),
+                    details: Some(
+                        serde_json::json!({ "from": from, "to": to, "allowed": allowed }),
+                    ),
+                }
+            }
+            LeadError::ChangedConcurrently => {
+                ApiError::conflict("changed_concurrently", err.to_string())
+            }
+            LeadError::VersionMismatch { expected, actual } => ApiError::Conflict {
+                code: "version_mismatch",
+                message: err.to_string(),
+                details: Some(serde_json::json!({ "expected": expected, "actual": actual })),
+            },
+            LeadError::NotOnDncList => ApiError::NotFound("do-not-call entry"),
+            LeadError::Account(account) => account.into(),
+            LeadError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ListError> for ApiError {
+    fn from(err: ListError) -> Self {
+        match err {
+            ListError::WindowTooDeep => ApiError::bad_request("window_too_deep", err.to_string()),
+            ListError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::BadFile(message) => ApiError::BadRequest {
+                code: "invalid_csv",
+                message,
+                details: None,
+            },
+            ImportError::Lead(lead) => lead.into(),
+            ImportError::Read(io) => ApiError::bad_request("unreadable_body", io.to_string()),
         }
     }
 }

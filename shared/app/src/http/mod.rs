@@ -37,14 +37,17 @@ static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 pub enum Area {
     /// `/api/v1/auth`, `/api/v1/user`, `/api/v1/users`.
     Accounts,
+    /// `/api/v1/leads`, `/api/v1/dnc`.
+    Leads,
 }
 
 impl Area {
-    pub const ALL: &'static [Area] = &[Area::Accounts];
+    pub const ALL: &'static [Area] = &[Area::Accounts, Area::Leads];
 
     fn routes(self) -> OpenApiRouter<AppState> {
         match self {
             Area::Accounts => crate::accounts::http::routes(),
+            Area::Leads => crate::leads::http::routes(),
         }
     }
 }
@@ -61,6 +64,8 @@ impl Area {
     tags(
         (name = "auth", description = "Sign in, tokens, the signed-in user"),
         (name = "users", description = "Users of the organisation (admins)"),
+        (name = "leads", description = "The lead book: leads, statuses, timeline, import and export"),
+        (name = "dnc", description = "The do-not-call list"),
         (name = "system", description = "Health and the API document"),
     )
 )]
