@@ -31,3 +31,40 @@ fn the_rbac_table_in_the_docs_is_the_code() {
         "shared/docs/accounts.md: paste the table above"
     );
 }
+
+#[test]
+fn the_transition_table_in_the_docs_is_the_code() {
+    use soraaya_domain::{LeadStatus, MovedBy, TRANSITIONS};
+    let mut table = String::from(
+        "| from | people or the system may move it to | only the calling system may move it to |\n|---|---|---|\n",
+    );
+    for from in LeadStatus::ALL {
+        let to = |who: MovedBy| {
+            let names: Vec<String> = TRANSITIONS
+                .iter()
+                .filter(|(f, _, by)| *f == from && *by == who)
+                .map(|(_, t, _)| format!("`{t}`"))
+                .collect();
+            if names.is_empty() {
+                "—".to_owned()
+            } else {
+                names.join(", ")
+            }
+        };
+        table.push_str(&format!(
+            "| `{from}` | {} | {} |\n",
+            to(MovedBy::Anyone),
+            to(MovedBy::System)
+        ));
+    }
+    let docs = include_str!("../../shared/docs/leads.md");
+    assert_eq!(
+        between(
+            docs,
+            "<!-- transitions:start -->",
+            "<!-- transitions:end -->"
+        ),
+        table.trim(),
+        "shared/docs/leads.md: paste the table above"
+    );
+}

@@ -5,6 +5,9 @@
 mod auth;
 mod conformance;
 mod docs;
+mod leads;
+mod leads_access;
+mod leads_import;
 mod on_dynamodb;
 mod template;
 mod tenancy;

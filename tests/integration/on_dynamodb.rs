@@ -85,3 +85,106 @@ async fn accounts_work_end_to_end_on_dynamodb() {
         .await
         .expect(429);
 }
+
+#[tokio::test]
+async fn leads_work_end_to_end_on_dynamodb() {
+    let Some(store) = dynamodb_store(soraaya_app::tables::ALL).await else {
+        return;
+    };
+    let t = TestApp::on(store).await;
+    let (_, admin) = t
+        .organisation("Skyline Estates", "asha@skyline.in", "skyline admin pass")
+        .await;
+    let (_, other) = t
+        .organisation("Harbour Homes", "farah@harbour.in", "harbour admin pass")
+        .await;
+
+    // An import large enough for several 30-row transactions.
+    let mut csv = String::from("name;mobile;budget;city\n");
+    for i in 0..75 {
+        csv += &format!(
+            "Buyer {i};98201 {i:05};{}.5 Cr;{}\n",
+            3 + i % 10,
+            ["Worli", "Juhu", "Bandra"][i % 3]
+        );
+    }
+    csv += "Dup;98201 00000;4 Cr;Worli\nBad;12;4 Cr;Worli\n";
+    let report = t
+        .post_raw("/api/v1/leads/import", &admin, "text/csv", csv)
+        .await;
+    report.expect(200);
+    assert_eq!(
+        (
+            report.body["imported"].as_u64(),
+            report.body["skipped_duplicates"].as_u64(),
+            report.body["rejected"].as_u64()
+        ),
+        (Some(75), Some(1), Some(1)),
+        "{}",
+        report.body
+    );
+
+    // Listing through each index, totals from counters and counted.
+    assert_eq!(
+        t.get("/api/v1/leads?limit=10", &admin).await.body["total"],
+        75
+    );
+    assert_eq!(
+        t.get("/api/v1/leads?search=juhu&limit=100", &admin)
+            .await
+            .body["total"],
+        25
+    );
+    let lead = t
+        .lead(
+            &admin,
+            json!({ "contact_person": "Rohan", "phone_number": "+91 98200 12345" }),
+        )
+        .await;
+    let id = lead["id"].as_str().unwrap();
+    t.put(
+        &format!("/api/v1/leads/{id}/status"),
+        &admin,
+        json!({ "status": "qualified" }),
+    )
+    .await
+    .expect(200);
+    let qualified = t.get("/api/v1/leads?status=qualified", &admin).await;
+    assert_eq!(qualified.body["total"], 1);
+    assert_eq!(qualified.body["items"][0]["id"], id);
+    t.put(
+        &format!("/api/v1/leads/{id}/status"),
+        &admin,
+        json!({ "status": "calling" }),
+    )
+    .await
+    .expect(409);
+
+    // Tenancy, export, erase, do-not-call.
+    t.get(&format!("/api/v1/leads/{id}"), &other)
+        .await
+        .expect(404);
+    let export = t.get("/api/v1/leads/export", &admin).await;
+    assert_eq!(export.body.as_str().unwrap().lines().count(), 77);
+    t.post(
+        "/api/v1/dnc",
+        Some(&admin),
+        json!({ "phone_number": "+91 98200 12345" }),
+    )
+    .await
+    .expect(201);
+    assert_eq!(
+        t.get(&format!("/api/v1/leads/{id}"), &admin).await.body["do_not_call"],
+        true
+    );
+    t.delete(&format!("/api/v1/leads/{id}"), &admin)
+        .await
+        .expect(204);
+    t.get(&format!("/api/v1/leads/{id}/timeline"), &admin)
+        .await
+        .expect(404);
+    assert_eq!(
+        t.get("/api/v1/leads?status=qualified", &admin).await.body["total"],
+        0
+    );
+}

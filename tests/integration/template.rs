@@ -149,10 +149,35 @@ fn template_tables_match_the_code() {
                 "{name}.{}: key schema",
                 index.name
             );
-            assert_eq!(
-                declared["Projection"]["ProjectionType"].as_str(),
-                Some("ALL")
-            );
+            match index.projection {
+                soraaya_store::Projection::All => {
+                    assert_eq!(
+                        declared["Projection"]["ProjectionType"].as_str(),
+                        Some("ALL"),
+                        "{name}.{}",
+                        index.name
+                    );
+                }
+                soraaya_store::Projection::Include(attributes) => {
+                    assert_eq!(
+                        declared["Projection"]["ProjectionType"].as_str(),
+                        Some("INCLUDE"),
+                        "{name}.{}",
+                        index.name
+                    );
+                    let declared: Vec<&str> = declared["Projection"]["NonKeyAttributes"]
+                        .as_sequence()
+                        .expect("NonKeyAttributes")
+                        .iter()
+                        .map(|a| a.as_str().unwrap())
+                        .collect();
+                    assert_eq!(
+                        declared, attributes,
+                        "{name}.{}: projected attributes",
+                        index.name
+                    );
+                }
+            }
         }
     }
     let defined: BTreeSet<String> = soraaya_app::tables::ALL

@@ -122,6 +122,40 @@ impl TestApp {
         self.request(Method::POST, path, token, Some(body)).await
     }
 
+    pub async fn put(&self, path: &str, token: &str, body: Value) -> TestResponse {
+        self.request(Method::PUT, path, Some(token), Some(body))
+            .await
+    }
+
+    pub async fn delete(&self, path: &str, token: &str) -> TestResponse {
+        self.request(Method::DELETE, path, Some(token), None).await
+    }
+
+    /// Sends a raw body with a content type.
+    pub async fn post_raw(
+        &self,
+        path: &str,
+        token: &str,
+        content_type: &str,
+        body: impl Into<Body>,
+    ) -> TestResponse {
+        self.send(
+            Request::post(path)
+                .header("authorization", format!("Bearer {token}"))
+                .header("content-type", content_type)
+                .body(body.into())
+                .expect("request"),
+        )
+        .await
+    }
+
+    /// Creates a lead through the API; returns it.
+    pub async fn lead(&self, token: &str, body: Value) -> Value {
+        let response = self.post("/api/v1/leads", Some(token), body).await;
+        response.expect(201);
+        response.body
+    }
+
     pub async fn patch(&self, path: &str, token: &str, body: Value) -> TestResponse {
         self.request(Method::PATCH, path, Some(token), Some(body))
             .await

@@ -26,6 +26,17 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:3000", env = "SORAAYA_ADDR")]
         addr: SocketAddr,
+        /// Load the demo leads when the organisation has none yet.
+        #[arg(long, env = "SORAAYA_DEMO")]
+        demo: bool,
+        #[command(flatten)]
+        stores: StoreArgs,
+    },
+    /// Load the demo data (35 luxury leads across Indian cities); idempotent.
+    SeedDemo {
+        /// Organisation id (may be left out when there is only one).
+        #[arg(long)]
+        org: Option<String>,
         #[command(flatten)]
         stores: StoreArgs,
     },
@@ -113,7 +124,17 @@ fn field<T, E: std::fmt::Display>(name: &str, result: Result<T, E>) -> anyhow::R
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, stores } => crate::serve::serve(addr, &stores).await,
+        Command::Serve { addr, demo, stores } => crate::serve::serve(addr, demo, &stores).await,
+        Command::SeedDemo { org, stores } => {
+            let (app, _) = stores.app().await?;
+            let org = only_or_named_org(&app, org).await?;
+            let seeded = soraaya_app::demo::seed(&app, org).await?;
+            println!(
+                "demo data: {} leads created, {} already there",
+                seeded.leads_created, seeded.leads_present
+            );
+            Ok(())
+        }
         Command::Org {
             command:
                 OrgCommand::Add {
@@ -200,5 +221,18 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             }
             Ok(())
         }
+    }
+}
+
+/// The organisation named by `--org`, or the only one there is.
+async fn only_or_named_org(app: &soraaya_app::App, org: Option<String>) -> anyhow::Result<OrgId> {
+    if let Some(org) = org {
+        return field("org", OrgId::parse(&org));
+    }
+    let orgs = accounts::list_organisations(app).await?;
+    match orgs.as_slice() {
+        [only] => Ok(only.org_id),
+        [] => bail!("there is no organisation yet; run `soraaya serve` or `soraaya org add`"),
+        _ => bail!("there are several organisations; name one with --org (see `soraaya org list`)"),
     }
 }

@@ -14,7 +14,7 @@ use crate::stores::StoreArgs;
 /// How often expired items are swept from the embedded store (DynamoDB does it itself).
 const TTL_SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-pub async fn serve(addr: SocketAddr, stores: &StoreArgs) -> anyhow::Result<()> {
+pub async fn serve(addr: SocketAddr, demo: bool, stores: &StoreArgs) -> anyhow::Result<()> {
     let (app, opened) = stores.app().await?;
     let first = FirstAdmin::from_env()?;
     if let Some(created) = bootstrap_if_empty(&app, first).await? {
@@ -27,6 +27,27 @@ pub async fn serve(addr: SocketAddr, stores: &StoreArgs) -> anyhow::Result<()> {
             println!(
                 "  (shown only this once; set SORAAYA_ADMIN_PASSWORD before the first start to choose it)"
             );
+        }
+    }
+
+    if demo {
+        for org in soraaya_app::accounts::list_organisations(&app)
+            .await?
+            .into_iter()
+            .take(1)
+        {
+            let repo = soraaya_app::leads::repo::LeadsRepo::new(app.store.as_ref());
+            let has_leads = repo
+                .counters(org.org_id, "ALL")
+                .await?
+                .is_some_and(|c| soraaya_app::leads::record::counter(&c, "total") > 0);
+            if !has_leads {
+                let seeded = soraaya_app::demo::seed(&app, org.org_id).await?;
+                println!(
+                    "Demo data: {} leads loaded into \"{}\"",
+                    seeded.leads_created, org.name
+                );
+            }
         }
     }
 

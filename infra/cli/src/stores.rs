@@ -24,6 +24,9 @@ pub struct StoreArgs {
     /// Item store to use [default: dynamodb when AWS_ENDPOINT_URL_DYNAMODB is set, else embedded].
     #[arg(long, value_enum)]
     pub store: Option<StoreKind>,
+    /// Page cache of the embedded store, in MB.
+    #[arg(long, default_value_t = 256, env = "SORAAYA_CACHE_MB")]
+    pub cache_mb: usize,
     /// Prefix of DynamoDB table names.
     #[arg(long, default_value = "soraaya-", env = "SORAAYA_TABLE_PREFIX")]
     pub table_prefix: String,
@@ -51,12 +54,13 @@ impl StoreArgs {
         match self.kind() {
             StoreKind::Embedded => {
                 let path = self.data_dir.join("soraaya.redb");
-                let store = EmbeddedStore::open(&path).with_context(|| {
-                    format!(
-                        "cannot open {} (is another soraaya process using it?)",
-                        path.display()
-                    )
-                })?;
+                let store = EmbeddedStore::open_with_cache(&path, self.cache_mb << 20)
+                    .with_context(|| {
+                        format!(
+                            "cannot open {} (is another soraaya process using it?)",
+                            path.display()
+                        )
+                    })?;
                 Ok(OpenedStore {
                     store: Arc::new(store.clone()),
                     embedded: Some(store),

@@ -5,6 +5,7 @@ pub mod accounts;
 mod app;
 pub mod clock;
 pub mod config;
+pub mod demo;
 pub mod http;
 pub mod leads;
 pub mod local;

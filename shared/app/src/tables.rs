@@ -1,7 +1,7 @@
 //! The DynamoDB tables of Soraaya: the one place their keys, indexes and TTL
 //! attributes are defined. `template.yaml` must declare the same (a test checks).
 
-use soraaya_store::{IndexDef, TableDef};
+use soraaya_store::{IndexDef, Projection, TableDef};
 
 /// Organisations, users, login identities and throttles, sessions.
 ///
@@ -21,6 +21,25 @@ pub static ACCOUNTS: TableDef = TableDef {
     indexes: &[],
     ttl_attribute: Some("expires_at"),
 };
+
+/// What the lead listing indexes hold besides keys: everything a listing
+/// filters, searches or sorts by, so that listings never read whole leads.
+pub const LEAD_LISTING: &[&str] = &[
+    "id",
+    "status",
+    "priority",
+    "created_at",
+    "updated_at",
+    "contact_person",
+    "qualification_score",
+    "budget_range_min",
+    "budget_range_max",
+    "assigned_agent_id",
+    "do_not_call",
+    "tags",
+    "search_text",
+    "campaign_id",
+];
 
 /// Leads and everything about them.
 ///
@@ -42,16 +61,19 @@ pub static LEADS: TableDef = TableDef {
             name: "by_created",
             pk: "list_pk",
             sk: "list_sk",
+            projection: Projection::Include(LEAD_LISTING),
         },
         IndexDef {
             name: "by_status",
             pk: "status_pk",
             sk: "status_sk",
+            projection: Projection::Include(LEAD_LISTING),
         },
         IndexDef {
             name: "by_campaign",
             pk: "campaign_pk",
             sk: "campaign_sk",
+            projection: Projection::Include(LEAD_LISTING),
         },
     ],
     ttl_attribute: Some("expires_at"),

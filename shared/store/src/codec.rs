@@ -190,6 +190,36 @@ impl Reader<'_> {
         })
     }
 
+    /// Steps over one value without building it.
+    fn skip_value(&mut self) -> Result<(), StoreError> {
+        match self.byte()? {
+            0 | 1 | 3 => {
+                self.raw()?;
+            }
+            2 | 4 => {
+                self.byte()?;
+            }
+            5 => {
+                for _ in 0..self.len()? {
+                    self.raw()?;
+                    self.skip_value()?;
+                }
+            }
+            6 => {
+                for _ in 0..self.len()? {
+                    self.skip_value()?;
+                }
+            }
+            7..=9 => {
+                for _ in 0..self.len()? {
+                    self.raw()?;
+                }
+            }
+            tag => return Err(StoreError::Corrupt(format!("unknown value tag {tag}"))),
+        }
+        Ok(())
+    }
+
     fn strings(&mut self) -> Result<Vec<String>, StoreError> {
         let count = self.len()?;
         let mut set = Vec::with_capacity(count);
@@ -197,6 +227,81 @@ impl Reader<'_> {
             set.push(self.string()?);
         }
         Ok(set)
+    }
+}
+
+/// An encoded item read lazily: only the attributes asked for are decoded, so
+/// filters and projections over stored items allocate little.
+pub(crate) struct EncodedItem<'a> {
+    bytes: &'a [u8],
+}
+
+impl<'a> EncodedItem<'a> {
+    pub(crate) fn new(bytes: &'a [u8]) -> Self {
+        EncodedItem { bytes }
+    }
+
+    /// Visits each attribute name; `wanted` says whether to decode its value.
+    fn walk(
+        &self,
+        mut wanted: impl FnMut(&str) -> bool,
+        mut found: impl FnMut(String, AttributeValue) -> bool,
+    ) -> Result<(), StoreError> {
+        let mut reader = Reader {
+            bytes: self.bytes,
+            at: 0,
+        };
+        if reader.byte()? != FORMAT_VERSION {
+            return Err(StoreError::Corrupt("unknown item format".into()));
+        }
+        for _ in 0..reader.len()? {
+            let name = std::str::from_utf8(reader.raw()?)
+                .map_err(|_| StoreError::Corrupt("attribute name is not UTF-8".into()))?;
+            if wanted(name) {
+                let name = name.to_owned();
+                let value = reader.value()?;
+                if !found(name, value) {
+                    return Ok(());
+                }
+            } else {
+                reader.skip_value()?;
+            }
+        }
+        Ok(())
+    }
+
+    pub(crate) fn attribute(&self, name: &str) -> Result<Option<AttributeValue>, StoreError> {
+        let mut result = None;
+        self.walk(
+            |n| n == name,
+            |_, value| {
+                result = Some(value);
+                false
+            },
+        )?;
+        Ok(result)
+    }
+
+    /// The named attributes only.
+    pub(crate) fn project(&self, names: &[String]) -> Result<Item, StoreError> {
+        let mut map = HashMap::with_capacity(names.len());
+        self.walk(
+            |n| names.iter().any(|wanted| wanted == n),
+            |name, value| {
+                map.insert(name, value);
+                map.len() < names.len()
+            },
+        )?;
+        Ok(Item::from(map))
+    }
+}
+
+impl crate::expr::Attributes for EncodedItem<'_> {
+    fn attribute(
+        &self,
+        name: &str,
+    ) -> Result<Option<std::borrow::Cow<'_, AttributeValue>>, StoreError> {
+        EncodedItem::attribute(self, name).map(|v| v.map(std::borrow::Cow::Owned))
     }
 }
 
@@ -307,6 +412,29 @@ mod tests {
         item.insert("ns".into(), AttributeValue::Ns(vec!["1".into()]));
         item.insert("bs".into(), AttributeValue::Bs(vec![vec![1]]));
         assert_eq!(decode_item(&encode_item(&item)).unwrap(), item);
+    }
+
+    #[test]
+    fn encoded_items_read_lazily() {
+        let mut item = Item::default();
+        item.insert("a".into(), AttributeValue::S("x".into()));
+        item.insert(
+            "nested".into(),
+            AttributeValue::M(HashMap::from([(
+                "k".to_owned(),
+                AttributeValue::L(vec![AttributeValue::N("1".into())]),
+            )])),
+        );
+        item.insert("b".into(), AttributeValue::Ns(vec!["2".into()]));
+        let bytes = encode_item(&item);
+        let lazy = EncodedItem::new(&bytes);
+        assert_eq!(lazy.attribute("b").unwrap(), item.get("b").cloned());
+        assert_eq!(lazy.attribute("missing").unwrap(), None);
+        let projected = lazy
+            .project(&["a".to_owned(), "nested".to_owned()])
+            .unwrap();
+        assert_eq!(projected.len(), 2);
+        assert_eq!(projected.get("nested"), item.get("nested"));
     }
 
     #[test]

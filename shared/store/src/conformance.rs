@@ -8,17 +8,27 @@ use std::sync::Arc;
 
 use crate::{
     AttributeValue, BatchOp, Condition, ConditionCheck, Cursor, Delete, IndexDef, Item, ItemStore,
-    Key, Put, Query, SortKeyCondition, StoreError, TableDef, Update, UpdateItem, WriteOp,
+    Key, Projection, Put, Query, SortKeyCondition, StoreError, TableDef, Update, UpdateItem,
+    WriteOp,
 };
 
 /// The table every case uses: one index, and a TTL attribute.
 pub static TABLE: TableDef = TableDef {
     name: "conformance",
-    indexes: &[IndexDef {
-        name: "by_owner",
-        pk: "owner",
-        sk: "rank",
-    }],
+    indexes: &[
+        IndexDef {
+            name: "by_owner",
+            pk: "owner",
+            sk: "rank",
+            projection: Projection::All,
+        },
+        IndexDef {
+            name: "by_colour",
+            pk: "colour",
+            sk: "shade",
+            projection: Projection::Include(&["size"]),
+        },
+    ],
     ttl_attribute: Some("expires_at"),
 };
 
@@ -430,6 +440,51 @@ pub async fn filters_apply_after_limit(store: Store) {
     assert_eq!(sks(&all.items), ["1", "3", "5", "7", "9"]);
 }
 
+/// A projection returns only the named attributes; the filter still sees all
+/// of them and cursors still page.
+pub async fn projections_return_only_named_attributes(store: Store) {
+    let ops = (0..9)
+        .map(|i| BatchOp::Put {
+            table: &TABLE,
+            item: item(
+                "pj",
+                &format!("{i}"),
+                &[
+                    ("odd", AttributeValue::Bool(i % 2 == 1)),
+                    ("big", s(&"x".repeat(200))),
+                    ("n", n(i)),
+                ],
+            ),
+        })
+        .collect();
+    store.batch_write(ops).await.unwrap();
+    let mut seen = Vec::new();
+    let mut cursor = None;
+    loop {
+        let page = store
+            .query(
+                Query::new(&TABLE, "pj")
+                    .filter(Condition::eq("odd", true))
+                    .project(["sk", "n"])
+                    .limit(3)
+                    .after(cursor.take()),
+            )
+            .await
+            .unwrap();
+        for item in &page.items {
+            let mut names: Vec<&String> = item.keys().collect();
+            names.sort();
+            assert_eq!(names, ["n", "sk"]);
+        }
+        seen.extend(sks(&page.items));
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(seen, ["1", "3", "5", "7"]);
+}
+
 /// Index queries see only items with both index keys and follow updates and deletes.
 pub async fn index_queries_follow_writes(store: Store) {
     let owned = |sk: &str, owner: &str, rank: &str| {
@@ -527,6 +582,55 @@ pub async fn index_queries_follow_writes(store: Store) {
     let expected: BTreeSet<String> = (0..12).map(|i| format!("{i:02}")).collect();
     assert_eq!(seen.len(), 12, "no repeats: {seen:?}");
     assert_eq!(seen.into_iter().collect::<BTreeSet<_>>(), expected);
+}
+
+/// A narrow index returns its keys and projected attributes only, and
+/// follows changes to projected attributes.
+pub async fn include_indexes_hold_projected_attributes(store: Store) {
+    let painted = |sk: &str, shade: &str, size: i64| {
+        item(
+            "ic",
+            sk,
+            &[
+                ("colour", s("teal")),
+                ("shade", s(shade)),
+                ("size", n(size)),
+                ("secret", s("unprojected")),
+            ],
+        )
+    };
+    store
+        .put(Put::new(&TABLE, painted("1", "b", 10)))
+        .await
+        .unwrap();
+    store
+        .put(Put::new(&TABLE, painted("2", "a", 20)))
+        .await
+        .unwrap();
+    let read = |filter: Option<Condition>| {
+        let store = Arc::clone(&store);
+        async move {
+            let mut query = Query::new(&TABLE, "teal").index("by_colour");
+            query.filter = filter;
+            store.query(query).await.unwrap().items
+        }
+    };
+    let items = read(None).await;
+    assert_eq!(sks(&items), ["2", "1"]);
+    let mut names: Vec<&String> = items[0].keys().collect();
+    names.sort();
+    assert_eq!(names, ["colour", "pk", "shade", "size", "sk"]);
+    store
+        .update(UpdateItem::new(
+            &TABLE,
+            Key::new("ic", "1"),
+            Update::new().set("size", 99),
+        ))
+        .await
+        .unwrap();
+    let big = read(Some(Condition::gt("size", 50))).await;
+    assert_eq!(sks(&big), ["1"]);
+    assert_eq!(big[0].get("size"), Some(&n(99)));
 }
 
 /// All or nothing: one failed condition rolls every operation back.
@@ -737,7 +841,9 @@ macro_rules! conformance_cases {
             key_range_queries,
             cursors_page_both_directions,
             filters_apply_after_limit,
+            projections_return_only_named_attributes,
             index_queries_follow_writes,
+            include_indexes_hold_projected_attributes,
             transactions_are_all_or_nothing,
             batch_writes_of_any_size,
             ttl_attribute_is_stored,

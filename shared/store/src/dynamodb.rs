@@ -398,6 +398,13 @@ impl ItemStore for DynamoDbStore {
             .as_ref()
             .map(|f| expr.condition(f))
             .transpose()?;
+        let projection = query.projection.as_ref().map(|names| {
+            names
+                .iter()
+                .map(|n| expr.name(n))
+                .collect::<Vec<_>>()
+                .join(", ")
+        });
         let output = self
             .client
             .query()
@@ -405,6 +412,7 @@ impl ItemStore for DynamoDbStore {
             .set_index_name(query.index.map(str::to_owned))
             .key_condition_expression(key_condition)
             .set_filter_expression(filter)
+            .set_projection_expression(projection)
             .set_expression_attribute_names(expr.names())
             .set_expression_attribute_values(expr.values())
             .scan_index_forward(query.forward)
@@ -675,11 +683,17 @@ pub async fn create_tables(
                     .index_name(index.name)
                     .key_schema(key_element(index.pk, KeyType::Hash)?)
                     .key_schema(key_element(index.sk, KeyType::Range)?)
-                    .projection(
-                        Projection::builder()
+                    .projection(match index.projection {
+                        crate::schema::Projection::All => Projection::builder()
                             .projection_type(ProjectionType::All)
                             .build(),
-                    )
+                        crate::schema::Projection::Include(attributes) => Projection::builder()
+                            .projection_type(ProjectionType::Include)
+                            .set_non_key_attributes(Some(
+                                attributes.iter().map(|a| (*a).to_owned()).collect(),
+                            ))
+                            .build(),
+                    })
                     .build()
                     .map_err(StoreError::backend)
             })

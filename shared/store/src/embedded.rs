@@ -12,11 +12,11 @@ use redb::{
     Database, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
 };
 
-use crate::codec::{self, key_bytes};
+use crate::codec::{self, EncodedItem, key_bytes};
 use crate::expr::Condition;
 use crate::item::{AttributeValue, Item, string_attr};
 use crate::request::{BatchOp, Cursor, Delete, Key, Page, Put, Query, UpdateItem, WriteOp};
-use crate::schema::{PK, SK, TableDef};
+use crate::schema::{IndexDef, PK, SK, TableDef};
 use crate::{ItemStore, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS, StoreError};
 
 type Bytes<'a> = &'a [u8];
@@ -44,15 +44,26 @@ impl std::fmt::Debug for EmbeddedStore {
 }
 
 impl EmbeddedStore {
+    /// Page cache of the store; more only speeds up very large books.
+    pub const DEFAULT_CACHE_BYTES: usize = 256 * 1024 * 1024;
+
     /// Opens the store file, creating it if needed. Only one process may hold it.
     pub fn open(path: impl AsRef<Path>) -> Result<Self, StoreError> {
+        Self::open_with_cache(path, Self::DEFAULT_CACHE_BYTES)
+    }
+
+    /// Opens the store file with a page cache of `cache_bytes`.
+    pub fn open_with_cache(path: impl AsRef<Path>, cache_bytes: usize) -> Result<Self, StoreError> {
         let path = path.as_ref();
         if let Some(dir) = path.parent()
             && !dir.as_os_str().is_empty()
         {
             std::fs::create_dir_all(dir).map_err(StoreError::backend)?;
         }
-        let db = Database::create(path).map_err(StoreError::backend)?;
+        let db = Database::builder()
+            .set_cache_size(cache_bytes)
+            .create(path)
+            .map_err(StoreError::backend)?;
         Ok(EmbeddedStore { db: Arc::new(db) })
     }
 
@@ -65,6 +76,19 @@ impl EmbeddedStore {
         tokio::task::spawn_blocking(move || work(&db))
             .await
             .map_err(StoreError::backend)?
+    }
+
+    /// How the file's space is used: (bytes of data, bytes allocated but free).
+    pub async fn space(&self) -> Result<(u64, u64), StoreError> {
+        self.blocking(|db| {
+            let txn = db.begin_write().map_err(StoreError::backend)?;
+            let stats = txn.stats().map_err(StoreError::backend)?;
+            let used = stats.stored_bytes() + stats.metadata_bytes();
+            let free = stats.fragmented_bytes();
+            txn.abort().map_err(StoreError::backend)?;
+            Ok((used, free))
+        })
+        .await
     }
 
     /// Deletes every item whose TTL attribute lies before `now_epoch_seconds`,
@@ -127,13 +151,16 @@ fn read_item(
         .transpose()
 }
 
-fn index_keys<'a>(table: &TableDef, item: &'a Item) -> Vec<(&'static str, &'a str, &'a str)> {
+fn index_keys<'a>(
+    table: &'static TableDef,
+    item: &'a Item,
+) -> Vec<(&'static IndexDef, &'a str, &'a str)> {
     table
         .indexes
         .iter()
         .filter_map(|index| {
             Some((
-                index.name,
+                index,
                 string_attr(item, index.pk)?,
                 string_attr(item, index.sk)?,
             ))
@@ -141,10 +168,12 @@ fn index_keys<'a>(table: &TableDef, item: &'a Item) -> Vec<(&'static str, &'a st
         .collect()
 }
 
-/// Replaces (or with `None`, deletes) the item at `key`, keeping indexes in step.
+/// Replaces (or with `None`, deletes) the item at `key`, keeping indexes in
+/// step. An index entry holds the item's primary key (projection `All`) or
+/// the projected attributes themselves (`Include`), as a DynamoDB index does.
 fn write_item(
     txn: &WriteTransaction,
-    table: &TableDef,
+    table: &'static TableDef,
     key: &Key,
     new: Option<&Item>,
 ) -> Result<(), StoreError> {
@@ -153,25 +182,39 @@ fn write_item(
         .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
         .map_err(StoreError::backend)?;
     let primary = key_bytes(&[&key.pk, &key.sk]);
-    let old = match new {
+    let replaced = match new {
         Some(item) => items.insert(primary.as_slice(), codec::encode_item(item).as_slice()),
         None => items.remove(primary.as_slice()),
     }
-    .map_err(StoreError::backend)?
-    .map(|value| codec::decode_item(value.value()))
-    .transpose()?;
-
+    .map_err(StoreError::backend)?;
     if table.indexes.is_empty() {
         return Ok(());
     }
+    // Only the old item's index keys matter.
+    let key_names: Vec<String> = table
+        .key_attributes()
+        .iter()
+        .map(|n| (*n).to_owned())
+        .collect();
+    let old = replaced
+        .map(|value| EncodedItem::new(value.value()).project(&key_names))
+        .transpose()?;
+
     let old_entries = old
         .as_ref()
         .map(|o| index_keys(table, o))
         .unwrap_or_default();
     let new_entries = new.map(|n| index_keys(table, n)).unwrap_or_default();
-    for (index, gpk, gsk) in &old_entries {
-        if !new_entries.contains(&(index, gpk, gsk)) {
-            let name = index_table(table, index);
+    let same_entry = |a: &(&IndexDef, &str, &str), b: &(&IndexDef, &str, &str)| {
+        a.0.name == b.0.name && a.1 == b.1 && a.2 == b.2
+    };
+    for old_entry in &old_entries {
+        if !new_entries
+            .iter()
+            .any(|new_entry| same_entry(old_entry, new_entry))
+        {
+            let (index, gpk, gsk) = old_entry;
+            let name = index_table(table, index.name);
             let mut entries = txn
                 .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
                 .map_err(StoreError::backend)?;
@@ -180,17 +223,29 @@ fn write_item(
                 .map_err(StoreError::backend)?;
         }
     }
-    for (index, gpk, gsk) in &new_entries {
-        let name = index_table(table, index);
-        let mut entries = txn
-            .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
-            .map_err(StoreError::backend)?;
-        entries
-            .insert(
-                key_bytes(&[gpk, gsk, &key.pk, &key.sk]).as_slice(),
-                primary.as_slice(),
-            )
-            .map_err(StoreError::backend)?;
+    if let Some(item) = new {
+        for (index, gpk, gsk) in &new_entries {
+            let value = match index.projected() {
+                None => primary.clone(),
+                Some(names) => {
+                    let projected: std::collections::HashMap<String, AttributeValue> = names
+                        .iter()
+                        .filter_map(|n| item.get(n).map(|v| (n.clone(), v.clone())))
+                        .collect();
+                    codec::encode_item(&Item::from(projected))
+                }
+            };
+            let name = index_table(table, index.name);
+            let mut entries = txn
+                .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+                .map_err(StoreError::backend)?;
+            entries
+                .insert(
+                    key_bytes(&[gpk, gsk, &key.pk, &key.sk]).as_slice(),
+                    value.as_slice(),
+                )
+                .map_err(StoreError::backend)?;
+        }
     }
     Ok(())
 }
@@ -469,20 +524,27 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
     let mut page = Page::default();
     let mut evaluated = 0usize;
-    let mut last: Option<Item> = None;
+    // The last evaluated item, kept encoded: the cursor needs only its keys.
+    let mut last: Vec<u8> = Vec::new();
 
-    // Walks (key, value) entries of the table or index in the query's direction.
-    let mut visit = |item: Item| -> bool {
+    // Filters read the encoded item lazily; only matches are decoded (whole,
+    // or the projected attributes).
+    let mut visit = |bytes: &[u8]| -> Result<bool, StoreError> {
         evaluated += 1;
-        if query
-            .filter
-            .as_ref()
-            .is_none_or(|f| f.evaluate(Some(&item)))
-        {
-            page.items.push(item.clone());
+        let lazy = EncodedItem::new(bytes);
+        let matched = match &query.filter {
+            None => true,
+            Some(filter) => filter.evaluate_on(&lazy)?,
+        };
+        if matched {
+            page.items.push(match &query.projection {
+                None => codec::decode_item(bytes)?,
+                Some(names) => lazy.project(names)?,
+            });
         }
-        last = Some(item);
-        evaluated < limit
+        last.clear();
+        last.extend_from_slice(bytes);
+        Ok(evaluated < limit)
     };
 
     let more = match query.index {
@@ -490,9 +552,7 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
             let mut entries = items
                 .range::<Bytes>(borrow(&range))
                 .map_err(StoreError::backend)?;
-            walk(&mut entries, query.forward, |_, value| {
-                Ok(visit(codec::decode_item(value)?))
-            })?
+            walk(&mut entries, query.forward, |_, value| visit(value))?
         }
         Some(index) => {
             let name = index_table(query.table, index);
@@ -504,23 +564,31 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
             let mut entries = entries_table
                 .range::<Bytes>(borrow(&range))
                 .map_err(StoreError::backend)?;
-            walk(&mut entries, query.forward, |_, primary| {
-                let value = items
-                    .get(primary)
+            let holds_items = query
+                .table
+                .index(index)
+                .is_some_and(|i| i.projected().is_some());
+            walk(&mut entries, query.forward, |_, value| {
+                if holds_items {
+                    return visit(value);
+                }
+                let item = items
+                    .get(value)
                     .map_err(StoreError::backend)?
                     .ok_or_else(|| StoreError::Corrupt("index entry without item".into()))?;
-                Ok(visit(codec::decode_item(value.value())?))
+                visit(item.value())
             })?
         }
     };
 
-    if more && let Some(last) = last {
-        let mut key = Item::default();
-        for name in [pk_name, sk_name, PK, SK] {
-            if let Some(value) = last.get(name) {
-                key.insert(name.to_owned(), value.clone());
+    if more && !last.is_empty() {
+        let mut names = vec![pk_name.to_owned(), sk_name.to_owned()];
+        for name in [PK, SK] {
+            if !names.iter().any(|n| n == name) {
+                names.push(name.to_owned());
             }
         }
+        let key = EncodedItem::new(&last).project(&names)?;
         page.cursor = Some(Cursor::from_key_item(&key));
     }
     Ok(page)

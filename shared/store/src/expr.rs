@@ -2,6 +2,7 @@
 //! expressions; the embedded adapter evaluates them here, with DynamoDB's
 //! semantics (a missing attribute fails every comparison except `<>`).
 
+use std::borrow::Cow;
 use std::cmp::Ordering;
 use std::collections::HashSet;
 use std::str::FromStr;
@@ -11,6 +12,27 @@ use rust_decimal::Decimal;
 use crate::StoreError;
 use crate::item::{AttributeValue, IntoValue, Item};
 use crate::schema::{PK, SK};
+
+/// Where a condition reads attributes from: a decoded item, or an encoded one
+/// read lazily.
+pub trait Attributes {
+    fn attribute(&self, name: &str) -> Result<Option<Cow<'_, AttributeValue>>, StoreError>;
+}
+
+impl Attributes for Item {
+    fn attribute(&self, name: &str) -> Result<Option<Cow<'_, AttributeValue>>, StoreError> {
+        Ok(self.get(name).map(Cow::Borrowed))
+    }
+}
+
+/// No item at all: every attribute is missing.
+struct Absent;
+
+impl Attributes for Absent {
+    fn attribute(&self, _: &str) -> Result<Option<Cow<'_, AttributeValue>>, StoreError> {
+        Ok(None)
+    }
+}
 
 /// A comparison operator.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -113,18 +135,27 @@ impl Condition {
 
     /// Evaluates the condition against an item, or against a missing item.
     pub fn evaluate(&self, item: Option<&Item>) -> bool {
-        let attr = |name: &str| item.and_then(|item| item.get(name));
-        match self {
-            Condition::Exists(name) => attr(name).is_some(),
-            Condition::NotExists(name) => attr(name).is_none(),
-            Condition::Compare(name, op, value) => match attr(name) {
+        let result = match item {
+            Some(item) => self.evaluate_on(item),
+            None => self.evaluate_on(&Absent),
+        };
+        // A decoded item cannot fail to give its attributes.
+        result.unwrap_or(false)
+    }
+
+    /// Evaluates the condition, reading only the attributes it names.
+    pub fn evaluate_on(&self, item: &dyn Attributes) -> Result<bool, StoreError> {
+        Ok(match self {
+            Condition::Exists(name) => item.attribute(name)?.is_some(),
+            Condition::NotExists(name) => item.attribute(name)?.is_none(),
+            Condition::Compare(name, op, value) => match item.attribute(name)? {
                 None => *op == Cmp::Ne,
-                Some(actual) => compare(actual, *op, value),
+                Some(actual) => compare(&actual, *op, value),
             },
             Condition::BeginsWith(name, prefix) => {
-                matches!(attr(name), Some(AttributeValue::S(s)) if s.starts_with(prefix.as_str()))
+                matches!(item.attribute(name)?.as_deref(), Some(AttributeValue::S(s)) if s.starts_with(prefix.as_str()))
             }
-            Condition::Contains(name, needle) => match (attr(name), needle) {
+            Condition::Contains(name, needle) => match (item.attribute(name)?.as_deref(), needle) {
                 (Some(AttributeValue::S(s)), AttributeValue::S(part)) => s.contains(part.as_str()),
                 (Some(AttributeValue::Ss(set)), AttributeValue::S(member)) => set.contains(member),
                 (Some(AttributeValue::Ns(set)), AttributeValue::N(member)) => set
@@ -135,14 +166,28 @@ impl Condition {
                 }
                 _ => false,
             },
-            Condition::In(name, values) => match attr(name) {
+            Condition::In(name, values) => match item.attribute(name)? {
                 None => false,
-                Some(actual) => values.iter().any(|value| values_equal(actual, value)),
+                Some(actual) => values.iter().any(|value| values_equal(&actual, value)),
             },
-            Condition::And(all) => all.iter().all(|c| c.evaluate(item)),
-            Condition::Or(any) => any.iter().any(|c| c.evaluate(item)),
-            Condition::Not(inner) => !inner.evaluate(item),
-        }
+            Condition::And(all) => {
+                for condition in all {
+                    if !condition.evaluate_on(item)? {
+                        return Ok(false);
+                    }
+                }
+                true
+            }
+            Condition::Or(any) => {
+                for condition in any {
+                    if condition.evaluate_on(item)? {
+                        return Ok(true);
+                    }
+                }
+                false
+            }
+            Condition::Not(inner) => !inner.evaluate_on(item)?,
+        })
     }
 }
 

@@ -20,13 +20,13 @@ use async_trait::async_trait;
 pub use dynamodb::{DynamoDbStore, TableCreation, create_tables};
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
-pub use expr::{Cmp, Condition, Update, UpdateAction};
+pub use expr::{Attributes, Cmp, Condition, Update, UpdateAction};
 pub use item::{AttributeValue, IntoValue, Item, from_item, to_item, to_value};
 pub use request::{
     BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, UpdateItem,
     WriteOp,
 };
-pub use schema::{IndexDef, PK, SK, TableDef};
+pub use schema::{IndexDef, PK, Projection, SK, TableDef};
 
 /// Largest number of operations one transaction may hold (DynamoDB's limit).
 pub const MAX_TRANSACTION_OPS: usize = 100;

@@ -236,6 +236,8 @@ pub struct Query {
     pub cursor: Option<Cursor>,
     /// Drop evaluated items that do not match.
     pub filter: Option<Condition>,
+    /// Return only these attributes (the filter still sees every attribute).
+    pub projection: Option<Vec<String>>,
 }
 
 impl Query {
@@ -249,6 +251,7 @@ impl Query {
             limit: None,
             cursor: None,
             filter: None,
+            projection: None,
         }
     }
 
@@ -286,6 +289,12 @@ impl Query {
         self
     }
 
+    /// Returns only the named attributes of each item.
+    pub fn project<S: Into<String>>(mut self, attributes: impl IntoIterator<Item = S>) -> Self {
+        self.projection = Some(attributes.into_iter().map(Into::into).collect());
+        self
+    }
+
     /// The partition and sort key attribute names this query reads.
     pub(crate) fn key_names(&self) -> Result<(&'static str, &'static str), StoreError> {
         match self.index {
@@ -304,6 +313,11 @@ impl Query {
         self.key_names()?;
         if self.partition.is_empty() {
             return Err(StoreError::Invalid("empty partition key".into()));
+        }
+        if self.projection.as_ref().is_some_and(Vec::is_empty) {
+            return Err(StoreError::Invalid(
+                "a projection names at least one attribute".into(),
+            ));
         }
         if self.limit == Some(0) {
             return Err(StoreError::Invalid("limit must be at least 1".into()));

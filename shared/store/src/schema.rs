@@ -21,6 +21,35 @@ pub struct IndexDef {
     pub name: &'static str,
     pub pk: &'static str,
     pub sk: &'static str,
+    pub projection: Projection,
+}
+
+/// Which attributes an index holds besides the table and index keys.
+#[derive(Debug, PartialEq, Eq)]
+pub enum Projection {
+    /// Every attribute: index queries return whole items.
+    All,
+    /// Only these: index queries return them and the keys, and filters on the
+    /// index may read only them.
+    Include(&'static [&'static str]),
+}
+
+impl IndexDef {
+    /// The attributes of an item that this index holds (`None`: all of them).
+    pub fn projected(&self) -> Option<Vec<String>> {
+        match self.projection {
+            Projection::All => None,
+            Projection::Include(attributes) => {
+                let mut names: Vec<String> = [PK, SK, self.pk, self.sk]
+                    .iter()
+                    .map(|n| (*n).to_owned())
+                    .collect();
+                names.extend(attributes.iter().map(|n| (*n).to_owned()));
+                names.dedup();
+                Some(names)
+            }
+        }
+    }
 }
 
 impl TableDef {

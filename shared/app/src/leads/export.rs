@@ -6,7 +6,7 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::Stream;
 use soraaya_domain::{Lead, LeadId, OrgId};
-use soraaya_store::{Cursor, from_item};
+use soraaya_store::{Cursor, Key};
 
 use super::fields::LeadField;
 use super::list::LeadQuery;
@@ -77,15 +77,27 @@ pub fn export(
                             (leads, None)
                         }),
                         Selection::Filtered(query) => {
-                            let mut query = query.plan(org).query.limit(EXPORT_PAGE).after(cursor);
+                            // The listing indexes hold keys and a few fields;
+                            // the rows need whole leads.
+                            let mut query = query
+                                .plan(org)
+                                .query
+                                .project(["pk", "sk"])
+                                .limit(EXPORT_PAGE)
+                                .after(cursor);
                             query.forward = true;
                             match repo.query(query).await {
-                                Ok(page) => page
-                                    .items
-                                    .into_iter()
-                                    .map(from_item::<Lead>)
-                                    .collect::<Result<Vec<_>, _>>()
-                                    .map(|leads| (leads, page.cursor)),
+                                Ok(page) => {
+                                    let keys: Result<Vec<Key>, _> =
+                                        page.items.iter().map(Key::of).collect();
+                                    match keys {
+                                        Ok(keys) => repo
+                                            .leads_in_order(&keys)
+                                            .await
+                                            .map(|leads| (leads, page.cursor)),
+                                        Err(err) => Err(err),
+                                    }
+                                }
                                 Err(err) => Err(err),
                             }
                         }

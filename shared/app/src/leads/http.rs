@@ -34,7 +34,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
     let (schemas, paths, import_route) = routes!(import_leads);
     OpenApiRouter::new()
         .routes(routes!(list_leads, create_lead))
-        .routes(routes!(get_lead, update_lead, patch_lead, delete_lead))
+        .routes(routes!(get_lead, update_lead, delete_lead))
         .routes(routes!(change_status))
         .routes(routes!(timeline))
         .routes(routes!(add_note))
@@ -262,27 +262,6 @@ fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
         .ok_or_else(|| ApiError::field("If-Match", "must be the lead's ETag, such as \"3\""))
 }
 
-async fn update(
-    app: AppState,
-    caller: Caller,
-    id: LeadId,
-    headers: HeaderMap,
-    input: LeadInput,
-) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsWrite)?;
-    let version = expected_version(&headers)?;
-    let lead = service::update(
-        &app,
-        caller.org_id,
-        &Actor::user(&caller),
-        id,
-        input,
-        version,
-    )
-    .await?;
-    Ok((etag(&lead), Json(lead)).into_response())
-}
-
 /// Change fields of a lead: absent fields stay, `null` clears. With
 /// `If-Match: "<version>"` the change applies only to that version.
 #[utoipa::path(
@@ -304,25 +283,18 @@ async fn update_lead(
     headers: HeaderMap,
     ApiJson(input): ApiJson<LeadInput>,
 ) -> Result<Response, ApiError> {
-    update(app, caller, id, headers, input).await
-}
-
-/// Same as `PUT /api/v1/leads/{id}`.
-#[utoipa::path(
-    patch, path = "/api/v1/leads/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
-    request_body = LeadInput,
-    security(("bearer" = [])),
-    responses((status = 200, description = "Updated", body = Lead))
-)]
-async fn patch_lead(
-    State(app): State<AppState>,
-    caller: Caller,
-    ApiPath(id): ApiPath<LeadId>,
-    headers: HeaderMap,
-    ApiJson(input): ApiJson<LeadInput>,
-) -> Result<Response, ApiError> {
-    update(app, caller, id, headers, input).await
+    caller.require(Permission::LeadsWrite)?;
+    let version = expected_version(&headers)?;
+    let lead = service::update(
+        &app,
+        caller.org_id,
+        &Actor::user(&caller),
+        id,
+        input,
+        version,
+    )
+    .await?;
+    Ok((etag(&lead), Json(lead)).into_response())
 }
 
 /// Erase a lead and everything about it (a real erase; the audit trail keeps
@@ -358,7 +330,8 @@ pub struct StatusRequest {
 }
 
 /// Move a lead to another status. Transitions the state machine does not
-/// allow answer 409 with the reason and the allowed next statuses.
+/// allow answer 409 with the reason and the allowed next statuses. With
+/// `If-Match: "<version>"` the move applies only to that version.
 #[utoipa::path(
     put, path = "/api/v1/leads/{id}/status", tag = "leads",
     params(("id" = String, Path, description = "Lead id")),
@@ -375,9 +348,11 @@ async fn change_status(
     State(app): State<AppState>,
     caller: Caller,
     ApiPath(id): ApiPath<LeadId>,
+    headers: HeaderMap,
     ApiJson(body): ApiJson<StatusRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::LeadsStatus)?;
+    let version = expected_version(&headers)?;
     let change = status_change(
         &app,
         &caller,
@@ -394,6 +369,7 @@ async fn change_status(
         id,
         change,
         soraaya_domain::Mover::Person,
+        version,
     )
     .await?;
     Ok((etag(&lead), Json(lead)).into_response())

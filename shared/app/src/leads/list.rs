@@ -9,7 +9,7 @@ use std::collections::BinaryHeap;
 use jiff::Timestamp;
 use serde::Serialize;
 use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId, Priority, UserId};
-use soraaya_store::{Condition, Query, SortKeyCondition, StoreError, from_item};
+use soraaya_store::{AttributeValue, Condition, Item, Key, Query, SortKeyCondition, StoreError};
 use utoipa::ToSchema;
 
 use super::record::{campaign_partition, counter, list_partition, sortable, status_partition};
@@ -196,10 +196,13 @@ fn search_term(query: &str) -> String {
     }
 }
 
-/// A lead with the value it sorts by, for a bounded heap of the best matches.
+/// A match with the value it sorts by, for a bounded heap of the best matches.
+/// Only its key and sort values are read; the page's leads are fetched after.
 struct Ranked {
-    key: SortKey,
-    lead: Lead,
+    key: Key,
+    sort: SortKey,
+    created_at: Timestamp,
+    id: String,
     descending: bool,
 }
 
@@ -207,43 +210,90 @@ struct Ranked {
 enum SortKey {
     Text(String),
     Number(f64),
+    Time(Timestamp),
+}
+
+/// Attributes a sort reads.
+fn sort_attributes(field: SortField) -> &'static [&'static str] {
+    match field {
+        SortField::CreatedAt => &[],
+        SortField::UpdatedAt => &["updated_at"],
+        SortField::ContactPerson => &["contact_person"],
+        SortField::Priority => &["priority"],
+        SortField::QualificationScore => &["qualification_score"],
+        SortField::Budget => &["budget_range_max", "budget_range_min"],
+        SortField::Status => &["status"],
+    }
+}
+
+fn text<'a>(item: &'a Item, name: &str) -> Option<&'a str> {
+    match item.get(name) {
+        Some(AttributeValue::S(s)) => Some(s),
+        _ => None,
+    }
+}
+
+fn number(item: &Item, name: &str) -> Option<f64> {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
+fn time(item: &Item, name: &str) -> Timestamp {
+    text(item, name)
+        .and_then(|t| t.parse().ok())
+        .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
 impl Ranked {
-    fn new(lead: Lead, field: SortField, descending: bool) -> Self {
-        let key = match field {
-            SortField::CreatedAt => SortKey::Text(sortable(lead.created_at)),
-            SortField::UpdatedAt => SortKey::Text(sortable(lead.updated_at)),
-            SortField::ContactPerson => SortKey::Text(lead.contact_person.as_str().to_lowercase()),
-            SortField::Priority => SortKey::Number(f64::from(lead.priority.rank())),
+    fn from_item(item: &Item, field: SortField, descending: bool) -> Result<Self, StoreError> {
+        let sort = match field {
+            SortField::CreatedAt => SortKey::Time(time(item, "created_at")),
+            SortField::UpdatedAt => SortKey::Time(time(item, "updated_at")),
+            SortField::ContactPerson => SortKey::Text(
+                text(item, "contact_person")
+                    .unwrap_or_default()
+                    .to_lowercase(),
+            ),
+            SortField::Priority => SortKey::Number(
+                text(item, "priority")
+                    .and_then(|p| Priority::parse(p).ok())
+                    .map_or(9.0, |p| f64::from(p.rank())),
+            ),
             SortField::QualificationScore => {
-                SortKey::Number(lead.qualification_score.map_or(-1.0, f64::from))
+                SortKey::Number(number(item, "qualification_score").unwrap_or(-1.0))
             }
             SortField::Budget => SortKey::Number(
-                lead.budget_range_max
-                    .or(lead.budget_range_min)
-                    .map_or(-1.0, |b| b.as_rupees() as f64),
+                number(item, "budget_range_max")
+                    .or_else(|| number(item, "budget_range_min"))
+                    .unwrap_or(-1.0),
             ),
-            SortField::Status => SortKey::Text(lead.status.as_str().to_owned()),
+            SortField::Status => SortKey::Text(text(item, "status").unwrap_or_default().to_owned()),
         };
-        Ranked {
-            key,
-            lead,
+        Ok(Ranked {
+            key: Key::of(item)?,
+            sort,
+            created_at: time(item, "created_at"),
+            id: text(item, "id").unwrap_or_default().to_owned(),
             descending,
-        }
+        })
     }
 
-    /// Order of the results; ties broken by creation, then id.
+    /// Order of the results; ties broken by newest first, then id.
     fn result_order(&self, other: &Self) -> Ordering {
-        let by_key = self.key.partial_cmp(&other.key).unwrap_or(Ordering::Equal);
+        let by_key = self
+            .sort
+            .partial_cmp(&other.sort)
+            .unwrap_or(Ordering::Equal);
         let by_key = if self.descending {
             by_key.reverse()
         } else {
             by_key
         };
         by_key
-            .then_with(|| other.lead.created_at.cmp(&self.lead.created_at))
-            .then_with(|| self.lead.id.cmp(&other.lead.id))
+            .then_with(|| other.created_at.cmp(&self.created_at))
+            .then_with(|| self.id.cmp(&other.id))
     }
 }
 
@@ -275,6 +325,8 @@ pub enum ListError {
     Store(#[from] StoreError),
 }
 
+/// Lists leads: the matches are scanned by key (and sort values), and only the
+/// leads of the requested page are read in full.
 pub async fn list(
     repo: &LeadsRepo<'_>,
     org: OrgId,
@@ -298,27 +350,40 @@ pub async fn list(
         ),
         None => None,
     };
+    let mut projection = vec!["pk", "sk"];
+    if !index_ordered {
+        projection.extend(["created_at", "id"]);
+        projection.extend(sort_attributes(query.sort));
+    }
 
-    let mut items = Vec::new();
+    let mut window: Vec<Key> = Vec::new();
     let mut heap: BinaryHeap<Ranked> = BinaryHeap::new();
     let mut matched: u64 = 0;
     let mut cursor = None;
     loop {
+        // With the total known, index order needs no more than the page.
+        let limit = match known_total {
+            Some(_) if index_ordered => u32::try_from((skip + take).saturating_sub(matched))
+                .unwrap_or(SCAN_BATCH)
+                .clamp(1, SCAN_BATCH),
+            _ => SCAN_BATCH,
+        };
         let page = repo
-            .query(base.clone().limit(SCAN_BATCH).after(cursor.take()))
+            .query(
+                base.clone()
+                    .project(projection.iter().copied())
+                    .limit(limit)
+                    .after(cursor.take()),
+            )
             .await?;
         for item in page.items {
             matched += 1;
             if index_ordered {
                 if matched > skip && matched <= skip + take {
-                    items.push(from_item::<Lead>(item)?);
+                    window.push(Key::of(&item)?);
                 }
             } else {
-                heap.push(Ranked::new(
-                    from_item::<Lead>(item)?,
-                    query.sort,
-                    query.descending,
-                ));
+                heap.push(Ranked::from_item(&item, query.sort, query.descending)?);
                 if heap.len() as u64 > skip + take {
                     heap.pop();
                 }
@@ -331,13 +396,14 @@ pub async fn list(
         }
     }
     if !index_ordered {
-        let mut best = heap.into_sorted_vec();
-        items = best
-            .drain(..)
+        window = heap
+            .into_sorted_vec()
+            .into_iter()
             .skip(usize::try_from(skip).unwrap_or(usize::MAX))
-            .map(|ranked| ranked.lead)
+            .map(|ranked| ranked.key)
             .collect();
     }
+    let items = repo.leads_in_order(&window).await?;
     let total = known_total.unwrap_or(matched);
     Ok(LeadPage {
         items,

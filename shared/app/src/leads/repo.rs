@@ -104,6 +104,21 @@ impl<'a> LeadsRepo<'a> {
             .collect()
     }
 
+    /// Leads by their item keys, in the order of the keys (missing ones skipped).
+    pub async fn leads_in_order(&self, keys: &[Key]) -> Result<Vec<Lead>, StoreError> {
+        if keys.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
+        for item in self.store.get_many(&LEADS, keys.to_vec()).await? {
+            found.insert(Key::of(&item)?, item);
+        }
+        keys.iter()
+            .filter_map(|key| found.remove(key))
+            .map(from_item)
+            .collect()
+    }
+
     /// Which of these numbers already belong to a lead, and to which.
     pub async fn phone_owners(
         &self,

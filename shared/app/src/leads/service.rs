@@ -406,7 +406,8 @@ pub fn next_status(
 }
 
 /// Moves a lead to another status. Concurrent changes: exactly one wins, the
-/// others get [`LeadError::ChangedConcurrently`].
+/// others get [`LeadError::ChangedConcurrently`]. With `expected_version`, the
+/// move applies only to that version of the lead.
 pub async fn change_status(
     app: &App,
     org: OrgId,
@@ -414,6 +415,7 @@ pub async fn change_status(
     id: LeadId,
     change: StatusChange,
     mover: Mover,
+    expected_version: Option<u64>,
 ) -> Result<Lead, LeadError> {
     if let Some(reason) = &change.reason
         && reason.chars().count() > 500
@@ -421,6 +423,14 @@ pub async fn change_status(
         return Err(LeadError::field("reason", "is longer than 500 characters"));
     }
     modify(app, org, id, false, |before, now| {
+        if let Some(expected) = expected_version
+            && expected != before.version
+        {
+            return Err(LeadError::VersionMismatch {
+                expected,
+                actual: before.version,
+            });
+        }
         Ok(
             next_status(before, &change, mover, actor, now)?.map(|(lead, event)| NextState {
                 lead,

@@ -1,0 +1,331 @@
+//! Lead import and listing figures on the embedded store, through the real
+//! HTTP router (in-process), in release mode:
+//!
+//!     cargo run --release -p soraaya-bench --bin leads-bench            # 100,000 rows
+//!     cargo run --release -p soraaya-bench --bin leads-bench -- 20000   # smaller
+//!     BENCH_CACHE_MB=64 cargo run --release -p soraaya-bench --bin leads-bench  # store page cache
+//!
+//! Import: a generated CSV (15 % duplicate numbers, 5 % invalid rows) is
+//! streamed from disk; prints rows/s and peak RSS. Listing: p50/p95 of several
+//! filtered listings at 10,000 leads and at the full size, and their ratio.
+
+#![allow(clippy::unwrap_used, clippy::expect_used)] // a benchmark stops on the first failure
+
+use std::io::Write;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use axum::Router;
+use axum::body::Body;
+use http_body_util::BodyExt;
+use soraaya_app::accounts::{NewOrganisation, create_organisation, login};
+use soraaya_app::http::{Area, router};
+use soraaya_app::{App, Config};
+use soraaya_domain::{Email, OrgName, Password, PersonName, Region, TimeZoneName};
+use soraaya_store::EmbeddedStore;
+use tower::ServiceExt;
+
+const CITIES: [&str; 10] = [
+    "Worli",
+    "Lower Parel",
+    "Bandra West",
+    "Juhu",
+    "Malabar Hill",
+    "Powai",
+    "Andheri West",
+    "Prabhadevi",
+    "Khar",
+    "Colaba",
+];
+const STATUSES: [&str; 6] = [
+    "to_call",
+    "to_call",
+    "qualified",
+    "follow_up",
+    "not_interested",
+    "callback_requested",
+];
+
+/// Peak resident memory of this process, from /proc (kB).
+fn peak_rss_kb() -> u64 {
+    std::fs::read_to_string("/proc/self/status")
+        .ok()
+        .and_then(|s| {
+            s.lines()
+                .find(|l| l.starts_with("VmHWM:"))
+                .map(str::to_owned)
+        })
+        .and_then(|l| l.split_whitespace().nth(1).and_then(|n| n.parse().ok()))
+        .unwrap_or(0)
+}
+
+/// Generates CSV files whose numbers never collide across files.
+struct Generator {
+    /// Numbers of valid rows written so far, for duplicates to reuse.
+    valid: Vec<u64>,
+    next_number: u64,
+    row: usize,
+}
+
+impl Generator {
+    /// Writes `rows` rows; with `mixed`, one in twenty is invalid and three in
+    /// twenty repeat an earlier valid number (5 % and 15 %).
+    fn write(&mut self, path: &std::path::Path, rows: usize, mixed: bool) -> (usize, usize, usize) {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path).unwrap());
+        writeln!(
+            out,
+            "Full Name,Mobile,Email,Budget,City,Property Type,Priority,Status"
+        )
+        .unwrap();
+        let (mut unique, mut duplicates, mut invalid) = (0, 0, 0);
+        for _ in 0..rows {
+            let i = self.row;
+            self.row += 1;
+            let kind = if mixed { i % 20 } else { 0 };
+            let (phone, email) = match kind {
+                7 => {
+                    invalid += 1;
+                    if i % 40 == 7 {
+                        ("12345".to_owned(), String::new())
+                    } else {
+                        self.next_number += 1;
+                        (
+                            format!("98{:08}", self.next_number),
+                            "not-an-email".to_owned(),
+                        )
+                    }
+                }
+                1 | 9 | 15 if !self.valid.is_empty() => {
+                    duplicates += 1;
+                    (
+                        format!("98{:08}", self.valid[(i * 7919) % self.valid.len()]),
+                        String::new(),
+                    )
+                }
+                _ => {
+                    unique += 1;
+                    self.next_number += 1;
+                    self.valid.push(self.next_number);
+                    (
+                        format!("98{:08}", self.next_number),
+                        format!("buyer{i}@example.in"),
+                    )
+                }
+            };
+            let budget = format!("{}.{}-{} Cr", 3 + i % 40, i % 10, 4 + i % 40);
+            writeln!(
+                out,
+                "Buyer {i},{phone},{email},{budget},{},{},{},{}",
+                CITIES[i % CITIES.len()],
+                ["apartment", "penthouse", "villa"][i % 3],
+                ["high", "medium", "low"][i % 3],
+                STATUSES[i % STATUSES.len()],
+            )
+            .unwrap();
+        }
+        out.flush().unwrap();
+        (unique, duplicates, invalid)
+    }
+}
+
+struct Bench {
+    router: Router,
+    token: String,
+}
+
+impl Bench {
+    async fn get(&self, path: &str) -> serde_json::Value {
+        let request = axum::http::Request::get(path)
+            .header("authorization", format!("Bearer {}", self.token))
+            .body(Body::empty())
+            .unwrap();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        assert!(
+            response.status().is_success(),
+            "{path}: {}",
+            response.status()
+        );
+        serde_json::from_slice(&response.into_body().collect().await.unwrap().to_bytes()).unwrap()
+    }
+
+    async fn import(&self, path: &std::path::Path) -> (serde_json::Value, Duration) {
+        let file = tokio::fs::File::open(path).await.unwrap();
+        let body = Body::from_stream(tokio_util::io::ReaderStream::with_capacity(file, 64 * 1024));
+        let request = axum::http::Request::post("/api/v1/leads/import")
+            .header("authorization", format!("Bearer {}", self.token))
+            .header("content-type", "text/csv")
+            .body(body)
+            .unwrap();
+        let started = Instant::now();
+        let response = self.router.clone().oneshot(request).await.unwrap();
+        let bytes = response.into_body().collect().await.unwrap().to_bytes();
+        (serde_json::from_slice(&bytes).unwrap(), started.elapsed())
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let index = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[index]
+}
+
+const SHAPES: [(&str, &str); 7] = [
+    ("newest page", "limit=50"),
+    ("one status", "status=qualified&limit=50"),
+    ("status + priority", "status=to_call&priority=high&limit=50"),
+    ("search by place", "search=malabar&limit=50"),
+    ("search by phone", "search=98000012&limit=50"),
+    ("sorted by budget", "status=qualified&sort=-budget&limit=50"),
+    ("page 20", "status=to_call&page=20&limit=50"),
+];
+
+async fn measure(bench: &Bench, runs: usize) -> Vec<(Duration, Duration)> {
+    let mut figures = Vec::new();
+    for (_, query) in SHAPES {
+        let path = format!("/api/v1/leads?{query}");
+        bench.get(&path).await;
+        let mut times = Vec::with_capacity(runs);
+        for _ in 0..runs {
+            let started = Instant::now();
+            bench.get(&path).await;
+            times.push(started.elapsed());
+        }
+        times.sort();
+        figures.push((percentile(&times, 0.5), percentile(&times, 0.95)));
+    }
+    figures
+}
+
+#[tokio::main]
+async fn main() {
+    let total: usize = std::env::args()
+        .nth(1)
+        .map_or(100_000, |n| n.parse().expect("a row count"));
+    let small = total.min(10_000);
+    let dir = tempfile::tempdir().unwrap();
+    let cache_mb: usize = std::env::var("BENCH_CACHE_MB")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(EmbeddedStore::DEFAULT_CACHE_BYTES >> 20);
+    let store_path = dir.path().join("bench.redb");
+    let embedded = EmbeddedStore::open_with_cache(&store_path, cache_mb << 20).unwrap();
+    let store = Arc::new(embedded.clone());
+    let app = Arc::new(App::new(
+        Config::with_secret("b".repeat(48)).unwrap(),
+        store,
+    ));
+    let email = Email::parse("bench@soraaya.local").unwrap();
+    create_organisation(
+        &app,
+        NewOrganisation {
+            name: OrgName::parse("Bench Realty").unwrap(),
+            default_region: Region::INDIA,
+            time_zone: TimeZoneName::india(),
+            admin_email: email.clone(),
+            admin_name: PersonName::parse("Bench").unwrap(),
+            admin_password: Password::parse("benchmark password").unwrap(),
+        },
+    )
+    .await
+    .unwrap();
+    let token = login(&app, &email, "benchmark password")
+        .await
+        .unwrap()
+        .tokens
+        .access_token;
+    let bench = Bench {
+        router: router(Arc::clone(&app), Area::ALL),
+        token,
+    };
+
+    // The import file of `total` rows is cut in two, so that listings can be
+    // measured at 10,000 leads on the way; then unique rows top the book up
+    // to `total` leads for the second measurement.
+    let mut generator = Generator {
+        valid: Vec::new(),
+        next_number: 0,
+        row: 0,
+    };
+    let first = dir.path().join("first.csv");
+    let rest = dir.path().join("rest.csv");
+    let top_up = dir.path().join("top-up.csv");
+    let first_rows = small * 5 / 4;
+    let (u1, d1, i1) = generator.write(&first, first_rows, true);
+    let (u2, d2, i2) = generator.write(&rest, total - first_rows, true);
+    let file_bytes =
+        std::fs::metadata(&first).unwrap().len() + std::fs::metadata(&rest).unwrap().len();
+    println!(
+        "leads-bench: {total} CSV rows ({} unique numbers, {} duplicates, {} invalid), {:.1} MB",
+        u1 + u2,
+        d1 + d2,
+        i1 + i2,
+        file_bytes as f64 / 1e6
+    );
+    let rss_before = peak_rss_kb();
+
+    let (report1, time1) = bench.import(&first).await;
+    let leads_small = bench.get("/api/v1/leads?limit=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let at_small = measure(&bench, 40).await;
+    let (report2, time2) = bench.import(&rest).await;
+    let rss_after = peak_rss_kb();
+    let imported = report1["imported"].as_u64().unwrap() + report2["imported"].as_u64().unwrap();
+    generator.write(&top_up, total - usize::try_from(imported).unwrap(), false);
+    bench.import(&top_up).await;
+    let leads_total = bench.get("/api/v1/leads?limit=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let at_total = measure(&bench, 40).await;
+
+    let sum = |key: &str| report1[key].as_u64().unwrap() + report2[key].as_u64().unwrap();
+    let elapsed = time1 + time2;
+    println!();
+    println!("import ({total} rows, embedded store, streamed from disk through the router)");
+    println!(
+        "  imported {}  skipped_duplicates {}  rejected {}",
+        sum("imported"),
+        sum("skipped_duplicates"),
+        sum("rejected")
+    );
+    println!(
+        "  time {:.1} s   {:.0} rows/s",
+        elapsed.as_secs_f64(),
+        total as f64 / elapsed.as_secs_f64()
+    );
+    println!(
+        "  peak RSS {:.1} MB (before import {:.1} MB; store page cache up to {cache_mb} MB; the CSV is {:.1} MB; the store file {:.1} MB)",
+        rss_after as f64 / 1024.0,
+        rss_before as f64 / 1024.0,
+        file_bytes as f64 / 1e6,
+        std::fs::metadata(&store_path).map(|m| m.len()).unwrap_or(0) as f64 / 1e6,
+    );
+    let (used, free) = embedded.space().await.unwrap();
+    println!(
+        "  store holds {:.1} MB of data and metadata, {:.1} MB of free pages (at {leads_total} leads)",
+        used as f64 / 1e6,
+        free as f64 / 1e6
+    );
+    println!();
+    println!(
+        "listing latency, {runs} runs each (p50 / p95, ms)",
+        runs = 40
+    );
+    println!(
+        "  {:<20} {:>18} {:>18} {:>9}",
+        "query",
+        format!("{leads_small} leads"),
+        format!("{leads_total} leads"),
+        "p50 ratio"
+    );
+    for ((name, _), (small, big)) in SHAPES.iter().zip(at_small.iter().zip(&at_total)) {
+        println!(
+            "  {:<20} {:>8.2} / {:>7.2} {:>8.2} / {:>7.2} {:>9.1}",
+            name,
+            small.0.as_secs_f64() * 1e3,
+            small.1.as_secs_f64() * 1e3,
+            big.0.as_secs_f64() * 1e3,
+            big.1.as_secs_f64() * 1e3,
+            big.0.as_secs_f64() / small.0.as_secs_f64().max(1e-9),
+        );
+    }
+}
