@@ -158,6 +158,14 @@ fn template_tables_match_the_code() {
                         index.name
                     );
                 }
+                soraaya_store::Projection::KeysOnly => {
+                    assert_eq!(
+                        declared["Projection"]["ProjectionType"].as_str(),
+                        Some("KEYS_ONLY"),
+                        "{name}.{}",
+                        index.name
+                    );
+                }
                 soraaya_store::Projection::Include(attributes) => {
                     assert_eq!(
                         declared["Projection"]["ProjectionType"].as_str(),

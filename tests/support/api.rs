@@ -58,6 +58,11 @@ impl TestApp {
         let clock = Arc::new(ManualClock::at(start_time()));
         let config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
         let app = Arc::new(App::with_clock(config, store, clock.clone()));
+        TestApp::from_app(app, clock)
+    }
+
+    /// Every router over `app`, whose clock is `clock`.
+    pub fn from_app(app: AppState, clock: Arc<ManualClock>) -> TestApp {
         TestApp {
             router: router(Arc::clone(&app), Area::ALL),
             app,

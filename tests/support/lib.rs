@@ -59,4 +59,6 @@ pub fn embedded_store() -> Arc<dyn ItemStore> {
 }
 
 mod api;
+pub mod calling;
+pub mod events;
 pub use api::{TestApp, TestResponse, start_time};

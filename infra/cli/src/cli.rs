@@ -26,13 +26,15 @@ enum Command {
     Serve {
         #[arg(long, default_value = "127.0.0.1:3000", env = "SORAAYA_ADDR")]
         addr: SocketAddr,
-        /// Load the demo leads when the organisation has none yet.
+        /// Load the demo data (leads, personas, properties, a campaign) when the organisation has no leads yet.
         #[arg(long, env = "SORAAYA_DEMO")]
         demo: bool,
         #[command(flatten)]
+        calling: crate::serve::CallingArgs,
+        #[command(flatten)]
         stores: StoreArgs,
     },
-    /// Load the demo data (35 luxury leads across Indian cities); idempotent.
+    /// Load the demo data (35 luxury leads across Indian cities, personas, properties, a campaign); idempotent.
     SeedDemo {
         /// Organisation id (may be left out when there is only one).
         #[arg(long)]
@@ -124,7 +126,12 @@ fn field<T, E: std::fmt::Display>(name: &str, result: Result<T, E>) -> anyhow::R
 
 pub async fn run(cli: Cli) -> anyhow::Result<()> {
     match cli.command {
-        Command::Serve { addr, demo, stores } => crate::serve::serve(addr, demo, &stores).await,
+        Command::Serve {
+            addr,
+            demo,
+            calling,
+            stores,
+        } => crate::serve::serve(addr, demo, &calling, &stores).await,
         Command::SeedDemo { org, stores } => {
             let (app, _) = stores.app().await?;
             let org = only_or_named_org(&app, org).await?;

@@ -1,10 +1,15 @@
-//! `soraaya serve`: every router in one process, with the first admin created
-//! on first start.
+//! `soraaya serve`: every router, the dialer, the scheduler and the voice
+//! simulator in one process, with the first admin created on first start.
 
 use std::net::SocketAddr;
+use std::sync::Arc;
 use std::time::Duration;
 
 use anyhow::Context;
+use clap::Args;
+use soraaya_app::ShiftedClock;
+use soraaya_app::calling::local::{LocalCalling, LocalVoice, local_calling};
+use soraaya_app::calling::simulator::SimulatorConfig;
 use soraaya_app::http::{Area, router};
 use soraaya_app::local::{FirstAdmin, bootstrap_if_empty};
 use tracing::{info, warn};
@@ -14,8 +19,56 @@ use crate::stores::StoreArgs;
 /// How often expired items are swept from the embedded store (DynamoDB does it itself).
 const TTL_SWEEP_EVERY: Duration = Duration::from_secs(600);
 
-pub async fn serve(addr: SocketAddr, demo: bool, stores: &StoreArgs) -> anyhow::Result<()> {
-    let (app, opened) = stores.app().await?;
+/// How the local process calls.
+#[derive(Debug, Clone, Args)]
+pub struct CallingArgs {
+    /// Length of a simulated connected call, in seconds (calls are simulated unless SORAAYA_VAPI_API_KEY is set).
+    #[arg(long, default_value_t = 45, env = "SORAAYA_SIM_CALL_SECONDS", value_parser = clap::value_parser!(u32).range(1..=3600))]
+    pub sim_call_seconds: u32,
+    /// Seed of the simulated conversations, to make a run repeatable [default: random].
+    #[arg(long, env = "SORAAYA_SIM_SEED")]
+    pub sim_seed: Option<u64>,
+    /// Start the service clock at this moment (RFC 3339), to try calling outside
+    /// calling hours; simulated calls only.
+    #[arg(long, env = "SORAAYA_SIM_CLOCK_START")]
+    pub sim_clock_start: Option<jiff::Timestamp>,
+}
+
+/// How often the local calling engine looks for work.
+const CALLING_TICK: Duration = Duration::from_millis(200);
+
+pub async fn serve(
+    addr: SocketAddr,
+    demo: bool,
+    calling: &CallingArgs,
+    stores: &StoreArgs,
+) -> anyhow::Result<()> {
+    let (mut app, opened) = stores.app().await?;
+    let voice = if std::env::var("SORAAYA_VAPI_API_KEY").is_ok_and(|k| !k.is_empty()) {
+        if calling.sim_clock_start.is_some() {
+            anyhow::bail!(
+                "--sim-clock-start is for simulated calls; unset SORAAYA_VAPI_API_KEY to use it"
+            );
+        }
+        println!("Calls go through VAPI; its webhooks must reach SORAAYA_PUBLIC_URL");
+        LocalVoice::Vapi(soraaya_app::calling::vapi_from_env(&app.config.calling)?)
+    } else {
+        if let Some(start) = calling.sim_clock_start {
+            app.clock = Arc::new(ShiftedClock::starting_at(start));
+            println!("The service clock starts at {start}");
+        }
+        let seed = calling.sim_seed.unwrap_or_else(rand::random);
+        println!(
+            "Calls are simulated ({} s conversations, seed {seed}); set SORAAYA_VAPI_API_KEY for real calls",
+            calling.sim_call_seconds
+        );
+        LocalVoice::Simulated(SimulatorConfig {
+            call_seconds: calling.sim_call_seconds,
+            seed,
+            fixed_length: false,
+        })
+    };
+    let LocalCalling { app, runtime, .. } = local_calling(app, voice);
     let first = FirstAdmin::from_env()?;
     if let Some(created) = bootstrap_if_empty(&app, first).await? {
         println!(
@@ -44,15 +97,19 @@ pub async fn serve(addr: SocketAddr, demo: bool, stores: &StoreArgs) -> anyhow::
             if !has_leads {
                 let seeded = soraaya_app::demo::seed(&app, org.org_id).await?;
                 println!(
-                    "Demo data: {} leads loaded into \"{}\"",
-                    seeded.leads_created, org.name
+                    "Demo data: {} leads, {} personas, {} properties and the campaign \"{}\" loaded into \"{}\"",
+                    seeded.leads_created,
+                    seeded.personas_created,
+                    seeded.properties_created,
+                    soraaya_app::demo::DEMO_CAMPAIGN,
+                    org.name
                 );
             }
         }
     }
 
     if let Some(embedded) = opened.embedded.clone() {
-        let clock = std::sync::Arc::clone(&app.clock);
+        let clock = Arc::clone(&app.clock);
         tokio::spawn(async move {
             let mut every = tokio::time::interval(TTL_SWEEP_EVERY);
             loop {
@@ -68,6 +125,8 @@ pub async fn serve(addr: SocketAddr, demo: bool, stores: &StoreArgs) -> anyhow::
             }
         });
     }
+
+    tokio::spawn(Arc::clone(&runtime).run(CALLING_TICK));
 
     let listener = tokio::net::TcpListener::bind(addr)
         .await

@@ -83,7 +83,7 @@ impl StoreArgs {
 
     /// The app on this store, signing tokens with `SORAAYA_JWT_SECRET` or the
     /// secret kept in the data directory.
-    pub async fn app(&self) -> anyhow::Result<(Arc<App>, OpenedStore)> {
+    pub async fn app(&self) -> anyhow::Result<(App, OpenedStore)> {
         let opened = self.open().await?;
         let secret = match std::env::var(soraaya_app::config::JWT_SECRET_VAR) {
             Ok(secret) => secret,
@@ -98,9 +98,6 @@ impl StoreArgs {
         };
         let mut config = Config::with_secret(secret)?;
         config.table_prefix = self.table_prefix.clone();
-        Ok((
-            Arc::new(App::new(config, Arc::clone(&opened.store))),
-            opened,
-        ))
+        Ok((App::new(config, Arc::clone(&opened.store)), opened))
     }
 }

@@ -17,6 +17,25 @@ impl Clock for SystemClock {
     }
 }
 
+/// The system clock set forward or back by a fixed amount: lets a local demo
+/// run inside calling hours whatever the time of day. Never used deployed.
+#[derive(Debug, Clone, Copy)]
+pub struct ShiftedClock(SignedDuration);
+
+impl ShiftedClock {
+    /// A clock that reads `start` now and runs on from there.
+    pub fn starting_at(start: Timestamp) -> Self {
+        ShiftedClock(start.duration_since(Timestamp::now()))
+    }
+}
+
+impl Clock for ShiftedClock {
+    fn now(&self) -> Timestamp {
+        let now = Timestamp::now();
+        now.checked_add(self.0).unwrap_or(now)
+    }
+}
+
 /// A clock that only moves when told to.
 #[derive(Debug)]
 pub struct ManualClock(Mutex<Timestamp>);

@@ -43,6 +43,84 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Physical DynamoDB table names are this prefix plus the logical name.
     pub table_prefix: String,
+    pub calling: CallingConfig,
+}
+
+/// How calls are placed, checked and authenticated.
+#[derive(Debug, Clone)]
+pub struct CallingConfig {
+    /// VAPI sends it back as `x-vapi-secret` on every webhook.
+    pub vapi_webhook_secret: Option<Secret<String>>,
+    /// When set, webhooks must also carry `x-signature`: HMAC-SHA256 over `{x-timestamp}.{body}`.
+    pub vapi_webhook_hmac_secret: Option<Secret<String>>,
+    /// Signs Twilio's status callbacks.
+    pub twilio_auth_token: Option<Secret<String>>,
+    /// The public base URL of the API (webhook URLs, Twilio signatures).
+    pub public_url: Option<String>,
+    /// After this long without a final word, a live call is checked with the provider.
+    pub check_call_after: Duration,
+    /// A live call never reported after this long is ended as failed.
+    pub give_up_after: Duration,
+    /// A queued dial nothing has picked up after this long is sent again.
+    pub resend_queued_after: Duration,
+    /// First wait before a dial that found no free slot is tried again.
+    pub no_slot_retry: Duration,
+    /// Most live calls of one organisation across its campaigns (the voice
+    /// provider's concurrency for the account).
+    pub org_max_live_calls: u32,
+}
+
+impl Default for CallingConfig {
+    fn default() -> Self {
+        CallingConfig {
+            vapi_webhook_secret: None,
+            vapi_webhook_hmac_secret: None,
+            twilio_auth_token: None,
+            public_url: None,
+            check_call_after: Duration::from_secs(20 * 60),
+            give_up_after: Duration::from_secs(2 * 3600),
+            resend_queued_after: Duration::from_secs(15 * 60),
+            no_slot_retry: Duration::from_secs(5),
+            org_max_live_calls: 100,
+        }
+    }
+}
+
+fn secret_var(name: &str) -> Option<Secret<String>> {
+    std::env::var(name)
+        .ok()
+        .filter(|v| !v.is_empty())
+        .map(Secret::new)
+}
+
+impl CallingConfig {
+    pub fn from_env() -> Result<CallingConfig, ConfigError> {
+        let defaults = CallingConfig::default();
+        Ok(CallingConfig {
+            vapi_webhook_secret: secret_var("SORAAYA_VAPI_WEBHOOK_SECRET"),
+            vapi_webhook_hmac_secret: secret_var("SORAAYA_VAPI_WEBHOOK_HMAC_SECRET"),
+            twilio_auth_token: secret_var("SORAAYA_TWILIO_AUTH_TOKEN"),
+            public_url: std::env::var("SORAAYA_PUBLIC_URL")
+                .ok()
+                .map(|u| u.trim_end_matches('/').to_owned())
+                .filter(|u| !u.is_empty()),
+            check_call_after: Duration::from_secs(
+                60 * number_var("SORAAYA_CHECK_CALL_MINUTES", 20, 1..=180)?,
+            ),
+            no_slot_retry: Duration::from_secs(number_var(
+                "SORAAYA_NO_SLOT_RETRY_SECONDS",
+                5,
+                1..=300,
+            )?),
+            org_max_live_calls: u32::try_from(number_var(
+                "SORAAYA_ORG_MAX_LIVE_CALLS",
+                100,
+                1..=10_000,
+            )?)
+            .unwrap_or(100),
+            ..defaults
+        })
+    }
 }
 
 pub const JWT_SECRET_VAR: &str = "SORAAYA_JWT_SECRET";
@@ -74,6 +152,7 @@ impl Config {
             access_token_ttl: Duration::from_secs(60 * number_var(ACCESS_MINUTES_VAR, 15, 1..=60)?),
             session_ttl: Duration::from_secs(86_400 * number_var(SESSION_DAYS_VAR, 30, 1..=365)?),
             table_prefix: std::env::var(TABLE_PREFIX_VAR).unwrap_or_else(|_| "soraaya-".to_owned()),
+            calling: CallingConfig::from_env()?,
         })
     }
 }

@@ -1,6 +1,7 @@
 //! Demo data for trying Soraaya locally: luxury leads in Mumbai and other
-//! Indian cities, priced in crores, in every kind of status. Seeding is
-//! idempotent: leads whose number exists are left alone.
+//! Indian cities, priced in crores, in every kind of status; regional agent
+//! personas; properties; and a draft campaign of the Mumbai leads, ready to
+//! start. Seeding is idempotent: what exists is left alone.
 
 use serde_json::json;
 use soraaya_domain::OrgId;
@@ -16,7 +17,14 @@ use crate::leads::service::{self, LeadError};
 pub struct Seeded {
     pub leads_created: usize,
     pub leads_present: usize,
+    pub personas_created: usize,
+    pub properties_created: usize,
+    /// The demo campaign, made now or before.
+    pub campaign_id: Option<soraaya_domain::CampaignId>,
 }
+
+/// The name of the demo campaign.
+pub const DEMO_CAMPAIGN: &str = "Mumbai Sea-Face Residences";
 
 /// name, phone, email, property, type, location, budget, status, priority,
 /// source, timeline, financing, notes
@@ -614,8 +622,237 @@ fn input(row: &Row, tomorrow_evening: &str) -> LeadInput {
     serde_json::from_value(body).expect("demo rows are valid lead input")
 }
 
-/// Loads the 35 demo leads into an organisation.
-pub async fn seed(app: &App, org: OrgId) -> Result<Seeded, LeadError> {
+/// name, region, accent, style, traits, market knowledge, greeting
+type PersonaRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static str,
+    &'static str,
+);
+
+const PERSONAS: [PersonaRow; 4] = [
+    (
+        "Aisha",
+        "mumbai",
+        "indian",
+        "consultative",
+        &["warm", "discreet", "knows South Mumbai by the lane"],
+        "Sea-facing towers in Worli and Prabhadevi trade at ₹80,000-1,20,000 per sq ft; Malabar Hill and Altamount Road are the most exclusive addresses; Bandra West and Juhu suit film and business families; ready-to-move homes carry a premium over under-construction ones.",
+        "Good evening {lead_name}, this is {agent_name} from {company}. Is this a good moment for two minutes about homes in Mumbai?",
+    ),
+    (
+        "Arjun",
+        "delhi",
+        "indian",
+        "formal",
+        &["courteous", "precise", "North Indian warmth"],
+        "Golf Course Road and DLF Phase 5 in Gurugram lead NCR luxury; Lutyens' bungalows rarely change hands; Noida's Sector 150 suits buyers wanting space and greenery.",
+        "Namaste {lead_name}, this is {agent_name} calling from {company} about your enquiry for a home in the NCR.",
+    ),
+    (
+        "Kavya",
+        "bangalore",
+        "indian",
+        "casual",
+        &["friendly", "tech-savvy", "quick with numbers"],
+        "Hebbal lake-facing projects and Koramangala villas suit founders and senior tech leaders; the airport corridor (Devanahalli) is growing fastest; commute time to Whitefield and ORR matters most.",
+        "Hi {lead_name}, {agent_name} here from {company} — you'd asked about homes in Bangalore. Got a minute?",
+    ),
+    (
+        "Sophie",
+        "mumbai",
+        "uk",
+        "formal",
+        &["polished", "patient with NRI questions"],
+        "NRI buyers need NRE/NRO accounts, may repatriate sale proceeds within limits, and pay TDS on resale; power of attorney lets family complete registration.",
+        "Good day {lead_name}, this is {agent_name} from {company}, calling about residences in Mumbai for buyers abroad.",
+    ),
+];
+
+/// name, type, location, price range, amenities, specifications
+type PropertyRow = (
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static [&'static str],
+    &'static [(&'static str, &'static str)],
+);
+
+const PROPERTIES: [PropertyRow; 6] = [
+    (
+        "Altamount Sky Villa",
+        "penthouse",
+        "Altamount Road, Mumbai",
+        "₹38-45 Cr",
+        &["private pool", "sky deck", "valet", "concierge"],
+        &[
+            ("bedrooms", "5"),
+            ("carpet_area", "7,200 sq ft"),
+            ("view", "Arabian Sea and Mahalaxmi racecourse"),
+            ("possession", "ready"),
+        ],
+    ),
+    (
+        "Worli Sea-Face Residences, 5 BHK",
+        "apartment",
+        "Worli, Mumbai",
+        "₹28-35 Cr",
+        &["sea-facing deck", "spa", "4 car parks"],
+        &[
+            ("bedrooms", "5"),
+            ("carpet_area", "4,800 sq ft"),
+            ("floor", "52nd"),
+            ("possession", "ready"),
+        ],
+    ),
+    (
+        "Bandra Bandstand Residences, 4 BHK",
+        "apartment",
+        "Bandra West, Mumbai",
+        "₹12-16 Cr",
+        &["clubhouse", "gym", "kids' play area"],
+        &[
+            ("bedrooms", "4"),
+            ("carpet_area", "2,650 sq ft"),
+            ("possession", "December 2027"),
+        ],
+    ),
+    (
+        "Juhu Beachfront Villa",
+        "villa",
+        "Juhu, Mumbai",
+        "₹40-45 Cr",
+        &["private garden", "home theatre", "staff quarters"],
+        &[
+            ("bedrooms", "6"),
+            ("plot", "6,000 sq ft"),
+            ("possession", "ready"),
+        ],
+    ),
+    (
+        "Golf Course Road Residences",
+        "apartment",
+        "Gurugram, Delhi NCR",
+        "₹25-35 Cr",
+        &["golf views", "private lift lobby"],
+        &[("bedrooms", "4"), ("carpet_area", "6,000 sq ft")],
+    ),
+    (
+        "Hebbal Lake Terraces",
+        "apartment",
+        "Hebbal, Bangalore",
+        "₹8-12 Cr",
+        &["lake views", "co-working lounge"],
+        &[("bedrooms", "4"), ("carpet_area", "4,100 sq ft")],
+    ),
+];
+
+fn persona_input(row: &PersonaRow) -> crate::campaigns::service::PersonaInput {
+    let (name, region, accent, style, traits, knowledge, greeting) = *row;
+    crate::campaigns::service::PersonaInput {
+        name: Some(name.into()),
+        region: Some(region.into()),
+        accent: Some(accent.into()),
+        communication_style: Some(style.into()),
+        personality_traits: Some(traits.iter().map(|t| (*t).to_owned()).collect()),
+        market_knowledge: Some(knowledge.into()),
+        script_customizations: Some(soraaya_domain::ScriptCustomizations {
+            greeting: Some(greeting.into()),
+            escalation_triggers: vec![
+                "tax or legal questions".into(),
+                "asks for a senior advisor".into(),
+            ],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn property_input(row: &PropertyRow) -> crate::campaigns::service::PropertyInput {
+    let (name, kind, location, price, amenities, specifications) = *row;
+    crate::campaigns::service::PropertyInput {
+        name: Some(name.into()),
+        property_type: Some(kind.into()),
+        location: Some(location.into()),
+        price_range: crate::leads::input::Patch::Set(price.into()),
+        amenities: Some(amenities.iter().map(|a| (*a).to_owned()).collect()),
+        specifications: Some(
+            specifications
+                .iter()
+                .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+                .collect(),
+        ),
+        ..Default::default()
+    }
+}
+
+/// Personas, properties and the draft campaign of the Mumbai leads.
+async fn seed_campaign(
+    app: &App,
+    org: OrgId,
+    seeded: &mut Seeded,
+) -> Result<(), crate::campaigns::service::CampaignError> {
+    use crate::campaigns::service as campaigns;
+    let mut personas = campaigns::list_personas(app, org).await?;
+    if personas.is_empty() {
+        for row in &PERSONAS {
+            personas.push(campaigns::create_persona(app, org, &persona_input(row)).await?);
+            seeded.personas_created += 1;
+        }
+    }
+    let mut properties =
+        campaigns::list_properties(app, org, &campaigns::PropertyFilter::default()).await?;
+    if properties.is_empty() {
+        for row in &PROPERTIES {
+            properties.push(campaigns::create_property(app, org, &property_input(row)).await?);
+            seeded.properties_created += 1;
+        }
+    }
+    let existing = campaigns::list_campaigns(app, org, &campaigns::CampaignFilter::default())
+        .await?
+        .into_iter()
+        .find(|c| c.name == DEMO_CAMPAIGN);
+    let campaign = match existing {
+        Some(campaign) => campaign,
+        None => {
+            let input: campaigns::CampaignInput = serde_json::from_value(json!({
+                "name": DEMO_CAMPAIGN,
+                "description": "Ultra-luxury buyers for ready sea-facing homes in South and Western Mumbai.",
+                "campaign_type": "outbound",
+                "priority_level": "high",
+                "persona_id": personas.iter().find(|p| p.name == "Aisha").map(|p| p.id),
+                "property_ids": properties.iter().filter(|p| p.location.ends_with("Mumbai")).map(|p| p.id).collect::<Vec<_>>(),
+                "qualification_criteria": {
+                    "budget_min": "3 Cr",
+                    "timelines": ["immediate", "3_months", "6_months"],
+                    "locations": ["Worli", "Bandra", "Juhu", "Lower Parel", "Malabar Hill", "Altamount", "Prabhadevi", "Powai"],
+                    "financing": [],
+                    "custom_questions": ["Is the home for the family to live in, or an investment?"],
+                    "qualify_at": 70
+                },
+                "settings": {
+                    "max_concurrent_calls": 5,
+                    "window": { "start": "09:00", "end": "21:00" },
+                    "max_attempts": 3
+                }
+            }))
+            .map_err(|err| campaigns::CampaignError::Store(soraaya_store::StoreError::Invalid(err.to_string())))?;
+            campaigns::create_campaign(app, org, None, &input).await?
+        }
+    };
+    seeded.campaign_id = Some(campaign.id);
+    Ok(())
+}
+
+/// Loads the demo data into an organisation.
+pub async fn seed(
+    app: &App,
+    org: OrgId,
+) -> Result<Seeded, crate::campaigns::service::CampaignError> {
     let actor = Actor::system("demo data");
     let tomorrow = app.clock.now() + jiff::SignedDuration::from_hours(24);
     let tomorrow_evening = format!(
@@ -625,14 +862,24 @@ pub async fn seed(app: &App, org: OrgId) -> Result<Seeded, LeadError> {
             .unwrap_or_default()
     );
     let mut seeded = Seeded::default();
-    for row in MUMBAI.iter().chain(OTHER_CITIES.iter()) {
-        match service::create(app, org, &actor, input(row, &tomorrow_evening)).await {
+    seed_campaign(app, org, &mut seeded).await?;
+    let campaign = seeded.campaign_id;
+    for (i, row) in MUMBAI.iter().chain(OTHER_CITIES.iter()).enumerate() {
+        let mut lead = input(row, &tomorrow_evening);
+        if i < MUMBAI.len()
+            && let Some(campaign) = campaign
+        {
+            lead.campaign_id = crate::leads::input::Patch::Set(crate::leads::input::Raw::Text(
+                campaign.to_string(),
+            ));
+        }
+        match service::create(app, org, &actor, lead).await {
             Ok(_) => seeded.leads_created += 1,
             Err(LeadError::DuplicatePhone { .. }) => seeded.leads_present += 1,
-            Err(err) => return Err(err),
+            Err(err) => return Err(err.into()),
         }
     }
-    info!(org_id = %org, created = seeded.leads_created, "demo data loaded");
+    info!(org_id = %org, leads = seeded.leads_created, personas = seeded.personas_created, properties = seeded.properties_created, "demo data loaded");
     Ok(seeded)
 }
 

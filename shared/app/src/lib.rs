@@ -3,16 +3,19 @@
 
 pub mod accounts;
 mod app;
+pub mod calling;
+pub mod campaigns;
 pub mod clock;
 pub mod config;
 pub mod demo;
 pub mod http;
 pub mod leads;
 pub mod local;
+pub mod notifications;
 pub mod storage;
 pub mod tables;
 pub mod telemetry;
 
-pub use app::{App, AppState};
-pub use clock::{Clock, ManualClock, SystemClock};
-pub use config::{Config, ConfigError, Secret};
+pub use app::{App, AppState, Needs};
+pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};
+pub use config::{CallingConfig, Config, ConfigError, Secret};

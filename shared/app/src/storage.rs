@@ -31,6 +31,39 @@ pub async fn open(choice: &StoreChoice) -> Result<Arc<dyn ItemStore>, StoreError
     })
 }
 
+/// The shared AWS configuration; an explicit or environment endpoint override
+/// without credentials (an emulator) gets dummy credentials and `us-east-1`.
+async fn aws_config(endpoint: Option<String>) -> aws_config::SdkConfig {
+    let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
+    if let Some(endpoint) = &endpoint {
+        loader = loader.endpoint_url(endpoint);
+    }
+    if endpoint.is_some() || std::env::var("AWS_ENDPOINT_URL").is_ok() {
+        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
+            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
+                "local",
+                "local",
+                None,
+                None,
+                "soraaya-local",
+            ));
+        }
+        if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
+            loader = loader.region(aws_config::Region::new("us-east-1"));
+        }
+    }
+    loader.load().await
+}
+
+/// An SQS client; `endpoint` (or `AWS_ENDPOINT_URL_SQS`) overrides AWS's.
+pub async fn sqs_client(endpoint: Option<&str>) -> aws_sdk_sqs::Client {
+    let endpoint = endpoint
+        .map(str::to_owned)
+        .or_else(|| std::env::var("AWS_ENDPOINT_URL_SQS").ok())
+        .filter(|e| !e.is_empty());
+    aws_sdk_sqs::Client::new(&aws_config(endpoint).await)
+}
+
 /// A DynamoDB client from the standard AWS configuration chain. For an explicit
 /// or environment endpoint override without credentials (an emulator), dummy
 /// credentials and `us-east-1` are filled in.

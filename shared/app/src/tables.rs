@@ -53,7 +53,10 @@ pub const LEAD_LISTING: &[&str] = &[
 /// | audit record (no personal data) | `ORG#{org}#AUDIT` | `{at}#{id}` |
 ///
 /// Lead items carry index keys: `by_created` (`ORG#{org}`, `{created}#{lead}`),
-/// `by_status` (`ORG#{org}#{status}`, same) and `by_campaign` (`ORG#{org}#{campaign}`, same).
+/// `by_status` (`ORG#{org}#{status}`, same) and `by_campaign` (`ORG#{org}#{campaign}`,
+/// same), and, while the scheduler has something to do for the lead (a call to
+/// check, a queued dial to watch, a next call due), `by_due`
+/// (`DUE#{shard}`, `{due}#{org}#{lead}`).
 pub static LEADS: TableDef = TableDef {
     name: "leads",
     indexes: &[
@@ -75,12 +78,101 @@ pub static LEADS: TableDef = TableDef {
             sk: "campaign_sk",
             projection: Projection::Include(LEAD_LISTING),
         },
+        IndexDef {
+            name: "by_due",
+            pk: "due_pk",
+            sk: "due_sk",
+            projection: Projection::KeysOnly,
+        },
     ],
     ttl_attribute: Some("expires_at"),
 };
 
+/// How many partitions the scheduler's due index is spread over.
+pub const DUE_SHARDS: u32 = 8;
+
+/// Campaigns, agent personas, properties, and the live-call slots of each
+/// campaign and organisation.
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | campaign | `ORG#{org}#CAMPAIGN#{c}` | `CAMPAIGN` |
+/// | live-call slots of a campaign | `ORG#{org}#CAMPAIGN#{c}` | `SLOTS` |
+/// | live-call slots of the organisation | `ORG#{org}` | `SLOTS` |
+/// | campaign name (unique per organisation) | `ORG#{org}#CAMPAIGN_NAME#{name}` | `NAME` |
+/// | persona | `ORG#{org}#PERSONA#{p}` | `PERSONA` |
+/// | property | `ORG#{org}#PROPERTY#{p}` | `PROPERTY` |
+///
+/// Campaigns, personas and properties are listed through `by_org`
+/// (`ORG#{org}#CAMPAIGNS` and so on, by creation time).
+pub static CAMPAIGNS: TableDef = TableDef {
+    name: "campaigns",
+    indexes: &[IndexDef {
+        name: "by_org",
+        pk: "org_pk",
+        sk: "org_sk",
+        projection: Projection::All,
+    }],
+    ttl_attribute: Some("expires_at"),
+};
+
+/// Call attempts, and the telephony provider's call ids.
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | call attempt | `ORG#{org}#LEAD#{lead}` | `ATTEMPT#{n}` |
+/// | telephony call (Twilio CallSid → attempt) | `TWILIO#{sid}` | `CALL` |
+///
+/// Ended attempts are listed by campaign through `by_campaign_ended`
+/// (`ORG#{org}#{campaign}`, `{ended}#{lead}#{n}`): the recent calls of a campaign.
+pub static CALLS: TableDef = TableDef {
+    name: "calls",
+    indexes: &[IndexDef {
+        name: "by_campaign_ended",
+        pk: "campaign_pk",
+        sk: "ended_sk",
+        projection: Projection::All,
+    }],
+    ttl_attribute: Some("expires_at"),
+};
+
+/// Call transcripts.
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | transcript | `ORG#{org}#LEAD#{lead}` | `CALL#{started}#{call}` |
+/// | one transcript per call | `ORG#{org}#CALL#{call}` | `TRANSCRIPT` |
+pub static TRANSCRIPTS: TableDef = TableDef {
+    name: "transcripts",
+    indexes: &[],
+    ttl_attribute: Some("expires_at"),
+};
+
+/// Notifications, listed newest first through `by_org` (`ORG#{org}`, `{created}#{id}`).
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | notification | `ORG#{org}#NOTIFICATION#{id}` | `NOTIFICATION` |
+pub static NOTIFICATIONS: TableDef = TableDef {
+    name: "notifications",
+    indexes: &[IndexDef {
+        name: "by_org",
+        pk: "org_pk",
+        sk: "org_sk",
+        projection: Projection::All,
+    }],
+    ttl_attribute: Some("expires_at"),
+};
+
 /// Every table, in creation order.
-pub static ALL: &[&TableDef] = &[&ACCOUNTS, &LEADS];
+pub static ALL: &[&TableDef] = &[
+    &ACCOUNTS,
+    &LEADS,
+    &CAMPAIGNS,
+    &CALLS,
+    &TRANSCRIPTS,
+    &NOTIFICATIONS,
+];
 
 /// The TTL attribute name shared by every table that expires items.
 pub const TTL_ATTRIBUTE: &str = "expires_at";

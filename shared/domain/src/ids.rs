@@ -93,3 +93,11 @@ id_type!(
     /// One entry of a lead's activity timeline.
     EventId
 );
+id_type!(
+    /// A property an agent may present.
+    PropertyId
+);
+id_type!(
+    /// A notification.
+    NotificationId
+);

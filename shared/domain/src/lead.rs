@@ -365,12 +365,67 @@ pub struct Lead {
     pub tags: Tags,
     /// Calls placed to this lead, across every retry kind.
     pub call_attempts: u32,
+    /// A dial waiting on the dial queue for its turn.
+    #[serde(default)]
+    pub queued: Option<QueuedDial>,
+    /// The call under way; it holds one of its campaign's live-call slots.
+    #[serde(default)]
+    pub live_call: Option<LiveCall>,
+    /// When the next call is due: a retry, a promised callback, or the next
+    /// opening of the lead's calling hours.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub next_call_at: Option<Timestamp>,
+    /// Why the next call is due (`no_answer`, `busy`, `voicemail`, `failed`, `callback`, `window`).
+    #[serde(default)]
+    pub next_call_reason: Option<String>,
+    /// How the last call ended (`connected`, `no_answer`, `busy`, `voicemail`, `failed`).
+    #[serde(default)]
+    pub last_call_result: Option<String>,
     /// Optimistic-concurrency version, bumped by every change.
     pub version: u64,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
     #[schema(value_type = String, format = DateTime)]
     pub updated_at: Timestamp,
+}
+
+/// A dial waiting on the queue.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct QueuedDial {
+    pub campaign_id: CampaignId,
+    /// The attempt this dial makes (calls so far + 1).
+    pub attempt: u32,
+    #[schema(value_type = String, format = DateTime)]
+    pub queued_at: Timestamp,
+    /// If nothing has dialled by then, the message is presumed lost and sent again.
+    #[schema(value_type = String, format = DateTime)]
+    pub watch_until: Timestamp,
+}
+
+/// A call under way.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct LiveCall {
+    pub campaign_id: CampaignId,
+    pub attempt: u32,
+    /// The voice provider's call id, once the call is placed.
+    pub call_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    /// Without a final word by then, the scheduler asks the provider about the call.
+    #[schema(value_type = String, format = DateTime)]
+    pub check_at: Timestamp,
+}
+
+impl Lead {
+    /// When the scheduler must next look at this lead, if ever.
+    pub fn due_at(&self) -> Option<Timestamp> {
+        match (&self.live_call, &self.queued) {
+            (Some(call), _) => Some(call.check_at),
+            (None, Some(queued)) => Some(queued.watch_until),
+            (None, None) => self.next_call_at,
+        }
+    }
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]

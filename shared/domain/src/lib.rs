@@ -3,6 +3,8 @@
 //! in `Debug` so that logs never carry it.
 
 pub mod account;
+pub mod calling;
+pub mod campaign;
 mod email;
 mod ids;
 pub mod lead;
@@ -10,22 +12,34 @@ mod lead_status;
 pub mod mask;
 mod money;
 mod names;
+pub mod notification;
+pub mod persona;
 mod phone;
 mod time_zone;
 pub mod zones;
 
 pub use account::{Organisation, Permission, Role, User};
+pub use calling::{CallingHours, ClockTime, DailyWindow, legal_window};
+pub use campaign::{
+    CallingSettings, Campaign, CampaignAction, CampaignActionError, CampaignStatus, CampaignType,
+    QualificationAnswers, QualificationCriteria, RetryDelays,
+};
 pub use email::{Email, EmailError};
 pub use ids::{
-    CampaignId, EventId, IdError, LeadId, OrgId, PersonaId, SessionId, TranscriptId, UserId,
+    CampaignId, EventId, IdError, LeadId, NotificationId, OrgId, PersonaId, PropertyId, SessionId,
+    TranscriptId, UserId,
 };
 pub use lead::{
-    ChoiceError, Consent, FinancingStatus, Lead, Priority, PropertyPreferences, PropertyType,
-    PurchaseTimeline, Tags, TagsError, TimezoneSource,
+    ChoiceError, Consent, FinancingStatus, Lead, LiveCall, Priority, PropertyPreferences,
+    PropertyType, PurchaseTimeline, QueuedDial, Tags, TagsError, TimezoneSource,
 };
 pub use lead_status::{LeadStatus, MovedBy, Mover, TRANSITIONS, TransitionError};
 pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
+pub use notification::{Notification, NotificationKind, NotificationStatus};
+pub use persona::{
+    Accent, AgentPersona, Availability, CommunicationStyle, Property, ScriptCustomizations,
+};
 pub use phone::{Phone, PhoneError, Region, RegionError};
 pub use time_zone::{TimeZoneError, TimeZoneName};
 

@@ -687,6 +687,9 @@ pub async fn create_tables(
                         crate::schema::Projection::All => Projection::builder()
                             .projection_type(ProjectionType::All)
                             .build(),
+                        crate::schema::Projection::KeysOnly => Projection::builder()
+                            .projection_type(ProjectionType::KeysOnly)
+                            .build(),
                         crate::schema::Projection::Include(attributes) => Projection::builder()
                             .projection_type(ProjectionType::Include)
                             .set_non_key_attributes(Some(

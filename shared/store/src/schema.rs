@@ -32,23 +32,25 @@ pub enum Projection {
     /// Only these: index queries return them and the keys, and filters on the
     /// index may read only them.
     Include(&'static [&'static str]),
+    /// The keys alone.
+    KeysOnly,
 }
 
 impl IndexDef {
     /// The attributes of an item that this index holds (`None`: all of them).
     pub fn projected(&self) -> Option<Vec<String>> {
-        match self.projection {
-            Projection::All => None,
-            Projection::Include(attributes) => {
-                let mut names: Vec<String> = [PK, SK, self.pk, self.sk]
-                    .iter()
-                    .map(|n| (*n).to_owned())
-                    .collect();
-                names.extend(attributes.iter().map(|n| (*n).to_owned()));
-                names.dedup();
-                Some(names)
-            }
-        }
+        let extra: &[&str] = match self.projection {
+            Projection::All => return None,
+            Projection::KeysOnly => &[],
+            Projection::Include(attributes) => attributes,
+        };
+        let mut names: Vec<String> = [PK, SK, self.pk, self.sk]
+            .iter()
+            .chain(extra)
+            .map(|n| (*n).to_owned())
+            .collect();
+        names.dedup();
+        Some(names)
     }
 }
 

@@ -88,6 +88,10 @@ impl FieldErrors {
         self.0.is_empty()
     }
 
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
+    }
+
     /// `Ok` if nothing was recorded, otherwise a 422 with every field.
     pub fn finish(self) -> Result<(), ApiError> {
         if self.0.is_empty() {
@@ -364,6 +368,23 @@ impl From<LeadError> for ApiError {
             LeadError::NotOnDncList => ApiError::NotFound("do-not-call entry"),
             LeadError::Account(account) => account.into(),
             LeadError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<crate::calling::CallingError> for ApiError {
+    fn from(err: crate::calling::CallingError) -> Self {
+        use crate::calling::CallingError as E;
+        match err {
+            E::CampaignNotFound => ApiError::NotFound("campaign"),
+            E::CampaignAction(action) => {
+                ApiError::conflict("invalid_campaign_transition", action.to_string())
+            }
+            E::Transition(transition) => LeadError::Transition(transition).into(),
+            E::Queue(queue) => ApiError::Unavailable(Some(Box::new(queue))),
+            E::Lead(lead) => lead.into(),
+            E::Account(account) => account.into(),
+            E::Store(store) => store.into(),
         }
     }
 }

@@ -23,7 +23,7 @@ use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ErrorBody, FieldError, FieldErrors, Require};
-pub use extract::{ApiJson, ApiPath, ApiQuery};
+pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, etag, if_match};
 
 use crate::AppState;
 
@@ -39,15 +39,33 @@ pub enum Area {
     Accounts,
     /// `/api/v1/leads`, `/api/v1/dnc`.
     Leads,
+    /// `/api/v1/campaigns`, `/api/v1/agent-personas`, `/api/v1/properties`,
+    /// `/api/v1/calling`, `/api/v1/notifications`.
+    Campaigns,
+    /// `POST /api/v1/webhooks/vapi`.
+    VapiWebhook,
+    /// `POST /api/v1/webhooks/twilio`.
+    TwilioWebhook,
 }
 
 impl Area {
-    pub const ALL: &'static [Area] = &[Area::Accounts, Area::Leads];
+    pub const ALL: &'static [Area] = &[
+        Area::Accounts,
+        Area::Leads,
+        Area::Campaigns,
+        Area::VapiWebhook,
+        Area::TwilioWebhook,
+    ];
 
     fn routes(self) -> OpenApiRouter<AppState> {
         match self {
             Area::Accounts => crate::accounts::http::routes(),
             Area::Leads => crate::leads::http::routes(),
+            Area::Campaigns => {
+                crate::campaigns::http::routes().merge(crate::notifications::routes())
+            }
+            Area::VapiWebhook => crate::calling::webhooks::vapi_routes(),
+            Area::TwilioWebhook => crate::calling::webhooks::twilio_routes(),
         }
     }
 }
@@ -66,6 +84,10 @@ impl Area {
         (name = "users", description = "Users of the organisation (admins)"),
         (name = "leads", description = "The lead book: leads, statuses, timeline, import and export"),
         (name = "dnc", description = "The do-not-call list"),
+        (name = "campaigns", description = "Campaigns, agent personas and properties"),
+        (name = "calling", description = "Starting and stopping calls, live status"),
+        (name = "notifications", description = "What people must act on"),
+        (name = "webhooks", description = "VAPI and Twilio callbacks"),
         (name = "system", description = "Health and the API document"),
     )
 )]

@@ -3,7 +3,7 @@
 use axum::Json;
 use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
-use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
@@ -23,7 +23,10 @@ use super::repo::{DncEntry, LeadsRepo};
 use super::service::{self, BulkChanges, StatusChange};
 use crate::AppState;
 use crate::accounts::Caller;
-use crate::http::{ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, FieldErrors, Require};
+use crate::calling::records::{Transcript, transcripts_of};
+use crate::http::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ErrorBody, FieldErrors, Require, etag, if_match,
+};
 
 /// Largest CSV upload.
 pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
@@ -37,6 +40,7 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(get_lead, update_lead, delete_lead))
         .routes(routes!(change_status))
         .routes(routes!(timeline))
+        .routes(routes!(transcripts))
         .routes(routes!(add_note))
         .routes(routes!(bulk_update))
         .routes(routes!(bulk_delete))
@@ -48,14 +52,6 @@ pub fn routes() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(list_dnc, add_dnc))
         .routes(routes!(remove_dnc))
-}
-
-fn etag(lead: &Lead) -> [(header::HeaderName, HeaderValue); 1] {
-    [(
-        header::ETAG,
-        HeaderValue::from_str(&format!("\"{}\"", lead.version))
-            .unwrap_or(HeaderValue::from_static("\"0\"")),
-    )]
 }
 
 /// Filters, sort and page of a listing or export.
@@ -226,7 +222,7 @@ async fn create_lead(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::LeadsWrite)?;
     let lead = service::create(&app, caller.org_id, &Actor::user(&caller), input).await?;
-    Ok((StatusCode::CREATED, etag(&lead), Json(lead)).into_response())
+    Ok((StatusCode::CREATED, etag(lead.version), Json(lead)).into_response())
 }
 
 /// One lead. The `ETag` is its version, for `If-Match` on updates.
@@ -246,20 +242,7 @@ async fn get_lead(
 ) -> Result<Response, ApiError> {
     caller.require(Permission::LeadsRead)?;
     let lead = service::get(&app, caller.org_id, id).await?;
-    Ok((etag(&lead), Json(lead)).into_response())
-}
-
-fn expected_version(headers: &HeaderMap) -> Result<Option<u64>, ApiError> {
-    let Some(value) = headers.get(header::IF_MATCH) else {
-        return Ok(None);
-    };
-    value
-        .to_str()
-        .ok()
-        .map(|v| v.trim().trim_start_matches("W/").trim_matches('"'))
-        .and_then(|v| v.parse().ok())
-        .map(Some)
-        .ok_or_else(|| ApiError::field("If-Match", "must be the lead's ETag, such as \"3\""))
+    Ok((etag(lead.version), Json(lead)).into_response())
 }
 
 /// Change fields of a lead: absent fields stay, `null` clears. With
@@ -284,7 +267,7 @@ async fn update_lead(
     ApiJson(input): ApiJson<LeadInput>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::LeadsWrite)?;
-    let version = expected_version(&headers)?;
+    let version = if_match(&headers)?;
     let lead = service::update(
         &app,
         caller.org_id,
@@ -294,7 +277,7 @@ async fn update_lead(
         version,
     )
     .await?;
-    Ok((etag(&lead), Json(lead)).into_response())
+    Ok((etag(lead.version), Json(lead)).into_response())
 }
 
 /// Erase a lead and everything about it (a real erase; the audit trail keeps
@@ -352,7 +335,7 @@ async fn change_status(
     ApiJson(body): ApiJson<StatusRequest>,
 ) -> Result<Response, ApiError> {
     caller.require(Permission::LeadsStatus)?;
-    let version = expected_version(&headers)?;
+    let version = if_match(&headers)?;
     let change = status_change(
         &app,
         &caller,
@@ -372,7 +355,7 @@ async fn change_status(
         version,
     )
     .await?;
-    Ok((etag(&lead), Json(lead)).into_response())
+    Ok((etag(lead.version), Json(lead)).into_response())
 }
 
 async fn status_change(
@@ -463,6 +446,37 @@ async fn timeline(
     Ok(Json(TimelinePage {
         items,
         next_cursor: next.map(|c| c.to_string()),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TranscriptList {
+    pub items: Vec<Transcript>,
+    pub total: usize,
+}
+
+/// The lead's call transcripts, newest first: messages with timestamps,
+/// summary, structured data, score, recording, duration, cost, ended reason.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}/transcripts", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Transcripts", body = TranscriptList),
+        (status = 404, description = "No such lead", body = ErrorBody),
+    )
+)]
+async fn transcripts(
+    State(app): State<AppState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+) -> Result<Json<TranscriptList>, ApiError> {
+    caller.require(Permission::LeadsRead)?;
+    service::get(&app, caller.org_id, id).await?;
+    let items = transcripts_of(app.store.as_ref(), caller.org_id, id).await?;
+    Ok(Json(TranscriptList {
+        total: items.len(),
+        items,
     }))
 }
 

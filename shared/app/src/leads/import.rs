@@ -389,11 +389,7 @@ impl Importer<'_> {
                         TimelineEvent::new(&row.lead, EventKind::Imported, self.actor, now);
                     event.to = Some(row.lead.status);
                     event.reason = Some(self.source.clone());
-                    LeadChange {
-                        before: None,
-                        after: Some(row.lead.clone()),
-                        events: vec![event],
-                    }
+                    LeadChange::new(None, Some(row.lead.clone()), vec![event])
                 })
                 .collect();
             match repo.write(self.org, &zone, now, &changes, Vec::new()).await {

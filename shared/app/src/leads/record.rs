@@ -100,7 +100,20 @@ pub fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
         put("campaign_sk", sort);
     }
     put("search_text", search_text(lead));
+    if let Some(due) = lead.due_at() {
+        put("due_pk", due_partition(lead.id));
+        put(
+            "due_sk",
+            format!("{}#{}#{}", sortable(due), lead.org_id, lead.id),
+        );
+    }
     Ok(item)
+}
+
+/// The due-index partition of a lead: spread by lead id.
+pub fn due_partition(lead: LeadId) -> String {
+    let shard = lead.as_uuid().as_u128() % u128::from(crate::tables::DUE_SHARDS);
+    format!("DUE#{shard}")
 }
 
 /// Who did something to a lead.
@@ -238,6 +251,7 @@ impl Counters {
         at: Timestamp,
     ) {
         let day = zone.to_datetime(at).date().to_string();
+        self.record_calls(before, after, &day);
         let scopes = |lead: &Lead| {
             let mut scopes = vec!["ALL".to_owned()];
             scopes.extend(lead.campaign_id.map(|c| format!("CAMPAIGN#{c}")));
@@ -268,6 +282,56 @@ impl Counters {
         }
     }
 
+    /// Counts calls and queued dials, from the lead's calling state.
+    fn record_calls(&mut self, before: Option<&Lead>, after: Option<&Lead>, day: &str) {
+        let queued =
+            |lead: Option<&Lead>| lead.and_then(|l| l.queued.as_ref().map(|q| q.campaign_id));
+        let live =
+            |lead: Option<&Lead>| lead.and_then(|l| l.live_call.as_ref().map(|c| c.campaign_id));
+        if queued(before) != queued(after) {
+            for (campaign, delta) in [(queued(before), -1), (queued(after), 1)] {
+                if let Some(campaign) = campaign {
+                    self.add("ALL".into(), "queued".into(), delta);
+                    self.add(format!("CAMPAIGN#{campaign}"), "queued".into(), delta);
+                }
+            }
+        }
+        match (live(before), live(after)) {
+            (None, Some(campaign)) => {
+                for scope in call_scopes(campaign, day) {
+                    self.add(scope, "calls_placed".into(), 1);
+                }
+            }
+            (Some(campaign), None) => {
+                let result = after
+                    .and_then(|l| l.last_call_result.clone())
+                    .unwrap_or_else(|| "ended".into());
+                for scope in call_scopes(campaign, day) {
+                    self.add(scope.clone(), "calls_ended".into(), 1);
+                    self.add(scope, format!("calls_{result}"), 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds an ended call's length and cost.
+    pub fn record_call(
+        &mut self,
+        campaign: CampaignId,
+        tally: super::repo::CallTally,
+        zone: &TimeZone,
+        at: Timestamp,
+    ) {
+        let day = zone.to_datetime(at).date().to_string();
+        let seconds = tally.seconds.max(0.0).round() as i64;
+        let cents = i64::try_from(tally.cost_cents).unwrap_or(i64::MAX);
+        for scope in call_scopes(campaign, &day) {
+            self.add(scope.clone(), "call_seconds".into(), seconds);
+            self.add(scope, "call_cost_cents".into(), cents);
+        }
+    }
+
     /// Net-zero counters are dropped; items left without a change too.
     pub fn into_ops(self, org: OrgId) -> Vec<WriteOp> {
         self.by_item
@@ -288,6 +352,16 @@ impl Counters {
     pub fn item_count(&self) -> usize {
         self.by_item.len()
     }
+}
+
+/// Where calls are counted: the organisation and the campaign, in all and by day.
+fn call_scopes(campaign: CampaignId, day: &str) -> [String; 4] {
+    [
+        "ALL".to_owned(),
+        format!("CAMPAIGN#{campaign}"),
+        format!("DAY#{day}"),
+        format!("DAY#{day}#CAMPAIGN#{campaign}"),
+    ]
 }
 
 /// Reads a counter from a counters item.

@@ -24,6 +24,27 @@ pub struct LeadChange {
     pub before: Option<Lead>,
     pub after: Option<Lead>,
     pub events: Vec<TimelineEvent>,
+    /// Length and cost of a call that ended with this change.
+    pub call: Option<CallTally>,
+}
+
+/// What an ended call adds to the counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallTally {
+    pub seconds: f64,
+    /// US cents.
+    pub cost_cents: u64,
+}
+
+impl LeadChange {
+    pub fn new(before: Option<Lead>, after: Option<Lead>, events: Vec<TimelineEvent>) -> Self {
+        LeadChange {
+            before,
+            after,
+            events,
+            call: None,
+        }
+    }
 }
 
 impl LeadChange {
@@ -156,6 +177,11 @@ impl<'a> LeadsRepo<'a> {
         let owned_by = |lead: &Lead| Condition::eq("lead_id", lead.id.to_string());
         for (i, change) in changes.iter().enumerate() {
             counters.record(change.before.as_ref(), change.after.as_ref(), zone, at);
+            if let (Some(tally), Some(lead)) = (change.call, change.before.as_ref())
+                && let Some(call) = &lead.live_call
+            {
+                counters.record_call(call.campaign_id, tally, zone, at);
+            }
             match (&change.before, &change.after) {
                 (None, Some(after)) => {
                     ops.push(Put::new(&LEADS, lead_item(after)?).if_absent().into());

@@ -65,6 +65,29 @@ pub(crate) async fn check_references(
     org: OrgId,
     values: &LeadValues,
 ) -> Result<(), LeadError> {
+    let records = crate::campaigns::records::Records::new(app.store.as_ref());
+    if let Patch::Set(campaign) = &values.campaign_id
+        && records
+            .get::<soraaya_domain::Campaign>(org, &campaign.to_string())
+            .await?
+            .is_none()
+    {
+        return Err(LeadError::field(
+            "campaign_id",
+            "is not a campaign of this organisation",
+        ));
+    }
+    if let Patch::Set(persona) = &values.agent_persona_id
+        && records
+            .get::<soraaya_domain::AgentPersona>(org, &persona.to_string())
+            .await?
+            .is_none()
+    {
+        return Err(LeadError::field(
+            "agent_persona_id",
+            "is not an agent persona of this organisation",
+        ));
+    }
     if let Patch::Set(agent) = &values.assigned_agent_id {
         match accounts::get_user(app, org, *agent).await {
             Ok(user) if user.is_active => {}
@@ -133,11 +156,7 @@ where
         };
         lead.version = before.version + 1;
         lead.updated_at = now;
-        let change = LeadChange {
-            before: Some(before),
-            after: Some(lead.clone()),
-            events,
-        };
+        let change = LeadChange::new(Some(before), Some(lead.clone()), events);
         match repo.write(org, &zone, now, &[change], extra).await {
             Ok(()) => return Ok(lead),
             Err(WriteError::Stale { .. }) => continue,
@@ -205,11 +224,7 @@ pub async fn create(
     };
     let mut event = TimelineEvent::new(&lead, EventKind::Created, actor, now);
     event.to = Some(lead.status);
-    let change = LeadChange {
-        before: None,
-        after: Some(lead.clone()),
-        events: vec![event],
-    };
+    let change = LeadChange::new(None, Some(lead.clone()), vec![event]);
     match repo
         .write(org, &organisation.time_zone.zone(), now, &[change], extra)
         .await
@@ -456,6 +471,7 @@ pub async fn erase(
     for _ in 0..STALE_RETRIES {
         let before = repo.lead(org, id).await?.ok_or(LeadError::NotFound)?;
         repo.delete_events(org, id).await?;
+        crate::calling::records::erase_calls_of(app.store.as_ref(), org, id).await?;
         let now = app.clock.now();
         let audit = AuditRecord {
             id: EventId::new(),
@@ -465,12 +481,15 @@ pub async fn erase(
             at: now,
             reason: reason.clone(),
         };
-        let change = LeadChange {
-            before: Some(before),
-            after: None,
-            events: Vec::new(),
-        };
-        let extra = vec![Put::new(&LEADS, audit.item(org)?).into()];
+        let mut extra = vec![Put::new(&LEADS, audit.item(org)?).into()];
+        // A call in progress gives its slot back now: its end finds no lead.
+        if let Some(call) = &before.live_call {
+            extra.extend(crate::calling::records::release_slots(
+                org,
+                call.campaign_id,
+            ));
+        }
+        let change = LeadChange::new(Some(before), None, Vec::new());
         match repo
             .write(org, &organisation.time_zone.zone(), now, &[change], extra)
             .await

@@ -1,0 +1,248 @@
+//! The AI assistant for one call, built from the campaign's persona, its
+//! properties and qualification criteria, and what is known of the lead: a
+//! VAPI transient assistant with a system prompt, a first message, a voice,
+//! and the schema of the structured data the call must yield.
+
+use serde_json::{Value, json};
+use soraaya_domain::{
+    Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property,
+};
+
+/// Everything an assistant is built from.
+pub struct AssistantContext<'a> {
+    pub organisation: &'a Organisation,
+    pub persona: Option<&'a AgentPersona>,
+    pub campaign: &'a Campaign,
+    pub properties: &'a [Property],
+    pub lead: &'a Lead,
+}
+
+/// The fields the assistant must fill in; `outcome::Answers` reads them back.
+pub fn structured_data_schema() -> Value {
+    json!({
+        "type": "object",
+        "properties": {
+            "interested": { "type": "boolean", "description": "Whether the person is interested in buying now or soon." },
+            "budget_min_inr": { "type": "number", "description": "Lowest budget mentioned, in rupees (3.2 crore = 32000000)." },
+            "budget_max_inr": { "type": "number", "description": "Highest budget mentioned, in rupees." },
+            "budget_text": { "type": "string", "description": "The budget as said, such as '3 to 4 crore'." },
+            "purchase_timeline": { "type": "string", "enum": ["immediate", "3_months", "6_months", "1_year", "unknown"] },
+            "property_type": { "type": "string", "description": "apartment, penthouse, villa, bungalow, duplex, plot or commercial." },
+            "preferred_location": { "type": "string" },
+            "bedrooms": { "type": "number" },
+            "decision_maker": { "type": "boolean", "description": "Whether this person decides the purchase." },
+            "financing": { "type": "string", "enum": ["pre_approved", "needs_financing", "cash_buyer", "unknown"] },
+            "callback_requested": { "type": "boolean" },
+            "callback_time": { "type": "string", "description": "When to call back, local to the person, as YYYY-MM-DDTHH:MM." },
+            "do_not_call": { "type": "boolean", "description": "True if the person asked never to be called again." },
+            "needs_human": { "type": "boolean", "description": "True if the person asked for a human or a question needs one." },
+            "objections": { "type": "array", "items": { "type": "string" } },
+            "sentiment": { "type": "string", "enum": ["positive", "neutral", "negative"] }
+        },
+        "required": ["interested", "callback_requested", "do_not_call", "needs_human"]
+    })
+}
+
+/// `provider:voiceId`, or the persona's accent's default voice.
+fn voice(persona: Option<&AgentPersona>) -> Value {
+    let configured = persona.and_then(|p| p.voice_model_id.split_once(':'));
+    let (provider, voice_id) = match (configured, persona.map(|p| p.accent)) {
+        (Some((provider, id)), _) if !provider.is_empty() && !id.is_empty() => (provider, id),
+        (_, Some(Accent::Uk)) => ("azure", "en-GB-SoniaNeural"),
+        (_, Some(Accent::Usa)) => ("azure", "en-US-JennyNeural"),
+        _ => ("azure", "en-IN-NeerjaNeural"),
+    };
+    json!({ "provider": provider, "voiceId": voice_id })
+}
+
+fn language(persona: Option<&AgentPersona>) -> &'static str {
+    match persona.map(|p| p.accent) {
+        Some(Accent::Uk) => "en-GB",
+        Some(Accent::Usa) => "en-US",
+        _ => "en-IN",
+    }
+}
+
+fn fill(template: &str, ctx: &AssistantContext<'_>, agent: &str) -> String {
+    let first_name = ctx
+        .lead
+        .contact_person
+        .as_str()
+        .split_whitespace()
+        .next()
+        .unwrap_or("there");
+    template
+        .replace("{lead_name}", first_name)
+        .replace("{agent_name}", agent)
+        .replace("{company}", ctx.organisation.name.as_str())
+}
+
+/// The system prompt of the call.
+pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
+    let persona = ctx.persona;
+    let agent = persona.map_or("Aisha", |p| p.name.as_str());
+    let style = match persona.map(|p| p.communication_style) {
+        Some(CommunicationStyle::Formal) => "formal and courteous",
+        Some(CommunicationStyle::Casual) => "warm and relaxed",
+        _ => "consultative: ask, listen, then advise",
+    };
+    let mut prompt = format!(
+        "You are {agent}, a luxury real-estate advisor calling on behalf of {company}. \
+         Speak {style}, in short sentences, as a person would on the phone. \
+         You are calling {lead}, who enquired about premium homes{location}.\n",
+        company = ctx.organisation.name,
+        lead = ctx.lead.contact_person,
+        location = ctx
+            .lead
+            .location
+            .as_deref()
+            .map(|l| format!(" in {l}"))
+            .unwrap_or_default(),
+    );
+    if let Some(persona) = persona {
+        if !persona.market_knowledge.is_empty() {
+            prompt += &format!(
+                "Market you know ({}): {}\n",
+                persona.region, persona.market_knowledge
+            );
+        }
+        if !persona.personality_traits.is_empty() {
+            prompt += &format!("Your manner: {}.\n", persona.personality_traits.join(", "));
+        }
+        if let Some(pitch) = &persona.script_customizations.pitch {
+            prompt += &format!("Your pitch: {pitch}\n");
+        }
+    }
+    if !ctx.properties.is_empty() {
+        prompt += "Properties you may present, in this order:\n";
+        for property in ctx.properties {
+            prompt += &format!(
+                "- {} ({}, {}){}{}\n",
+                property.name,
+                property.property_type.as_str(),
+                property.location,
+                property
+                    .price_range
+                    .as_deref()
+                    .map(|p| format!(", {p}"))
+                    .unwrap_or_default(),
+                if property.amenities.is_empty() {
+                    String::new()
+                } else {
+                    format!("; {}", property.amenities.join(", "))
+                },
+            );
+        }
+    }
+    let criteria = &ctx.campaign.qualification_criteria;
+    prompt += "Learn, without interrogating: budget (in crores or lakhs), purchase timeline, property type, \
+               preferred locations, whether they decide the purchase, and how they will pay.\n";
+    for question in &criteria.custom_questions {
+        prompt += &format!("Also ask: {question}\n");
+    }
+    if let Some(min) = criteria.budget_min {
+        prompt += &format!("These homes start at {}.\n", min.compact());
+    }
+    let escalations = persona
+        .map(|p| p.script_customizations.escalation_triggers.clone())
+        .unwrap_or_default();
+    prompt += "Rules: if they ask never to be called again, apologise, confirm, and end the call. \
+               If they ask to be called back, agree a day and time in their local time. \
+               If they want a person, or ask something you cannot answer, say a colleague will call and end politely. \
+               Never pressure, never promise discounts, never discuss other clients.\n";
+    if !escalations.is_empty() {
+        prompt += &format!("Hand over to a person when: {}.\n", escalations.join("; "));
+    }
+    prompt
+}
+
+/// The VAPI transient assistant for the call.
+pub fn assistant(ctx: &AssistantContext<'_>) -> Value {
+    let persona = ctx.persona;
+    let agent = persona.map_or("Aisha", |p| p.name.as_str());
+    let greeting = persona
+        .and_then(|p| p.script_customizations.greeting.clone())
+        .unwrap_or_else(|| {
+            "Hello, am I speaking with {lead_name}? This is {agent_name} from {company}.".to_owned()
+        });
+    json!({
+        "name": format!("{agent} – {}", ctx.campaign.name).chars().take(40).collect::<String>(),
+        "firstMessage": fill(&greeting, ctx, agent),
+        "model": {
+            "provider": "openai",
+            "model": "gpt-4o",
+            "temperature": 0.4,
+            "messages": [{ "role": "system", "content": system_prompt(ctx) }],
+        },
+        "voice": voice(persona),
+        "transcriber": { "provider": "deepgram", "model": "nova-2", "language": language(persona) },
+        "maxDurationSeconds": 900,
+        "endCallFunctionEnabled": true,
+        "voicemailDetection": { "provider": "twilio" },
+        "analysisPlan": {
+            "summaryPrompt": "Summarise the call for a sales manager in two sentences: interest, budget, timeline, next step.",
+            "structuredDataPrompt": "Fill in what the conversation established. Use unknown or omit what was not said.",
+            "structuredDataSchema": structured_data_schema(),
+        },
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use soraaya_domain::{OrgName, Region, TimeZoneName};
+
+    #[test]
+    fn the_assistant_carries_the_lead_the_campaign_and_the_schema() {
+        let org = Organisation {
+            id: soraaya_domain::OrgId::new(),
+            name: OrgName::parse("Skyline Estates").unwrap(),
+            default_region: Region::INDIA,
+            time_zone: TimeZoneName::india(),
+            created_at: jiff::Timestamp::UNIX_EPOCH,
+        };
+        let lead: Lead = serde_json::from_value(json!({
+            "id": "01936f3a-1111-7000-8000-000000000002", "org_id": org.id, "contact_person": "Rohan Malhotra",
+            "phone_number": "+919820012345", "email": null, "property_name": null, "property_type": null,
+            "location": "Worli", "price_range": null, "budget_range_min": null, "budget_range_max": null, "status": "to_call",
+            "priority": "high", "lead_source": null, "follow_up_count": 0, "callback_scheduled_at": null, "campaign_id": null,
+            "agent_persona_id": null, "qualification_score": null, "last_call_transcript_id": null, "property_preferences": {},
+            "purchase_timeline": null, "financing_status": null, "decision_maker_role": null, "notes": null,
+            "timezone": "Asia/Kolkata", "timezone_source": "phone_country", "consent": null, "do_not_call": false,
+            "assigned_agent_id": null, "tags": [], "call_attempts": 0, "version": 1,
+            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
+        }))
+        .unwrap();
+        let campaign: Campaign = serde_json::from_value(json!({
+            "id": "01936f3a-1111-7000-8000-000000000003", "org_id": org.id, "name": "Worli penthouses",
+            "description": null, "start_date": null, "end_date": null, "campaign_type": "outbound", "priority_level": "high",
+            "status": "active", "persona_id": null, "property_ids": [],
+            "qualification_criteria": { "custom_questions": ["Do you need parking for three cars?"] },
+            "settings": {}, "paused_reason": null, "created_by": null, "version": 1,
+            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
+        }))
+        .unwrap();
+        let body = assistant(&AssistantContext {
+            organisation: &org,
+            persona: None,
+            campaign: &campaign,
+            properties: &[],
+            lead: &lead,
+        });
+        assert_eq!(
+            body["firstMessage"],
+            "Hello, am I speaking with Rohan? This is Aisha from Skyline Estates."
+        );
+        let prompt = body["model"]["messages"][0]["content"].as_str().unwrap();
+        assert!(
+            prompt.contains("Rohan Malhotra")
+                && prompt.contains("Worli")
+                && prompt.contains("parking for three cars")
+        );
+        assert_eq!(body["voice"]["voiceId"], "en-IN-NeerjaNeural");
+        assert_eq!(
+            body["analysisPlan"]["structuredDataSchema"]["properties"]["do_not_call"]["type"],
+            "boolean"
+        );
+    }
+}

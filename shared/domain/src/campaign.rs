@@ -1,0 +1,355 @@
+//! Campaigns: a group of leads called by one persona, within one window, with
+//! one set of qualification criteria.
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use crate::calling::{ClockTime, DailyWindow};
+use crate::{
+    CampaignId, FinancingStatus, Inr, OrgId, PersonaId, Priority, PropertyId, PropertyType,
+    PurchaseTimeline, Timestamp, UserId,
+};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignType {
+    Outbound,
+    FollowUp,
+    ReEngagement,
+}
+
+impl CampaignType {
+    pub const ALL: [CampaignType; 3] = [
+        CampaignType::Outbound,
+        CampaignType::FollowUp,
+        CampaignType::ReEngagement,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignType::Outbound => "outbound",
+            CampaignType::FollowUp => "follow_up",
+            CampaignType::ReEngagement => "re_engagement",
+        }
+    }
+
+    /// `outbound`, `follow_up` (or `follow-up`, `Follow up`), `re_engagement`.
+    pub fn parse(text: &str) -> Option<CampaignType> {
+        let text = text.trim().to_ascii_lowercase().replace(['-', ' '], "_");
+        let text = if text == "outbound_calling" {
+            "outbound".to_owned()
+        } else {
+            text
+        };
+        CampaignType::ALL.into_iter().find(|t| t.as_str() == text)
+    }
+}
+
+/// `draft → active ⇄ paused → completed | archived`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CampaignStatus {
+    Draft,
+    Active,
+    Paused,
+    Completed,
+    Archived,
+}
+
+/// What a person asks a campaign to do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum CampaignAction {
+    Start,
+    Pause,
+    Resume,
+    Stop,
+    Archive,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, thiserror::Error)]
+#[error("a {status} campaign cannot be {action}")]
+pub struct CampaignActionError {
+    pub status: &'static str,
+    pub action: &'static str,
+}
+
+impl CampaignStatus {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            CampaignStatus::Draft => "draft",
+            CampaignStatus::Active => "active",
+            CampaignStatus::Paused => "paused",
+            CampaignStatus::Completed => "completed",
+            CampaignStatus::Archived => "archived",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<CampaignStatus> {
+        [
+            CampaignStatus::Draft,
+            CampaignStatus::Active,
+            CampaignStatus::Paused,
+            CampaignStatus::Completed,
+            CampaignStatus::Archived,
+        ]
+        .into_iter()
+        .find(|s| s.as_str() == text.trim().to_ascii_lowercase())
+    }
+
+    /// The status an action leads to, if the action is allowed.
+    pub fn after(self, action: CampaignAction) -> Result<CampaignStatus, CampaignActionError> {
+        use CampaignAction as A;
+        use CampaignStatus as S;
+        let next = match (self, action) {
+            (S::Draft, A::Start) => S::Active,
+            (S::Active, A::Pause) => S::Paused,
+            (S::Paused, A::Resume) => S::Active,
+            (S::Active | S::Paused, A::Stop) => S::Completed,
+            (S::Draft | S::Paused | S::Completed, A::Archive) => S::Archived,
+            _ => {
+                return Err(CampaignActionError {
+                    status: self.as_str(),
+                    action: match action {
+                        A::Start => "started",
+                        A::Pause => "paused",
+                        A::Resume => "resumed",
+                        A::Stop => "stopped",
+                        A::Archive => "archived",
+                    },
+                });
+            }
+        };
+        Ok(next)
+    }
+}
+
+impl std::fmt::Display for CampaignStatus {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// What makes a lead qualified for this campaign.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct QualificationCriteria {
+    pub budget_min: Option<Inr>,
+    pub budget_max: Option<Inr>,
+    /// Acceptable purchase timelines (empty: any).
+    pub timelines: Vec<PurchaseTimeline>,
+    /// Property types the campaign sells (empty: any).
+    pub property_types: Vec<PropertyType>,
+    /// Areas the campaign sells (empty: any).
+    pub locations: Vec<String>,
+    /// Whether the person on the call must be the decision maker.
+    pub decision_maker_required: bool,
+    /// Acceptable financing (empty: any).
+    pub financing: Vec<FinancingStatus>,
+    /// Extra questions the agent asks.
+    pub custom_questions: Vec<String>,
+    /// Score (0-100) at which a lead counts as qualified.
+    pub qualify_at: u8,
+}
+
+impl Default for QualificationCriteria {
+    fn default() -> Self {
+        QualificationCriteria {
+            budget_min: None,
+            budget_max: None,
+            timelines: Vec::new(),
+            property_types: Vec::new(),
+            locations: Vec::new(),
+            decision_maker_required: false,
+            financing: Vec::new(),
+            custom_questions: Vec::new(),
+            qualify_at: 70,
+        }
+    }
+}
+
+/// What a call learnt about the lead, compared with the criteria.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct QualificationAnswers {
+    pub budget_min: Option<Inr>,
+    pub budget_max: Option<Inr>,
+    pub timeline: Option<PurchaseTimeline>,
+    pub property_type: Option<PropertyType>,
+    pub location: Option<String>,
+    pub decision_maker: Option<bool>,
+    pub financing: Option<FinancingStatus>,
+}
+
+impl QualificationCriteria {
+    /// A score from 0 to 100: budget 30, timeline 20, property type 15,
+    /// location 15, decision maker 10, financing 10. A criterion the campaign
+    /// leaves open earns its points once the lead answered; an unanswered one
+    /// earns nothing.
+    pub fn score(&self, answers: &QualificationAnswers) -> u8 {
+        let mut score = 0u8;
+        let lead_top = answers.budget_max.or(answers.budget_min);
+        let lead_bottom = answers.budget_min.or(answers.budget_max);
+        if let (Some(top), Some(bottom)) = (lead_top, lead_bottom) {
+            let above_floor = self.budget_min.is_none_or(|min| top >= min);
+            let below_ceiling = self.budget_max.is_none_or(|max| bottom <= max);
+            if above_floor && below_ceiling {
+                score += 30;
+            }
+        }
+        if let Some(timeline) = answers.timeline
+            && (self.timelines.is_empty() || self.timelines.contains(&timeline))
+        {
+            score += 20;
+        }
+        if let Some(kind) = answers.property_type
+            && (self.property_types.is_empty() || self.property_types.contains(&kind))
+        {
+            score += 15;
+        }
+        if let Some(location) = &answers.location {
+            let location = location.to_lowercase();
+            if self.locations.is_empty()
+                || self
+                    .locations
+                    .iter()
+                    .any(|l| location.contains(&l.to_lowercase()))
+            {
+                score += 15;
+            }
+        }
+        match answers.decision_maker {
+            Some(true) => score += 10,
+            Some(false) if !self.decision_maker_required => score += 5,
+            _ => {}
+        }
+        if let Some(financing) = answers.financing
+            && (self.financing.is_empty() || self.financing.contains(&financing))
+        {
+            score += 10;
+        }
+        score
+    }
+}
+
+/// Minutes to wait before calling again, by how the last call ended.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct RetryDelays {
+    pub no_answer_minutes: u32,
+    pub busy_minutes: u32,
+    pub voicemail_minutes: u32,
+    pub failed_minutes: u32,
+}
+
+impl Default for RetryDelays {
+    fn default() -> Self {
+        RetryDelays {
+            no_answer_minutes: 120,
+            busy_minutes: 30,
+            voicemail_minutes: 240,
+            failed_minutes: 15,
+        }
+    }
+}
+
+/// How a campaign calls.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(default)]
+pub struct CallingSettings {
+    /// Most calls of this campaign live at once.
+    pub max_concurrent_calls: u32,
+    /// Local hours of the lead during which calls start (within the legal hours).
+    pub window: DailyWindow,
+    /// Most calls per lead, across every kind of retry.
+    pub max_attempts: u32,
+    pub retry_delays: RetryDelays,
+}
+
+impl Default for CallingSettings {
+    fn default() -> Self {
+        CallingSettings {
+            max_concurrent_calls: 10,
+            window: DailyWindow::new(ClockTime::hm(10, 0), ClockTime::hm(19, 0)),
+            max_attempts: 3,
+            retry_delays: RetryDelays::default(),
+        }
+    }
+}
+
+/// A calling campaign.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Campaign {
+    pub id: CampaignId,
+    pub org_id: OrgId,
+    pub name: String,
+    pub description: Option<String>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub start_date: Option<jiff::civil::Date>,
+    #[schema(value_type = Option<String>, format = Date)]
+    pub end_date: Option<jiff::civil::Date>,
+    pub campaign_type: CampaignType,
+    pub priority_level: Priority,
+    pub status: CampaignStatus,
+    pub persona_id: Option<PersonaId>,
+    pub property_ids: Vec<PropertyId>,
+    pub qualification_criteria: QualificationCriteria,
+    pub settings: CallingSettings,
+    /// Set when the campaign paused itself; why.
+    pub paused_reason: Option<String>,
+    pub created_by: Option<UserId>,
+    pub version: u64,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = String, format = DateTime)]
+    pub updated_at: Timestamp,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn campaign_actions_follow_the_lifecycle() {
+        use CampaignAction::*;
+        use CampaignStatus::*;
+        assert_eq!(Draft.after(Start), Ok(Active));
+        assert_eq!(Active.after(Pause), Ok(Paused));
+        assert_eq!(Paused.after(Resume), Ok(Active));
+        assert_eq!(Paused.after(Stop), Ok(Completed));
+        assert_eq!(Completed.after(Archive), Ok(Archived));
+        assert!(Completed.after(Start).is_err());
+        assert!(Active.after(Resume).is_err());
+        assert!(Archived.after(Archive).is_err());
+        assert_eq!(
+            Active.after(Start).unwrap_err().to_string(),
+            "a active campaign cannot be started"
+        );
+    }
+
+    #[test]
+    fn scores_weigh_the_criteria() {
+        let criteria = QualificationCriteria {
+            budget_min: Some(Inr::crore_hundredths(1000)),
+            timelines: vec![PurchaseTimeline::Immediate, PurchaseTimeline::ThreeMonths],
+            property_types: vec![PropertyType::Penthouse],
+            locations: vec!["Worli".into()],
+            ..QualificationCriteria::default()
+        };
+        let ideal = QualificationAnswers {
+            budget_min: Some(Inr::crore_hundredths(1200)),
+            budget_max: Some(Inr::crore_hundredths(1500)),
+            timeline: Some(PurchaseTimeline::ThreeMonths),
+            property_type: Some(PropertyType::Penthouse),
+            location: Some("Worli Sea Face".into()),
+            decision_maker: Some(true),
+            financing: Some(FinancingStatus::CashBuyer),
+        };
+        assert_eq!(criteria.score(&ideal), 100);
+        let under_budget = QualificationAnswers {
+            budget_max: Some(Inr::crore_hundredths(500)),
+            budget_min: None,
+            ..ideal.clone()
+        };
+        assert_eq!(criteria.score(&under_budget), 70);
+        assert_eq!(criteria.score(&QualificationAnswers::default()), 0);
+    }
+}

@@ -1,0 +1,211 @@
+//! A test app that calls: the simulator as voice, a dial queue (in-process,
+//! or SQS on the emulator), and the local runtime that posts the simulator's
+//! webhooks to the real handler, all on the hand-moved clock.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use soraaya_app::calling::local::{Chaos, Consumer, LocalRuntime, Tick};
+use soraaya_app::calling::queue::{DialMessage, DialQueue, LocalQueue, QueueError, SqsQueue};
+use soraaya_app::calling::simulator::{Simulator, SimulatorConfig};
+use soraaya_app::calling::sqs::SqsPoller;
+use soraaya_app::{App, Config, ManualClock, Secret};
+use soraaya_domain::Timestamp;
+use soraaya_store::ItemStore;
+
+use crate::TestApp;
+
+/// The webhook secret of calling test apps.
+pub const WEBHOOK_SECRET: &str = "test-vapi-webhook-secret";
+/// The Twilio auth token of calling test apps.
+pub const TWILIO_AUTH_TOKEN: &str = "test-twilio-auth-token";
+/// The public URL of calling test apps (Twilio signs requests to it).
+pub const PUBLIC_URL: &str = "https://api.soraaya.example";
+
+/// Sends every message twice, as SQS's at-least-once delivery may.
+pub struct TwiceQueue(pub Arc<dyn DialQueue>);
+
+#[async_trait]
+impl DialQueue for TwiceQueue {
+    async fn send(&self, messages: &[(DialMessage, Duration)]) -> Result<(), QueueError> {
+        self.0.send(messages).await?;
+        self.0.send(messages).await
+    }
+}
+
+/// Where dial messages travel.
+pub enum Transport {
+    Local,
+    /// An SQS queue (the emulator's) at this URL.
+    Sqs {
+        client: aws_sdk_sqs::Client,
+        url: String,
+    },
+}
+
+pub struct CallingOptions {
+    pub simulator: SimulatorConfig,
+    pub chaos: Chaos,
+    /// Every dial message sent twice.
+    pub duplicate_messages: bool,
+    pub transport: Transport,
+    /// Most live calls of the organisation.
+    pub org_cap: u32,
+}
+
+impl Default for CallingOptions {
+    fn default() -> Self {
+        CallingOptions {
+            simulator: SimulatorConfig::default(),
+            chaos: Chaos::default(),
+            duplicate_messages: false,
+            transport: Transport::Local,
+            org_cap: 100,
+        }
+    }
+}
+
+pub struct CallingApp {
+    pub api: TestApp,
+    pub runtime: Arc<LocalRuntime>,
+    pub simulator: Arc<Simulator>,
+    pub clock: Arc<ManualClock>,
+}
+
+impl TestApp {
+    /// An app that calls through the simulator, on `store`.
+    pub async fn calling(store: Arc<dyn ItemStore>, options: CallingOptions) -> CallingApp {
+        let clock = Arc::new(ManualClock::at(crate::start_time()));
+        let mut config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
+        config.calling.vapi_webhook_secret = Some(Secret::new(WEBHOOK_SECRET.to_owned()));
+        config.calling.org_max_live_calls = options.org_cap;
+        config.calling.twilio_auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN.to_owned()));
+        config.calling.public_url = Some(PUBLIC_URL.to_owned());
+        let simulator = Arc::new(Simulator::new(clock.clone(), options.simulator));
+        let (queue, consumer): (Arc<dyn DialQueue>, Consumer) = match options.transport {
+            Transport::Local => {
+                let local = Arc::new(LocalQueue::new(clock.clone()));
+                (local.clone(), Consumer::Local(local))
+            }
+            Transport::Sqs { client, url } => (
+                Arc::new(SqsQueue::new(client.clone(), url.clone())),
+                Consumer::Sqs(SqsPoller::new(client, url)),
+            ),
+        };
+        let queue: Arc<dyn DialQueue> = if options.duplicate_messages {
+            Arc::new(TwiceQueue(queue))
+        } else {
+            queue
+        };
+        let app = App::with_clock(config, store, clock.clone())
+            .with_voice(simulator.clone())
+            .with_queue(queue);
+        let app = Arc::new(app);
+        let runtime = Arc::new(LocalRuntime::new(
+            app.clone(),
+            consumer,
+            Some(simulator.clone()),
+            options.chaos,
+        ));
+        CallingApp {
+            api: TestApp::from_app(app, clock.clone()),
+            runtime,
+            simulator,
+            clock,
+        }
+    }
+}
+
+impl CallingApp {
+    /// Runs the calling engine, moving the clock from one due event to the
+    /// next, up to `until`. After every step `check` sees the app (to assert
+    /// invariants at every instant).
+    pub async fn run_until(&self, until: Timestamp, mut check: impl FnMut(&Self)) -> Tick {
+        let mut total = Tick::default();
+        loop {
+            let tick = self.runtime.settle().await;
+            total.webhooks += tick.webhooks;
+            total.dials += tick.dials;
+            total.scheduler_runs += tick.scheduler_runs;
+            check(self);
+            match self.runtime.next_wakeup() {
+                Some(at) if at <= until => {
+                    if at > self.clock_now() {
+                        self.clock.set(at);
+                    }
+                }
+                _ => {
+                    self.clock.set(until);
+                    return total;
+                }
+            }
+        }
+    }
+
+    pub fn clock_now(&self) -> Timestamp {
+        use soraaya_app::Clock;
+        self.clock.now()
+    }
+}
+
+/// A fresh SQS queue on the emulator, or `None` when none runs.
+pub async fn emulator_queue() -> Option<(aws_sdk_sqs::Client, String)> {
+    let endpoint = crate::emulator_endpoint()?;
+    let client = soraaya_app::storage::sqs_client(Some(&endpoint)).await;
+    let name = format!("dial-{}", uuid::Uuid::new_v4().simple());
+    let url = client
+        .create_queue()
+        .queue_name(name)
+        .send()
+        .await
+        .expect("create the emulator queue")
+        .queue_url
+        .expect("queue url");
+    Some((client, url))
+}
+
+/// An organisation, a campaign of one lead (Rohan, `+91 98200 12345`, in
+/// Mumbai), made through the API.
+pub struct OneLead {
+    pub org_id: soraaya_domain::OrgId,
+    pub token: String,
+    pub campaign_id: String,
+    pub lead_id: String,
+}
+
+impl CallingApp {
+    pub async fn one_lead_campaign(&self) -> OneLead {
+        let (org_id, token) = self
+            .api
+            .organisation(
+                "Skyline Estates",
+                "asha@skyline-estates.in",
+                "sea-facing-4bhk",
+            )
+            .await;
+        let campaign = self
+            .api
+            .post(
+                "/api/v1/campaigns",
+                Some(&token),
+                serde_json::json!({ "name": "Worli Sea-Face Penthouses", "settings": { "max_concurrent_calls": 5, "window": { "start": "10:00", "end": "19:00" } } }),
+            )
+            .await;
+        campaign.expect(201);
+        let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+        let lead = self
+            .api
+            .lead(
+                &token,
+                serde_json::json!({ "contact_person": "Rohan Malhotra", "phone_number": "+91 98200 12345", "location": "Worli, Mumbai", "price_range": "12-15 Cr", "campaign_id": campaign_id }),
+            )
+            .await;
+        OneLead {
+            org_id,
+            token,
+            campaign_id,
+            lead_id: lead["id"].as_str().expect("id").to_owned(),
+        }
+    }
+}
