@@ -3,6 +3,8 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 mod auth;
+mod calling;
+mod calling_e2e;
 mod conformance;
 mod docs;
 mod leads;

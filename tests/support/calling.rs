@@ -7,9 +7,10 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use soraaya_app::calling::local::{Chaos, Consumer, LocalRuntime, Tick};
-use soraaya_app::calling::queue::{DialMessage, DialQueue, LocalQueue, QueueError, SqsQueue};
+use soraaya_app::calling::queue::{DialMessage, DialQueue, LocalQueue, QueueError};
 use soraaya_app::calling::simulator::{Simulator, SimulatorConfig};
 use soraaya_app::calling::sqs::SqsPoller;
+use soraaya_app::calling::voice::Voice;
 use soraaya_app::{App, Config, ManualClock, Secret};
 use soraaya_domain::Timestamp;
 use soraaya_store::ItemStore;
@@ -52,6 +53,8 @@ pub struct CallingOptions {
     pub transport: Transport,
     /// Most live calls of the organisation.
     pub org_cap: u32,
+    /// Another voice than the simulator (a VAPI client to a fake server).
+    pub voice: Option<Arc<dyn Voice>>,
 }
 
 impl Default for CallingOptions {
@@ -62,6 +65,7 @@ impl Default for CallingOptions {
             duplicate_messages: false,
             transport: Transport::Local,
             org_cap: 100,
+            voice: None,
         }
     }
 }
@@ -88,24 +92,28 @@ impl TestApp {
                 let local = Arc::new(LocalQueue::new(clock.clone()));
                 (local.clone(), Consumer::Local(local))
             }
-            Transport::Sqs { client, url } => (
-                Arc::new(SqsQueue::new(client.clone(), url.clone())),
-                Consumer::Sqs(SqsPoller::new(client, url)),
-            ),
+            Transport::Sqs { client, url } => {
+                let poller = Arc::new(SqsPoller::new(client, url, clock.clone()));
+                (poller.clone(), Consumer::Sqs(poller))
+            }
         };
         let queue: Arc<dyn DialQueue> = if options.duplicate_messages {
             Arc::new(TwiceQueue(queue))
         } else {
             queue
         };
+        let (voice, simulated): (Arc<dyn Voice>, _) = match options.voice {
+            Some(voice) => (voice, None),
+            None => (simulator.clone(), Some(simulator.clone())),
+        };
         let app = App::with_clock(config, store, clock.clone())
-            .with_voice(simulator.clone())
+            .with_voice(voice)
             .with_queue(queue);
         let app = Arc::new(app);
         let runtime = Arc::new(LocalRuntime::new(
             app.clone(),
             consumer,
-            Some(simulator.clone()),
+            simulated,
             options.chaos,
         ));
         CallingApp {
@@ -122,6 +130,7 @@ impl CallingApp {
     /// next, up to `until`. After every step `check` sees the app (to assert
     /// invariants at every instant).
     pub async fn run_until(&self, until: Timestamp, mut check: impl FnMut(&Self)) -> Tick {
+        self.runtime.set_fast_forward(true);
         let mut total = Tick::default();
         loop {
             let tick = self.runtime.settle().await;

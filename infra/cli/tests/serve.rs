@@ -1,4 +1,5 @@
-//! `soraaya serve` as a real process: first start, and durability across kill -9.
+//! `soraaya serve` as a real process: first start, durability across kill -9,
+//! and the demo campaign called through from curl-like requests.
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
@@ -18,12 +19,25 @@ struct Server {
 
 /// Starts `soraaya serve` on a free port and waits until it serves. The
 /// process is killed and reaped when the `Server` drops, even if a test fails.
-#[allow(clippy::zombie_processes)]
 fn start(data_dir: &Path, admin: Option<(&str, &str)>) -> Server {
+    start_with(data_dir, admin, &[], &[])
+}
+
+/// `start`, with more arguments and environment.
+#[allow(clippy::zombie_processes)]
+fn start_with(
+    data_dir: &Path,
+    admin: Option<(&str, &str)>,
+    args: &[&str],
+    env: &[(&str, &str)],
+) -> Server {
     let mut command = Command::new(env!("CARGO_BIN_EXE_soraaya"));
     command
         .args(["serve", "--addr", "127.0.0.1:0", "--data-dir"])
         .arg(data_dir)
+        .args(args)
+        .envs(env.iter().copied())
+        .env_remove("SORAAYA_VAPI_API_KEY")
         .env_remove("SORAAYA_ADMIN_EMAIL")
         .env_remove("SORAAYA_ADMIN_PASSWORD")
         .env_remove("SORAAYA_JWT_SECRET")
@@ -68,6 +82,17 @@ impl Server {
             request = request.bearer_auth(token);
         }
         let response = request.send().await.expect("request");
+        let status = response.status().as_u16();
+        (status, response.json().await.unwrap_or(Value::Null))
+    }
+
+    async fn get(&self, path: &str, token: &str) -> (u16, Value) {
+        let response = reqwest::Client::new()
+            .get(format!("{}{path}", self.base))
+            .bearer_auth(token)
+            .send()
+            .await
+            .expect("request");
         let status = response.status().as_u16();
         (status, response.json().await.unwrap_or(Value::Null))
     }
@@ -165,6 +190,105 @@ async fn first_start_without_credentials_prints_a_generated_password_once() {
     assert!(
         !server.lines.iter().any(|l| l.contains("admin password")),
         "printed twice"
+    );
+    server.kill_9();
+}
+
+/// The README's walkthrough: `serve --demo`, sign in, start the demo
+/// campaign; simulated calls run to their end, and transcripts, statuses and
+/// notifications appear through the API.
+#[tokio::test]
+async fn the_demo_campaign_calls_its_leads_to_the_end() {
+    let dir = tempfile::tempdir().unwrap();
+    let server = start_with(
+        dir.path(),
+        Some(("owner@skyline.in", "owner password 1")),
+        // 11:30 in Mumbai: inside the campaign's 09:00-21:00.
+        &[
+            "--demo",
+            "--sim-call-seconds",
+            "2",
+            "--sim-seed",
+            "1",
+            "--sim-clock-start",
+            "2026-11-24T06:00:00Z",
+        ],
+        &[("SORAAYA_NO_SLOT_RETRY_SECONDS", "1")],
+    );
+    let (_, login) = server.login("owner@skyline.in", "owner password 1").await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let (status, campaigns) = server.get("/api/v1/campaigns?status=draft", &token).await;
+    assert_eq!(status, 200, "{campaigns}");
+    let campaign = &campaigns["items"][0];
+    let id = campaign["id"]
+        .as_str()
+        .expect("the demo campaign")
+        .to_owned();
+    let (status, preflight) = server
+        .get(&format!("/api/v1/campaigns/{id}/preflight"), &token)
+        .await;
+    assert_eq!(status, 200);
+    let to_dial = preflight["dial_now"].as_u64().unwrap();
+    assert!(to_dial >= 10, "{preflight}");
+    let (status, started) = server
+        .post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200, "{started}");
+
+    let mut performance = Value::Null;
+    for _ in 0..120 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        performance = server
+            .get(&format!("/api/v1/campaigns/{id}/performance"), &token)
+            .await
+            .1;
+        if performance["calls"]["completed"].as_u64() >= Some(to_dial)
+            && performance["live_calls"] == 0
+        {
+            break;
+        }
+    }
+    assert_eq!(
+        performance["calls"]["completed"].as_u64(),
+        Some(to_dial),
+        "{performance}"
+    );
+
+    let (_, leads) = server
+        .get(&format!("/api/v1/leads?campaign_id={id}&limit=100"), &token)
+        .await;
+    let leads = leads["items"].as_array().expect("leads");
+    assert!(
+        leads
+            .iter()
+            .all(|l| l["status"] != "calling" && l["status"] != "in_call")
+    );
+    let called: Vec<&Value> = leads.iter().filter(|l| l["call_attempts"] == 1).collect();
+    assert_eq!(called.len() as u64, to_dial);
+    assert!(
+        leads.iter().any(|l| l["status"] == "qualified"),
+        "some demo lead qualifies"
+    );
+    let lead_id = called[0]["id"].as_str().unwrap();
+    let (status, transcripts) = server
+        .get(&format!("/api/v1/leads/{lead_id}/transcripts"), &token)
+        .await;
+    assert_eq!(status, 200);
+    assert_eq!(
+        transcripts["items"].as_array().map(Vec::len),
+        Some(1),
+        "{transcripts}"
+    );
+    let (_, notifications) = server.get("/api/v1/notifications", &token).await;
+    assert!(
+        notifications["items"]
+            .as_array()
+            .is_some_and(|n| n.iter().any(|n| n["type"] == "qualified_lead")),
+        "{notifications}"
     );
     server.kill_9();
 }

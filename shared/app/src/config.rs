@@ -65,6 +65,9 @@ pub struct CallingConfig {
     pub resend_queued_after: Duration,
     /// First wait before a dial that found no free slot is tried again.
     pub no_slot_retry: Duration,
+    /// A call's expected length, until a campaign has an average of its own
+    /// (it paces the dials waiting for a slot).
+    pub typical_call: Duration,
     /// Most live calls of one organisation across its campaigns (the voice
     /// provider's concurrency for the account).
     pub org_max_live_calls: u32,
@@ -81,6 +84,7 @@ impl Default for CallingConfig {
             give_up_after: Duration::from_secs(2 * 3600),
             resend_queued_after: Duration::from_secs(15 * 60),
             no_slot_retry: Duration::from_secs(5),
+            typical_call: Duration::from_secs(60),
             org_max_live_calls: 100,
         }
     }

@@ -16,7 +16,7 @@ use utoipa::ToSchema;
 
 use super::CallingError;
 use super::outcome::CallResult;
-use super::queue::DialMessage;
+use super::queue::{DialMessage, MAX_DELAY};
 use super::records::recent_calls;
 use crate::App;
 use crate::campaigns::records::Records;
@@ -168,6 +168,7 @@ pub async fn queue_leads(
     let repo = LeadsRepo::new(app.store.as_ref());
     let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
         .unwrap_or(SignedDuration::from_mins(15));
+    let max_delay = SignedDuration::try_from(MAX_DELAY).unwrap_or(SignedDuration::ZERO);
     let mut report = QueueReport::default();
     let mut messages = Vec::new();
     let mut changes = Vec::new();
@@ -181,7 +182,8 @@ pub async fn queue_leads(
                     campaign_id: campaign.id,
                     attempt,
                     queued_at: now,
-                    watch_until: now + resend,
+                    // Beyond the longest delay a message is sent with.
+                    watch_until: now + resend + max_delay,
                 });
                 after.next_call_at = None;
                 after.next_call_reason = None;
@@ -251,10 +253,16 @@ pub async fn queue_leads(
             }
         }
     }
+    // Staggered: the n-th dial is sent about when its slot should come
+    // (n ÷ cap calls ahead of it), so that a large campaign does not start
+    // with every dial polling for a slot. Dials that find none still wait.
+    let pace = app.config.calling.typical_call.as_secs_f64() * 0.8
+        / f64::from(campaign.settings.max_concurrent_calls.max(1));
     let messages: Vec<(DialMessage, Duration)> = messages
         .into_iter()
         .filter(|m| sendable.contains(&m.lead_id))
-        .map(|m| (m, Duration::ZERO))
+        .enumerate()
+        .map(|(n, m)| (m, Duration::from_secs_f64(n as f64 * pace).min(MAX_DELAY)))
         .collect();
     // A failed send is not lost: the queued leads are sent again by the scheduler.
     if let Err(err) = app.queue.send(&messages).await {
@@ -472,4 +480,31 @@ pub async fn preflight(app: &App, campaign: &Campaign) -> Result<Preflight, Call
         }
     }
     Ok(preflight)
+}
+
+/// Writes a change to when a lead is dialled (its queued dial or its next
+/// call); `false` if the lead changed meanwhile and the change was not made.
+pub(super) async fn save_schedule(
+    app: &App,
+    before: &Lead,
+    mut after: Lead,
+    now: Timestamp,
+) -> Result<bool, CallingError> {
+    let organisation = app.organisations.get(app, before.org_id).await?;
+    after.version = before.version + 1;
+    let change = LeadChange::new(Some(before.clone()), Some(after), Vec::new());
+    match LeadsRepo::new(app.store.as_ref())
+        .write(
+            before.org_id,
+            &organisation.time_zone.zone(),
+            now,
+            &[change],
+            Vec::new(),
+        )
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(WriteError::Store(err)) => Err(err.into()),
+        Err(_) => Ok(false),
+    }
 }

@@ -15,19 +15,22 @@ use tracing::{Instrument, info, info_span, warn};
 
 use super::CallingError;
 use super::assistant::{AssistantContext, assistant};
-use super::control::{Decision, decide};
+use super::control::{Decision, decide, save_schedule};
 use super::ending::{EndSource, end_call};
 use super::queue::{Delivery, DialMessage, Disposition};
-use super::records::{SlotScope, live_calls, take_slots};
+use super::records::{SlotScope, live_calls_in, take_slots};
 use super::voice::{CallMetadata, CallReport, OutboundCall, VoiceError};
 use crate::App;
 use crate::campaigns::records::Records;
-use crate::leads::record::{Actor, EventKind, TimelineEvent};
+use crate::leads::record::{Actor, EventKind, TimelineEvent, counter};
 use crate::leads::repo::{LeadChange, LeadsRepo, WriteError};
 
 /// A message received this often without finding a slot is dropped; the
 /// scheduler sends its lead again later with a fresh count.
 const MAX_RECEIVES: u32 = 50;
+
+/// The longest a dial waits for a slot before looking again.
+const MAX_WAIT: Duration = Duration::from_secs(900);
 
 /// Tries of a call the provider answered with a transient failure.
 const PLACE_TRIES: u32 = 3;
@@ -58,13 +61,67 @@ pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, 
     futures::future::join_all(handled).await
 }
 
-/// How long a message that found no free slot waits: longer the more often it
-/// has waited, with jitter so that waiting dials do not move in step.
-fn no_slot_wait(app: &App, receive_count: u32) -> Duration {
-    let base = app.config.calling.no_slot_retry.as_secs_f64();
-    let grown = (base * (1.0 + f64::from(receive_count) / 10.0)).min(60.0);
-    let jitter = rand::rng().random_range(0.7..1.3);
-    Duration::from_secs_f64(grown * jitter)
+/// Waits for a slot: the message comes back later, spread over a part of the
+/// time the campaign's queue needs to drain (queued dials ÷ cap × its average
+/// call), so that waiting dials poll a few times each rather than every few
+/// seconds, yet come back faster than slots free up. The lead's watch is kept
+/// ahead of the wait, so the scheduler does not take the message for lost.
+async fn wait_for_slot(
+    app: &App,
+    lead: &Lead,
+    campaign: &Campaign,
+    receive_count: u32,
+    now: jiff::Timestamp,
+) -> Result<Disposition, CallingError> {
+    if receive_count >= MAX_RECEIVES {
+        return Ok(Disposition::Done);
+    }
+    let totals = LeadsRepo::new(app.store.as_ref())
+        .counters(campaign.org_id, &format!("CAMPAIGN#{}", campaign.id))
+        .await?;
+    let count = |name| totals.as_ref().map_or(0, |t| counter(t, name)).max(0) as f64;
+    let ended = count("calls_ended");
+    let average_call = if ended >= 5.0 {
+        count("call_seconds") / ended
+    } else {
+        app.config.calling.typical_call.as_secs_f64()
+    };
+    let drain =
+        count("queued") / f64::from(campaign.settings.max_concurrent_calls.max(1)) * average_call;
+    let floor = app.config.calling.no_slot_retry.as_secs_f64();
+    // A promised callback keeps looking at the shortest wait: it takes the
+    // next slot that frees, ahead of the dials spread over the drain time.
+    let promised = lead.status == LeadStatus::CallbackRequested
+        && lead.callback_scheduled_at.is_some_and(|at| at <= now);
+    let wait = {
+        let mut rng = rand::rng();
+        let spread = if promised {
+            0.0
+        } else {
+            drain * rng.random_range(0.05..0.3)
+        };
+        spread
+            .max(floor * rng.random_range(0.7..1.3))
+            .min(MAX_WAIT.as_secs_f64())
+    };
+    let wait = Duration::from_secs_f64(wait);
+
+    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
+        .unwrap_or(SignedDuration::from_mins(15));
+    let back_at = now + SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO);
+    if let Some(queued) = &lead.queued
+        && queued.watch_until < back_at + resend / 2
+    {
+        let mut after = lead.clone();
+        if let Some(q) = after.queued.as_mut() {
+            q.watch_until = back_at + resend;
+        }
+        if !save_schedule(app, lead, after, now).await? {
+            // The lead changed meanwhile: the next delivery decides afresh.
+            return Ok(Disposition::RetryAfter(Duration::from_secs(1)));
+        }
+    }
+    Ok(Disposition::RetryAfter(wait))
 }
 
 /// Dials the lead a message names, if it still should be dialled.
@@ -76,12 +133,6 @@ pub async fn dial(
     let org = message.org_id;
     let records = Records::new(app.store.as_ref());
     let repo = LeadsRepo::new(app.store.as_ref());
-    let Some(campaign) = records
-        .get::<Campaign>(org, &message.campaign_id.to_string())
-        .await?
-    else {
-        return Ok(Disposition::Done);
-    };
     let Some(lead) = repo.lead(org, message.lead_id).await? else {
         return Ok(Disposition::Done);
     };
@@ -94,6 +145,12 @@ pub async fn dial(
     if !current {
         return Ok(Disposition::Done);
     }
+    let Some(campaign) = records
+        .get::<Campaign>(org, &message.campaign_id.to_string())
+        .await?
+    else {
+        return Ok(Disposition::Done);
+    };
     match campaign.status {
         CampaignStatus::Active => {}
         // Stays queued: resuming sends it again.
@@ -119,18 +176,15 @@ pub async fn dial(
         }
     }
     let cap = campaign.settings.max_concurrent_calls;
-    let busy = |receive_count| {
-        if receive_count >= MAX_RECEIVES {
-            Disposition::Done
-        } else {
-            Disposition::RetryAfter(no_slot_wait(app, receive_count))
-        }
-    };
     let org_cap = app.config.calling.org_max_live_calls;
-    if live_calls(app.store.as_ref(), org, SlotScope::Campaign(campaign.id)).await? >= cap
-        || live_calls(app.store.as_ref(), org, SlotScope::Organisation).await? >= org_cap
-    {
-        return Ok(busy(receive_count));
+    let live = live_calls_in(
+        app.store.as_ref(),
+        org,
+        &[SlotScope::Campaign(campaign.id), SlotScope::Organisation],
+    )
+    .await?;
+    if live[0] >= cap || live[1] >= org_cap {
+        return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
     }
 
     // Win the lead for this attempt and a slot, together.
@@ -174,7 +228,9 @@ pub async fn dial(
         .await
     {
         Ok(()) => {}
-        Err(WriteError::Extra { .. }) => return Ok(busy(receive_count)),
+        Err(WriteError::Extra { .. }) => {
+            return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
+        }
         // Someone else won this lead, or it changed: this message has nothing to do.
         Err(WriteError::Stale { .. }) => return Ok(Disposition::Done),
         Err(WriteError::Store(err)) => return Err(err.into()),
@@ -318,27 +374,10 @@ pub async fn unqueue_lead(
     lead: &Lead,
     next_at: Option<jiff::Timestamp>,
 ) -> Result<(), CallingError> {
-    let repo = LeadsRepo::new(app.store.as_ref());
-    let organisation = app.organisations.get(app, lead.org_id).await?;
-    let now = app.clock.now();
     let mut after = lead.clone();
     after.queued = None;
     after.next_call_at = next_at;
     after.next_call_reason = next_at.map(|_| "window".to_owned());
-    after.version = lead.version + 1;
-    let change = LeadChange::new(Some(lead.clone()), Some(after), Vec::new());
-    match repo
-        .write(
-            lead.org_id,
-            &organisation.time_zone.zone(),
-            now,
-            &[change],
-            Vec::new(),
-        )
-        .await
-    {
-        Ok(()) | Err(WriteError::Stale { .. }) => Ok(()),
-        Err(WriteError::Store(err)) => Err(err.into()),
-        Err(_) => Ok(()),
-    }
+    save_schedule(app, lead, after, app.clock.now()).await?;
+    Ok(())
 }

@@ -16,7 +16,7 @@ use soraaya_domain::{CampaignId, LeadId, OrgId};
 use crate::clock::Clock;
 
 /// Dial this lead, for this attempt, in this campaign.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 pub struct DialMessage {
     pub org_id: OrgId,
     pub lead_id: LeadId,

@@ -82,12 +82,36 @@ pub async fn live_calls(
     Ok(store
         .get(&CAMPAIGNS, slots_key(org, scope))
         .await?
-        .map_or(0, |item| match item.get("live") {
-            Some(AttributeValue::N(n)) => {
-                u32::try_from(n.parse::<i64>().unwrap_or(0).max(0)).unwrap_or(u32::MAX)
-            }
-            _ => 0,
-        }))
+        .as_ref()
+        .map_or(0, live_of))
+}
+
+/// Live calls now in each of `scopes`, read in one request.
+pub async fn live_calls_in(
+    store: &dyn ItemStore,
+    org: OrgId,
+    scopes: &[SlotScope],
+) -> Result<Vec<u32>, StoreError> {
+    let keys: Vec<Key> = scopes.iter().map(|scope| slots_key(org, *scope)).collect();
+    let items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            items
+                .iter()
+                .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk))
+                .map_or(0, live_of)
+        })
+        .collect())
+}
+
+fn live_of(item: &soraaya_store::Item) -> u32 {
+    match item.get("live") {
+        Some(AttributeValue::N(n)) => {
+            u32::try_from(n.parse::<i64>().unwrap_or(0).max(0)).unwrap_or(u32::MAX)
+        }
+        _ => 0,
+    }
 }
 
 /// One call attempt on one lead.

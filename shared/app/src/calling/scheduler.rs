@@ -12,14 +12,14 @@ use soraaya_store::{Query, SortKeyCondition};
 use tracing::{info, warn};
 
 use super::CallingError;
-use super::control::queue_leads;
+use super::control::{queue_leads, save_schedule};
 use super::ending::{EndSource, end_call};
 use super::queue::DialMessage;
 use super::voice::{CallMetadata, CallReport};
 use crate::App;
 use crate::campaigns::records::Records;
 use crate::leads::record::sortable;
-use crate::leads::repo::{LeadChange, LeadsRepo, WriteError};
+use crate::leads::repo::LeadsRepo;
 use crate::tables::{DUE_SHARDS, LEADS};
 
 /// What one run did.
@@ -34,6 +34,9 @@ pub struct SchedulerRun {
     pub checked: usize,
     /// Calls that ended through the check.
     pub ended: usize,
+    /// When nothing was due: when something next is (none: nothing at all).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_due: Option<Timestamp>,
 }
 
 /// How long to wait before asking again about a call still going.
@@ -100,6 +103,9 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
             }
         }
     }
+    if run.due == 0 {
+        run.next_due = next_due(&repo, now).await?;
+    }
     let records = Records::new(app.store.as_ref());
     for ((org, campaign_id), leads) in due_by_campaign {
         let campaign = records
@@ -118,7 +124,7 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
             _ => postpone_forever(app, leads, now).await?,
         }
     }
-    if run != SchedulerRun::default() {
+    if run.due > 0 {
         info!(
             due = run.due,
             scheduled = run.scheduled,
@@ -129,6 +135,30 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
         );
     }
     Ok(run)
+}
+
+/// The earliest moment after `now` at which something is due.
+async fn next_due(repo: &LeadsRepo<'_>, now: Timestamp) -> Result<Option<Timestamp>, CallingError> {
+    let mut earliest: Option<Timestamp> = None;
+    for shard in 0..DUE_SHARDS {
+        let page = repo
+            .query(
+                Query::new(&LEADS, format!("DUE#{shard}"))
+                    .index("by_due")
+                    .sort(SortKeyCondition::Gt(format!("{}~", sortable(now))))
+                    .limit(1),
+            )
+            .await?;
+        let first = page
+            .items
+            .first()
+            .and_then(|item| match item.get("due_sk") {
+                Some(soraaya_store::AttributeValue::S(due)) => due.split('#').next()?.parse().ok(),
+                _ => None,
+            });
+        earliest = earliest.into_iter().chain(first).min();
+    }
+    Ok(earliest)
 }
 
 fn metadata(lead: &Lead, call: &LiveCall) -> CallMetadata {
@@ -182,7 +212,7 @@ async fn check_call(
             if let Some(live) = after.live_call.as_mut() {
                 live.check_at = now + RECHECK;
             }
-            write(app, lead, after, now).await?;
+            save_schedule(app, lead, after, now).await?;
             Ok(false)
         }
     }
@@ -199,7 +229,7 @@ async fn resend(app: &App, lead: &Lead, now: Timestamp) -> Result<(), CallingErr
     if let Some(q) = after.queued.as_mut() {
         q.watch_until = now + watch;
     }
-    if write(app, lead, after, now).await? {
+    if save_schedule(app, lead, after, now).await? {
         let message = DialMessage {
             org_id: lead.org_id,
             lead_id: lead.id,
@@ -217,7 +247,7 @@ async fn postpone(app: &App, leads: Vec<Lead>, until: Timestamp) -> Result<(), C
     for lead in leads {
         let mut after = lead.clone();
         after.next_call_at = Some(until);
-        write(app, &lead, after, app.clock.now()).await?;
+        save_schedule(app, &lead, after, app.clock.now()).await?;
     }
     Ok(())
 }
@@ -227,34 +257,7 @@ async fn postpone_forever(app: &App, leads: Vec<Lead>, now: Timestamp) -> Result
         let mut after = lead.clone();
         after.next_call_at = None;
         after.next_call_reason = None;
-        write(app, &lead, after, now).await?;
+        save_schedule(app, &lead, after, now).await?;
     }
     Ok(())
-}
-
-/// Writes a scheduling change; `false` if the lead changed meanwhile.
-async fn write(
-    app: &App,
-    before: &Lead,
-    mut after: Lead,
-    now: Timestamp,
-) -> Result<bool, CallingError> {
-    let organisation = app.organisations.get(app, before.org_id).await?;
-    after.version = before.version + 1;
-    let change = LeadChange::new(Some(before.clone()), Some(after), Vec::new());
-    match LeadsRepo::new(app.store.as_ref())
-        .write(
-            before.org_id,
-            &organisation.time_zone.zone(),
-            now,
-            &[change],
-            Vec::new(),
-        )
-        .await
-    {
-        Ok(()) => Ok(true),
-        Err(WriteError::Stale { .. }) => Ok(false),
-        Err(WriteError::Store(err)) => Err(err.into()),
-        Err(_) => Ok(false),
-    }
 }

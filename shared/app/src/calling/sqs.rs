@@ -3,16 +3,19 @@
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
-use std::sync::Mutex;
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
 
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use jiff::{SignedDuration, Timestamp};
 use tracing::warn;
 
 use super::dialer::handle_batch;
-use super::queue::{Delivery, Disposition};
-use crate::App;
+use super::queue::{Delivery, DialMessage, DialQueue, Disposition, QueueError, SqsQueue};
+use crate::{App, Clock};
 
 /// Handles an SQS event: messages to retry later get their visibility moved
 /// to the time asked for and are reported as failures (so SQS keeps them).
@@ -68,27 +71,71 @@ pub async fn handle_event(
     response
 }
 
-/// Polls an SQS queue (an emulator, locally) as Lambda's event source would.
-/// Retries are held on the service clock, so tests that move the clock move
-/// them too; the queue's visibility timeout covers a poller that stops.
+/// Polls an SQS queue (an emulator, locally) as Lambda's event source would,
+/// on the service clock: retries are held, and delayed sends kept, until the
+/// clock (which tests move by hand) reaches them, so they move with it. It
+/// is also the queue the app sends to, and so knows when a receive can find
+/// anything: it asks the queue only then.
 pub struct SqsPoller {
     client: aws_sdk_sqs::Client,
     url: String,
+    sender: SqsQueue,
+    clock: Arc<dyn Clock>,
     held: Mutex<BinaryHeap<Reverse<(Timestamp, u64, String)>>>,
+    delayed: Mutex<BinaryHeap<Reverse<(Timestamp, u64, DialMessage)>>>,
+    /// Messages may be visible in the queue.
+    fresh: AtomicBool,
     sequence: AtomicU64,
 }
 
-/// How long a received message stays invisible to other consumers.
-const VISIBILITY_SECONDS: i32 = 600;
+#[async_trait]
+impl DialQueue for SqsPoller {
+    async fn send(&self, messages: &[(DialMessage, Duration)]) -> Result<(), QueueError> {
+        let now = self.clock.now();
+        let (due, later): (Vec<_>, Vec<_>) = messages.iter().partition(|(_, d)| d.is_zero());
+        for (message, delay) in later {
+            let at = now + SignedDuration::try_from(*delay).unwrap_or(SignedDuration::ZERO);
+            let seq = self.sequence.fetch_add(1, Ordering::Relaxed);
+            self.delayed
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(Reverse((at, seq, message.clone())));
+        }
+        let due: Vec<(DialMessage, Duration)> = due.into_iter().cloned().collect();
+        if !due.is_empty() {
+            self.sender.send(&due).await?;
+            self.fresh.store(true, Ordering::Relaxed);
+        }
+        Ok(())
+    }
+}
+
+/// How long a received message stays invisible to other consumers: SQS's
+/// longest, since held messages wait on the service clock, which may run
+/// slower than the wall clock (a test that moves it by hand for long).
+const VISIBILITY_SECONDS: i32 = 43_200;
 
 impl SqsPoller {
-    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>) -> Self {
+    pub fn new(client: aws_sdk_sqs::Client, url: impl Into<String>, clock: Arc<dyn Clock>) -> Self {
+        let url = url.into();
         SqsPoller {
+            sender: SqsQueue::new(client.clone(), url.clone()),
             client,
-            url: url.into(),
+            url,
+            clock,
             held: Mutex::new(BinaryHeap::new()),
+            delayed: Mutex::new(BinaryHeap::new()),
+            fresh: AtomicBool::new(false),
             sequence: AtomicU64::new(0),
         }
+    }
+
+    /// Messages asked for per receive.
+    pub const BATCH: usize = 10;
+
+    /// Whether a receive may find messages (and forgets it: a receive follows).
+    pub fn take_fresh(&self) -> bool {
+        self.fresh.swap(false, Ordering::Relaxed)
     }
 
     /// Receives and handles one batch; returns how many messages it handled.
@@ -97,7 +144,7 @@ impl SqsPoller {
             .client
             .receive_message()
             .queue_url(&self.url)
-            .max_number_of_messages(10)
+            .max_number_of_messages(Self::BATCH as i32)
             .visibility_timeout(VISIBILITY_SECONDS)
             .message_system_attribute_names(
                 aws_sdk_sqs::types::MessageSystemAttributeName::ApproximateReceiveCount,
@@ -156,8 +203,24 @@ impl SqsPoller {
         Ok(handled)
     }
 
-    /// Makes the held messages whose time has come visible again.
-    pub async fn release_due(&self, now: Timestamp) -> Result<usize, aws_sdk_sqs::Error> {
+    /// Makes the held messages whose time has come visible again, and sends
+    /// the delayed ones whose time has come.
+    pub async fn release_due(&self, now: Timestamp) -> Result<usize, QueueError> {
+        let mut sends = Vec::new();
+        {
+            let mut delayed = self.delayed.lock().unwrap_or_else(|p| p.into_inner());
+            while let Some(Reverse((at, ..))) = delayed.peek() {
+                if *at > now {
+                    break;
+                }
+                if let Some(Reverse((_, _, message))) = delayed.pop() {
+                    sends.push((message, Duration::ZERO));
+                }
+            }
+        }
+        if !sends.is_empty() {
+            self.sender.send(&sends).await?;
+        }
         let mut due = Vec::new();
         {
             let mut held = self.held.lock().unwrap_or_else(|p| p.into_inner());
@@ -177,16 +240,29 @@ impl SqsPoller {
                 .receipt_handle(receipt)
                 .visibility_timeout(0)
                 .send()
-                .await?;
+                .await
+                .map_err(|e| QueueError::Send(Box::new(aws_sdk_sqs::Error::from(e))))?;
         }
-        Ok(due.len())
+        let released = sends.len() + due.len();
+        if released > 0 {
+            self.fresh.store(true, Ordering::Relaxed);
+        }
+        Ok(released)
     }
 
     pub fn next_due(&self) -> Option<Timestamp> {
-        self.held
+        let held = self
+            .held
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .peek()
-            .map(|Reverse((at, ..))| *at)
+            .map(|Reverse((at, ..))| *at);
+        let delayed = self
+            .delayed
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .peek()
+            .map(|Reverse((at, ..))| *at);
+        held.into_iter().chain(delayed).min()
     }
 }
