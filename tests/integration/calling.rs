@@ -13,10 +13,10 @@ use axum::routing::{get, post};
 use http::Request;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use soraaya_app::Secret;
-use soraaya_app::calling::simulator::Scenario;
-use soraaya_app::calling::vapi::{VapiConfig, VapiVoice};
-use soraaya_app::calling::webhooks::twilio_signature;
+use soraaya_calling::vapi::{VapiConfig, VapiVoice};
+use soraaya_calling::webhooks::twilio_signature;
+use soraaya_core::SecretString;
+use soraaya_local::simulator::Scenario;
 use soraaya_tests::calling::{
     CallingApp, CallingOptions, PUBLIC_URL, TWILIO_AUTH_TOKEN, WEBHOOK_SECRET,
 };
@@ -707,10 +707,10 @@ async fn fake_vapi(fake: Shared) -> String {
 async fn vapi_app(fake: &Shared) -> CallingApp {
     let voice = VapiVoice::new(VapiConfig {
         base_url: fake_vapi(fake.clone()).await,
-        api_key: Secret::new("vapi-private-key".into()),
+        api_key: SecretString::from("vapi-private-key"),
         phone_number_id: "pn-mumbai-1".into(),
         server_url: format!("{PUBLIC_URL}/api/v1/webhooks/vapi"),
-        server_secret: Secret::new(WEBHOOK_SECRET.into()),
+        server_secret: SecretString::from(WEBHOOK_SECRET),
     })
     .expect("client");
     TestApp::calling(

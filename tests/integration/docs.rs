@@ -68,3 +68,24 @@ fn the_transition_table_in_the_docs_is_the_code() {
         "shared/docs/leads.md: paste the table above"
     );
 }
+
+/// The OpenAPI document every function serves is the one the handlers
+/// generate. `SORAAYA_UPDATE_OPENAPI=1` rewrites it after an API change.
+#[test]
+fn the_served_openapi_document_is_the_generated_one() {
+    let generated = format!(
+        "{}\n",
+        soraaya_api::openapi()
+            .to_pretty_json()
+            .expect("the document serialises")
+    );
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/../shared/api/openapi.json");
+    if std::env::var("SORAAYA_UPDATE_OPENAPI").is_ok_and(|v| v == "1") {
+        std::fs::write(path, &generated).expect("write shared/api/openapi.json");
+        return;
+    }
+    assert!(
+        soraaya_api::OPENAPI_JSON == generated,
+        "shared/api/openapi.json is out of date: run SORAAYA_UPDATE_OPENAPI=1 cargo test -p soraaya-tests --test integration docs::"
+    );
+}

@@ -2,9 +2,9 @@
 //! listings, counters, bulk changes, notes, the do-not-call list.
 
 use serde_json::{Value, json};
-use soraaya_app::leads::record::Actor;
-use soraaya_app::leads::service::{StatusChange, change_status};
 use soraaya_domain::{LeadId, LeadStatus, MovedBy, Mover, TRANSITIONS};
+use soraaya_leads::record::Actor;
+use soraaya_leads::service::{StatusChange, change_status};
 use soraaya_tests::TestApp;
 
 const PASSWORD: &str = "marine-drive-view";
@@ -616,7 +616,7 @@ async fn erasing_leaves_no_personal_data_but_an_audit_record() {
         .app
         .store
         .query(soraaya_store::Query::new(
-            &soraaya_app::tables::LEADS,
+            &soraaya_core::tables::LEADS,
             format!("ORG#{org}#LEAD#{id}"),
         ))
         .await
@@ -626,7 +626,7 @@ async fn erasing_leaves_no_personal_data_but_an_audit_record() {
         .app
         .store
         .query(soraaya_store::Query::new(
-            &soraaya_app::tables::LEADS,
+            &soraaya_core::tables::LEADS,
             format!("ORG#{org}#AUDIT"),
         ))
         .await

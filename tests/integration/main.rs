@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
+mod architecture;
 mod auth;
 mod calling;
 mod calling_e2e;

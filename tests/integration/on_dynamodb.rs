@@ -6,7 +6,7 @@ use soraaya_tests::{TestApp, dynamodb_store};
 
 #[tokio::test]
 async fn accounts_work_end_to_end_on_dynamodb() {
-    let Some(store) = dynamodb_store(soraaya_app::tables::ALL).await else {
+    let Some(store) = dynamodb_store(soraaya_core::tables::ALL).await else {
         return;
     };
     let t = TestApp::on(store).await;
@@ -88,7 +88,7 @@ async fn accounts_work_end_to_end_on_dynamodb() {
 
 #[tokio::test]
 async fn leads_work_end_to_end_on_dynamodb() {
-    let Some(store) = dynamodb_store(soraaya_app::tables::ALL).await else {
+    let Some(store) = dynamodb_store(soraaya_core::tables::ALL).await else {
         return;
     };
     let t = TestApp::on(store).await;

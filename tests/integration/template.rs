@@ -62,7 +62,7 @@ fn template_tables_match_the_code() {
     for (resource, table) in &declared {
         let properties = &table["Properties"];
         let name = logical_table_name(properties);
-        let def = soraaya_app::tables::ALL
+        let def = soraaya_core::tables::ALL
             .iter()
             .find(|t| t.name == name)
             .unwrap_or_else(|| {
@@ -188,7 +188,7 @@ fn template_tables_match_the_code() {
             }
         }
     }
-    let defined: BTreeSet<String> = soraaya_app::tables::ALL
+    let defined: BTreeSet<String> = soraaya_core::tables::ALL
         .iter()
         .map(|t| t.name.to_owned())
         .collect();

@@ -8,9 +8,9 @@ use axum::body::Body;
 use http::{HeaderMap, Method, Request, StatusCode};
 use http_body_util::BodyExt;
 use serde_json::Value;
-use soraaya_app::accounts::{NewOrganisation, create_organisation};
-use soraaya_app::http::{Area, router};
-use soraaya_app::{App, AppState, Config, ManualClock};
+use soraaya_accounts::{NewOrganisation, create_organisation};
+use soraaya_api::{all_routes, router};
+use soraaya_core::{App, AppState, Config, ManualClock};
 use soraaya_domain::{
     Email, OrgId, OrgName, Password, PersonName, Region, TimeZoneName, Timestamp,
 };
@@ -64,7 +64,7 @@ impl TestApp {
     /// Every router over `app`, whose clock is `clock`.
     pub fn from_app(app: AppState, clock: Arc<ManualClock>) -> TestApp {
         TestApp {
-            router: router(Arc::clone(&app), Area::ALL),
+            router: router(Arc::clone(&app), all_routes()),
             app,
             clock,
         }

@@ -6,13 +6,14 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
-use soraaya_app::calling::local::{Chaos, Consumer, LocalRuntime, Tick};
-use soraaya_app::calling::queue::{DialMessage, DialQueue, LocalQueue, QueueError};
-use soraaya_app::calling::simulator::{Simulator, SimulatorConfig};
-use soraaya_app::calling::sqs::SqsPoller;
-use soraaya_app::calling::voice::Voice;
-use soraaya_app::{App, Config, ManualClock, Secret};
+use soraaya_core::queue::{DialMessage, DialQueue, QueueError};
+use soraaya_core::voice::Voice;
+use soraaya_core::{App, Config, ManualClock, SecretString};
 use soraaya_domain::Timestamp;
+use soraaya_local::queue::LocalQueue;
+use soraaya_local::runtime::{Chaos, Consumer, LocalRuntime, Tick};
+use soraaya_local::simulator::{Simulator, SimulatorConfig};
+use soraaya_local::sqs_poller::SqsPoller;
 use soraaya_store::ItemStore;
 
 use crate::TestApp;
@@ -82,9 +83,9 @@ impl TestApp {
     pub async fn calling(store: Arc<dyn ItemStore>, options: CallingOptions) -> CallingApp {
         let clock = Arc::new(ManualClock::at(crate::start_time()));
         let mut config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
-        config.calling.vapi_webhook_secret = Some(Secret::new(WEBHOOK_SECRET.to_owned()));
+        config.calling.vapi_webhook_secret = Some(SecretString::from(WEBHOOK_SECRET));
         config.calling.org_max_live_calls = options.org_cap;
-        config.calling.twilio_auth_token = Some(Secret::new(TWILIO_AUTH_TOKEN.to_owned()));
+        config.calling.twilio_auth_token = Some(SecretString::from(TWILIO_AUTH_TOKEN));
         config.calling.public_url = Some(PUBLIC_URL.to_owned());
         let simulator = Arc::new(Simulator::new(clock.clone(), options.simulator));
         let (queue, consumer): (Arc<dyn DialQueue>, Consumer) = match options.transport {
@@ -153,7 +154,7 @@ impl CallingApp {
     }
 
     pub fn clock_now(&self) -> Timestamp {
-        use soraaya_app::Clock;
+        use soraaya_core::Clock;
         self.clock.now()
     }
 }
@@ -161,7 +162,7 @@ impl CallingApp {
 /// A fresh SQS queue on the emulator, or `None` when none runs.
 pub async fn emulator_queue() -> Option<(aws_sdk_sqs::Client, String)> {
     let endpoint = crate::emulator_endpoint()?;
-    let client = soraaya_app::storage::sqs_client(Some(&endpoint)).await;
+    let client = soraaya_calling::sqs::sqs_client(Some(&endpoint)).await;
     let name = format!("dial-{}", uuid::Uuid::new_v4().simple());
     let url = client
         .create_queue()

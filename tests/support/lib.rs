@@ -51,9 +51,16 @@ pub async fn dynamodb_store(tables: &[&TableDef]) -> Option<Arc<dyn ItemStore>> 
     Some(Arc::new(DynamoDbStore::new(client, prefix)))
 }
 
-/// A fresh embedded store in a temporary file. The file is unlinked at once;
-/// the open handle keeps it alive for the life of the store.
+/// A fresh embedded store, in memory: the tests that use it test behaviour,
+/// not durability (the store's own suite and the process tests do that).
 pub fn embedded_store() -> Arc<dyn ItemStore> {
+    Arc::new(EmbeddedStore::in_memory().expect("open embedded store"))
+}
+
+/// A fresh embedded store in a temporary file, durable as `soraaya serve`'s.
+/// The file is unlinked at once; the open handle keeps it alive for the life
+/// of the store.
+pub fn embedded_file_store() -> Arc<dyn ItemStore> {
     let dir = tempfile::tempdir().expect("temp dir");
     Arc::new(EmbeddedStore::open(dir.path().join("store.redb")).expect("open embedded store"))
 }

@@ -1,10 +1,20 @@
 //! The auth API function: sign-in, tokens, the signed-in user, and user admin.
 
-use axum::Router;
-use soraaya_app::AppState;
-use soraaya_app::http::{Area, router};
+use std::sync::Arc;
 
-/// The function's handler: the shared accounts router, as it also runs locally.
+use axum::Router;
+use soraaya_core::config::{ApiFunctionConfig, ConfigError, Vars};
+use soraaya_core::storage::deployed_store;
+use soraaya_core::{App, AppState};
+
+/// The function's dependencies, from exactly the variables it is given.
+pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
+    let config = ApiFunctionConfig::from_vars(vars)?.config;
+    let store = deployed_store(&config).await;
+    Ok(Arc::new(App::new(config, store)))
+}
+
+/// The function's handler: the accounts routes, as they also run locally.
 pub fn handler(app: AppState) -> Router {
-    router(app, &[Area::Accounts])
+    soraaya_api::router(app, soraaya_api::accounts::routes())
 }

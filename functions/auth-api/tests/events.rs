@@ -7,13 +7,16 @@ use std::sync::Arc;
 
 use lambda_http::lambda_runtime::{Context, LambdaEvent};
 use lambda_http::request::LambdaRequest;
-use soraaya_app::accounts::{NewOrganisation, create_organisation};
-use soraaya_app::{App, Config};
+use soraaya_accounts::{NewOrganisation, create_organisation};
+use soraaya_core::{App, Config};
 use soraaya_domain::{Email, OrgName, Password, PersonName, Region, TimeZoneName};
 use soraaya_store::EmbeddedStore;
 use tower::ServiceExt;
 
-async fn app_with_admin(email: &str, password: &str) -> (soraaya_app::AppState, tempfile::TempDir) {
+async fn app_with_admin(
+    email: &str,
+    password: &str,
+) -> (soraaya_core::AppState, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let store = Arc::new(EmbeddedStore::open(dir.path().join("store.redb")).unwrap());
     let app = Arc::new(App::new(

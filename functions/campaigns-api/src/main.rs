@@ -1,9 +1,10 @@
-//! Lambda entry point: build dependencies once, then serve events. Starting
-//! a campaign sends dial messages, so this function has the queue.
+//! Lambda entry point: build dependencies once, then serve events.
+
+use soraaya_core::config::ProcessEnv;
 
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    soraaya_app::telemetry::init();
-    let app = soraaya_app::App::from_env(soraaya_app::Needs::QUEUE).await?;
+    soraaya_core::telemetry::init();
+    let app = campaigns_api::init(&ProcessEnv).await?;
     lambda_http::run(campaigns_api::handler(app)).await
 }

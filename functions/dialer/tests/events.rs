@@ -4,7 +4,7 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use aws_lambda_events::event::sqs::SqsEvent;
-use soraaya_app::calling::queue::SqsQueue;
+use soraaya_calling::sqs::SqsQueue;
 use soraaya_tests::TestApp;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::events::sample;
@@ -34,7 +34,7 @@ async fn the_sqs_batch_event_dials_once() {
 
     // Nothing answers at this address: the handler must not need SQS for a dial that succeeds.
     let queue = SqsQueue::new(
-        soraaya_app::storage::sqs_client(Some("http://127.0.0.1:9")).await,
+        soraaya_calling::sqs::sqs_client(Some("http://127.0.0.1:9")).await,
         "http://127.0.0.1:9/queue/dial",
     );
     let message = serde_json::json!({ "org_id": one.org_id, "lead_id": one.lead_id, "campaign_id": one.campaign_id, "attempt": 1 }).to_string();

@@ -1,10 +1,20 @@
-//! The leads API function: the lead book, import and export, the do-not-call list.
+//! The leads API function: the lead book, import, export and the do-not-call list.
+
+use std::sync::Arc;
 
 use axum::Router;
-use soraaya_app::AppState;
-use soraaya_app::http::{Area, router};
+use soraaya_core::config::{ApiFunctionConfig, ConfigError, Vars};
+use soraaya_core::storage::deployed_store;
+use soraaya_core::{App, AppState};
 
-/// The function's handler: the shared leads router, as it also runs locally.
+/// The function's dependencies, from exactly the variables it is given.
+pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
+    let config = ApiFunctionConfig::from_vars(vars)?.config;
+    let store = deployed_store(&config).await;
+    Ok(Arc::new(App::new(config, store)))
+}
+
+/// The function's handler: the leads routes, as they also run locally.
 pub fn handler(app: AppState) -> Router {
-    router(app, &[Area::Leads])
+    soraaya_api::router(app, soraaya_api::leads::routes())
 }

@@ -45,7 +45,7 @@ async fn the_scheduled_event_queues_leads_whose_hours_have_come() {
     calling.clock.advance(SignedDuration::from_hours(13));
     let run = scheduler::handler(&calling.api.app, event).await.unwrap();
     assert_eq!((run.due, run.scheduled), (1, 1), "{run:?}");
-    let lead = soraaya_app::leads::service::get(
+    let lead = soraaya_leads::service::get(
         &calling.api.app,
         one.org_id,
         soraaya_domain::LeadId::parse(&one.lead_id).unwrap(),

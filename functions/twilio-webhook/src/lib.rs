@@ -1,10 +1,21 @@
-//! The Twilio webhook function: signed call status callbacks.
+//! The Twilio webhook function: call status callbacks.
+
+use std::sync::Arc;
 
 use axum::Router;
-use soraaya_app::AppState;
-use soraaya_app::http::{Area, router};
+use soraaya_core::config::{ConfigError, TwilioWebhookFunctionConfig, Vars};
+use soraaya_core::storage::deployed_store;
+use soraaya_core::{App, AppState};
 
-/// The function's handler: the shared Twilio webhook router.
+/// The function's dependencies, from exactly the variables it is given: it
+/// refuses to start without the secret its callers authenticate with.
+pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
+    let config = TwilioWebhookFunctionConfig::from_vars(vars)?.config;
+    let store = deployed_store(&config).await;
+    Ok(Arc::new(App::new(config, store)))
+}
+
+/// The function's handler: the shared webhook router.
 pub fn handler(app: AppState) -> Router {
-    router(app, &[Area::TwilioWebhook])
+    soraaya_api::router(app, soraaya_api::webhooks::twilio_routes())
 }

@@ -5,9 +5,9 @@
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
 use jiff::SignedDuration;
-use soraaya_app::calling::dialer::dial;
-use soraaya_app::calling::queue::DialMessage;
-use soraaya_app::calling::webhooks::twilio_signature;
+use soraaya_calling::dialer::dial;
+use soraaya_calling::webhooks::twilio_signature;
+use soraaya_core::queue::DialMessage;
 use soraaya_domain::{CampaignId, LeadId};
 use soraaya_tests::TestApp;
 use soraaya_tests::calling::{CallingOptions, PUBLIC_URL, TWILIO_AUTH_TOKEN};

@@ -1,10 +1,21 @@
 //! The VAPI webhook function: status updates and end-of-call reports.
 
-use axum::Router;
-use soraaya_app::AppState;
-use soraaya_app::http::{Area, router};
+use std::sync::Arc;
 
-/// The function's handler: the shared VAPI webhook router.
+use axum::Router;
+use soraaya_core::config::{ConfigError, VapiWebhookFunctionConfig, Vars};
+use soraaya_core::storage::deployed_store;
+use soraaya_core::{App, AppState};
+
+/// The function's dependencies, from exactly the variables it is given: it
+/// refuses to start without the secret its callers authenticate with.
+pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
+    let config = VapiWebhookFunctionConfig::from_vars(vars)?.config;
+    let store = deployed_store(&config).await;
+    Ok(Arc::new(App::new(config, store)))
+}
+
+/// The function's handler: the shared webhook router.
 pub fn handler(app: AppState) -> Router {
-    router(app, &[Area::VapiWebhook])
+    soraaya_api::router(app, soraaya_api::webhooks::vapi_routes())
 }

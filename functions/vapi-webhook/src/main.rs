@@ -1,8 +1,10 @@
 //! Lambda entry point: build dependencies once, then serve events.
 
+use soraaya_core::config::ProcessEnv;
+
 #[tokio::main]
 async fn main() -> Result<(), lambda_http::Error> {
-    soraaya_app::telemetry::init();
-    let app = soraaya_app::App::from_env(soraaya_app::Needs::STORE_ONLY).await?;
+    soraaya_core::telemetry::init();
+    let app = vapi_webhook::init(&ProcessEnv).await?;
     lambda_http::run(vapi_webhook::handler(app)).await
 }

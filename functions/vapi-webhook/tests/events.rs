@@ -4,8 +4,8 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
-use soraaya_app::calling::dialer::dial;
-use soraaya_app::calling::queue::DialMessage;
+use soraaya_calling::dialer::dial;
+use soraaya_core::queue::DialMessage;
 use soraaya_domain::{CampaignId, LeadId};
 use soraaya_tests::TestApp;
 use soraaya_tests::calling::{CallingOptions, WEBHOOK_SECRET};

@@ -4,7 +4,7 @@ use std::net::SocketAddr;
 
 use anyhow::{Context, bail};
 use clap::{Parser, Subcommand};
-use soraaya_app::accounts::{self, NewOrganisation, NewUser};
+use soraaya_accounts::{self as accounts, NewOrganisation, NewUser};
 use soraaya_domain::{Email, OrgId, OrgName, Password, PersonName, Region, Role, TimeZoneName};
 
 use crate::stores::StoreArgs;
@@ -135,7 +135,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::SeedDemo { org, stores } => {
             let (app, _) = stores.app().await?;
             let org = only_or_named_org(&app, org).await?;
-            let seeded = soraaya_app::demo::seed(&app, org).await?;
+            let seeded = soraaya_local::demo::seed(&app, org).await?;
             println!(
                 "demo data: {} leads created, {} already there",
                 seeded.leads_created, seeded.leads_present
@@ -219,9 +219,9 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
         Command::Tables {
             command: TablesCommand::Create { endpoint, prefix },
         } => {
-            let client = soraaya_app::storage::dynamodb_client(endpoint.as_deref()).await;
+            let client = soraaya_core::storage::dynamodb_client(endpoint.as_deref()).await;
             for table in
-                soraaya_store::create_tables(&client, &prefix, soraaya_app::tables::ALL).await?
+                soraaya_store::create_tables(&client, &prefix, soraaya_core::tables::ALL).await?
             {
                 let state = if table.created { "created" } else { "exists " };
                 println!("{state} {}", table.name);
@@ -232,7 +232,7 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
 }
 
 /// The organisation named by `--org`, or the only one there is.
-async fn only_or_named_org(app: &soraaya_app::App, org: Option<String>) -> anyhow::Result<OrgId> {
+async fn only_or_named_org(app: &soraaya_core::App, org: Option<String>) -> anyhow::Result<OrgId> {
     if let Some(org) = org {
         return field("org", OrgId::parse(&org));
     }

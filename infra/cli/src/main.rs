@@ -11,7 +11,7 @@ use clap::Parser;
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    soraaya_app::telemetry::init();
+    soraaya_core::telemetry::init();
     match cli::run(cli::Cli::parse()).await {
         Ok(()) => ExitCode::SUCCESS,
         Err(err) => {

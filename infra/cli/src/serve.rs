@@ -7,11 +7,13 @@ use std::time::Duration;
 
 use anyhow::Context;
 use clap::Args;
-use soraaya_app::ShiftedClock;
-use soraaya_app::calling::local::{LocalCalling, LocalVoice, local_calling};
-use soraaya_app::calling::simulator::SimulatorConfig;
-use soraaya_app::http::{Area, router};
-use soraaya_app::local::{FirstAdmin, bootstrap_if_empty};
+use soraaya_api::{all_routes, router};
+use soraaya_calling::vapi::{VapiConfig, VapiVoice};
+use soraaya_core::ShiftedClock;
+use soraaya_core::config::{ProcessEnv, VapiAccount};
+use soraaya_local::bootstrap::{FirstAdmin, bootstrap_if_empty};
+use soraaya_local::runtime::{LocalCalling, LocalVoice, local_calling};
+use soraaya_local::simulator::SimulatorConfig;
 use tracing::{info, warn};
 
 use crate::stores::StoreArgs;
@@ -51,7 +53,8 @@ pub async fn serve(
             );
         }
         println!("Calls go through VAPI; its webhooks must reach SORAAYA_PUBLIC_URL");
-        LocalVoice::Vapi(soraaya_app::calling::vapi_from_env(&app.config.calling)?)
+        let account = VapiAccount::from_vars(&ProcessEnv)?;
+        LocalVoice::Vapi(VapiVoice::new(VapiConfig::new(&account, &app.config)?)?)
     } else {
         if let Some(start) = calling.sim_clock_start {
             app.clock = Arc::new(ShiftedClock::starting_at(start));
@@ -84,24 +87,24 @@ pub async fn serve(
     }
 
     if demo {
-        for org in soraaya_app::accounts::list_organisations(&app)
+        for org in soraaya_accounts::list_organisations(&app)
             .await?
             .into_iter()
             .take(1)
         {
-            let repo = soraaya_app::leads::repo::LeadsRepo::new(app.store.as_ref());
+            let repo = soraaya_leads::repo::LeadsRepo::new(app.store.as_ref());
             let has_leads = repo
                 .counters(org.org_id, "ALL")
                 .await?
-                .is_some_and(|c| soraaya_app::leads::record::counter(&c, "total") > 0);
+                .is_some_and(|c| soraaya_leads::record::counter(&c, "total") > 0);
             if !has_leads {
-                let seeded = soraaya_app::demo::seed(&app, org.org_id).await?;
+                let seeded = soraaya_local::demo::seed(&app, org.org_id).await?;
                 println!(
                     "Demo data: {} leads, {} personas, {} properties and the campaign \"{}\" loaded into \"{}\"",
                     seeded.leads_created,
                     seeded.personas_created,
                     seeded.properties_created,
-                    soraaya_app::demo::DEMO_CAMPAIGN,
+                    soraaya_local::demo::DEMO_CAMPAIGN,
                     org.name
                 );
             }
@@ -115,7 +118,7 @@ pub async fn serve(
             loop {
                 every.tick().await;
                 match embedded
-                    .sweep_expired(soraaya_app::tables::ALL, clock.now().as_second())
+                    .sweep_expired(soraaya_core::tables::ALL, clock.now().as_second())
                     .await
                 {
                     Ok(0) => {}
@@ -137,7 +140,7 @@ pub async fn serve(
         opened.description
     );
     info!(addr = %local, store = %opened.description, "serving");
-    axum::serve(listener, router(app, Area::ALL))
+    axum::serve(listener, router(app, all_routes()))
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

@@ -6,8 +6,9 @@ use std::sync::Arc;
 
 use anyhow::Context;
 use clap::{Args, ValueEnum};
-use soraaya_app::storage::{self, StoreChoice};
-use soraaya_app::{App, Config};
+use soraaya_core::App;
+use soraaya_core::config::{self, Config, ProcessEnv};
+use soraaya_core::storage::{self, StoreChoice};
 use soraaya_store::{EmbeddedStore, ItemStore};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -81,22 +82,21 @@ impl StoreArgs {
         }
     }
 
-    /// The app on this store, signing tokens with `SORAAYA_JWT_SECRET` or the
-    /// secret kept in the data directory.
+    /// The app on this store, configured from the environment, signing
+    /// tokens with `SORAAYA_JWT_SECRET` or the secret kept in the data directory.
     pub async fn app(&self) -> anyhow::Result<(App, OpenedStore)> {
         let opened = self.open().await?;
-        let secret = match std::env::var(soraaya_app::config::JWT_SECRET_VAR) {
-            Ok(secret) => secret,
-            Err(_) => {
-                soraaya_app::local::load_or_create_secret(&self.data_dir).with_context(|| {
+        let mut config = Config::from_vars(&ProcessEnv)?;
+        if config.jwt_secret.is_none() {
+            let kept = soraaya_local::bootstrap::load_or_create_secret(&self.data_dir)
+                .with_context(|| {
                     format!(
                         "cannot keep the signing secret in {}",
                         self.data_dir.display()
                     )
-                })?
-            }
-        };
-        let mut config = Config::with_secret(secret)?;
+                })?;
+            config.jwt_secret = Some(config::jwt_secret(kept)?);
+        }
         config.table_prefix = self.table_prefix.clone();
         Ok((App::new(config, Arc::clone(&opened.store)), opened))
     }

@@ -1,29 +1,35 @@
-//! Soraaya's business vocabulary. Every value here validates itself on
+//! Soraaya's business vocabulary and its pure rules. Every value here validates itself on
 //! construction, so once one exists it is valid; personal data prints masked
 //! in `Debug` so that logs never carry it.
 
 pub mod account;
+pub mod call;
 pub mod calling;
 pub mod campaign;
+pub mod eligibility;
 mod email;
 mod ids;
 pub mod lead;
 mod lead_status;
 pub mod mask;
+pub mod moment;
 mod money;
 mod names;
 pub mod notification;
+pub mod outcome;
 pub mod persona;
 mod phone;
 mod time_zone;
 pub mod zones;
 
 pub use account::{Organisation, Permission, Role, User};
+pub use call::{CallMetadata, CallReport, CallResult, TranscriptLine};
 pub use calling::{CallingHours, ClockTime, DailyWindow, legal_window};
 pub use campaign::{
     CallingSettings, Campaign, CampaignAction, CampaignActionError, CampaignStatus, CampaignType,
     QualificationAnswers, QualificationCriteria, RetryDelays,
 };
+pub use eligibility::{Decision, SkipReason};
 pub use email::{Email, EmailError};
 pub use ids::{
     CampaignId, EventId, IdError, LeadId, NotificationId, OrgId, PersonaId, PropertyId, SessionId,
@@ -34,6 +40,7 @@ pub use lead::{
     PropertyType, PurchaseTimeline, QueuedDial, Tags, TagsError, TimezoneSource,
 };
 pub use lead_status::{LeadStatus, MovedBy, Mover, TRANSITIONS, TransitionError};
+pub use moment::parse_moment;
 pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
 pub use notification::{Notification, NotificationKind, NotificationStatus};

@@ -240,12 +240,17 @@ where
     }
 }
 
+/// How long to wait before retry `attempt`: capped exponential backoff with
+/// jitter ("Exponential Backoff And Jitter", AWS Architecture Blog), so that
+/// writers that collided do not collide again in step.
 fn backoff(attempt: u32) -> Duration {
-    Duration::from_millis(25u64 << attempt.min(6))
+    let ceiling = 25u64 << attempt.min(6);
+    Duration::from_millis(ceiling / 2 + rand::random_range(0..=ceiling / 2))
 }
 
 #[async_trait]
 impl ItemStore for DynamoDbStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
         let output = self
             .client
@@ -259,6 +264,7 @@ impl ItemStore for DynamoDbStore {
         Ok(output.item.map(Item::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get_many(
         &self,
         table: &'static TableDef,
@@ -311,6 +317,7 @@ impl ItemStore for DynamoDbStore {
         Ok(found)
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = put.table.name))]
     async fn put(&self, put: Put) -> Result<(), StoreError> {
         Key::of(&put.item)?;
         let mut expr = Expressions::default();
@@ -332,6 +339,7 @@ impl ItemStore for DynamoDbStore {
         Ok(())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn update(&self, op: UpdateItem) -> Result<Item, StoreError> {
         op.update.validate()?;
         let mut expr = Expressions::default();
@@ -357,6 +365,7 @@ impl ItemStore for DynamoDbStore {
         Ok(output.attributes.map(Item::from).unwrap_or_default())
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn delete(&self, op: Delete) -> Result<Option<Item>, StoreError> {
         let mut expr = Expressions::default();
         let condition = op
@@ -379,6 +388,7 @@ impl ItemStore for DynamoDbStore {
         Ok(output.attributes.map(Item::from))
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = query.table.name, index = query.index))]
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         query.validate()?;
         let key_names = query.key_names()?;
@@ -436,6 +446,7 @@ impl ItemStore for DynamoDbStore {
         })
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ops = ops.len()))]
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
@@ -492,6 +503,7 @@ impl ItemStore for DynamoDbStore {
         }
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ops = ops.len()))]
     async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
         // DynamoDB refuses two requests for one key in a batch; the last one wins anyway.
         let mut latest: HashMap<(&'static str, Key), usize> = HashMap::new();

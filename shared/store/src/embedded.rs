@@ -67,6 +67,15 @@ impl EmbeddedStore {
         Ok(EmbeddedStore { db: Arc::new(db) })
     }
 
+    /// A store held in memory only: for tests that do not test durability
+    /// (no file, no fsync per write).
+    pub fn in_memory() -> Result<Self, StoreError> {
+        let db = Database::builder()
+            .create_with_backend(redb::backends::InMemoryBackend::new())
+            .map_err(StoreError::backend)?;
+        Ok(EmbeddedStore { db: Arc::new(db) })
+    }
+
     /// Runs blocking redb work off the async executor.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -294,6 +303,7 @@ fn abort(txn: WriteTransaction) -> Result<(), StoreError> {
 
 #[async_trait]
 impl ItemStore for EmbeddedStore {
+    #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
         self.blocking(move |db| {
             let txn = db.begin_read().map_err(StoreError::backend)?;
@@ -313,6 +323,7 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get_many(
         &self,
         table: &'static TableDef,
@@ -344,6 +355,7 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = put.table.name))]
     async fn put(&self, put: Put) -> Result<(), StoreError> {
         self.blocking(move |db| {
             let key = validate_item(put.table, &put.item)?;
@@ -359,6 +371,7 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn update(&self, op: UpdateItem) -> Result<Item, StoreError> {
         self.blocking(move |db| {
             op.update.validate()?;
@@ -376,6 +389,7 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn delete(&self, op: Delete) -> Result<Option<Item>, StoreError> {
         self.blocking(move |db| {
             let txn = db.begin_write().map_err(StoreError::backend)?;
@@ -393,11 +407,13 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(table = query.table.name, index = query.index))]
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         query.validate()?;
         self.blocking(move |db| run_query(db, &query)).await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ops = ops.len()))]
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());
@@ -467,6 +483,7 @@ impl ItemStore for EmbeddedStore {
         .await
     }
 
+    #[tracing::instrument(level = "debug", skip_all, fields(ops = ops.len()))]
     async fn batch_write(&self, ops: Vec<BatchOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
             return Ok(());

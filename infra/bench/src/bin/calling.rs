@@ -17,7 +17,7 @@ use std::time::Instant;
 
 use jiff::SignedDuration;
 use serde_json::json;
-use soraaya_app::calling::simulator::SimulatorConfig;
+use soraaya_local::simulator::SimulatorConfig;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::{TestApp, embedded_store};
 

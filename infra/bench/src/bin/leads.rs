@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 use axum::Router;
 use axum::body::Body;
 use http_body_util::BodyExt;
-use soraaya_app::accounts::{NewOrganisation, create_organisation, login};
-use soraaya_app::http::{Area, router};
-use soraaya_app::{App, Config};
+use soraaya_accounts::{NewOrganisation, create_organisation, login};
+use soraaya_api::{all_routes, router};
+use soraaya_core::{App, Config};
 use soraaya_domain::{Email, OrgName, Password, PersonName, Region, TimeZoneName};
 use soraaya_store::EmbeddedStore;
 use tower::ServiceExt;
@@ -233,7 +233,7 @@ async fn main() {
         .tokens
         .access_token;
     let bench = Bench {
-        router: router(Arc::clone(&app), Area::ALL),
+        router: router(Arc::clone(&app), all_routes()),
         token,
     };
 

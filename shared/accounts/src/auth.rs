@@ -1,0 +1,254 @@
+//! Signing in and out: login, refresh-token rotation, logout, and the check
+//! behind every authenticated request.
+
+use std::time::Duration;
+
+use jiff::Timestamp;
+use soraaya_domain::{Email, SessionId, User};
+use soraaya_store::StoreError;
+use subtle::ConstantTimeEq;
+use tracing::{info, warn};
+
+use crate::caller::Caller;
+use crate::repo::{AccountsRepo, SessionRecord};
+use crate::throttle::{self, Attempt};
+use crate::tokens::RefreshToken;
+use soraaya_core::App;
+use soraaya_core::passwords::PasswordHashError;
+use soraaya_core::tokens::{TokenError, TokenKeys};
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("email or password is wrong")]
+    InvalidCredentials,
+    #[error("too many failed logins")]
+    Throttled { retry_after: Duration },
+    #[error("this account is deactivated")]
+    AccountDisabled,
+    #[error("the token is missing, malformed or forged")]
+    InvalidToken,
+    #[error("the token has expired")]
+    TokenExpired,
+    #[error("the session has ended")]
+    SessionEnded,
+    #[error("this refresh token was already used; the session has been revoked")]
+    RefreshTokenReused,
+    #[error("this function has no token signing key (SORAAYA_JWT_SECRET)")]
+    NoSigningKey,
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Hashing(#[from] PasswordHashError),
+}
+
+impl From<TokenError> for AuthError {
+    fn from(err: TokenError) -> Self {
+        match err {
+            TokenError::Invalid => AuthError::InvalidToken,
+            TokenError::Expired => AuthError::TokenExpired,
+        }
+    }
+}
+
+/// Tokens handed to a client that signed in.
+#[derive(Debug, Clone)]
+pub struct IssuedTokens {
+    pub access_token: String,
+    pub refresh_token: String,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+}
+
+#[derive(Debug, Clone)]
+pub struct SignedIn {
+    pub tokens: IssuedTokens,
+    pub user: User,
+}
+
+fn session_expiry(app: &App, now: Timestamp) -> i64 {
+    now.as_second() + i64::try_from(app.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 4)
+}
+
+/// The signing keys; only functions configured with a secret sign people in.
+fn keys(app: &App) -> Result<&TokenKeys, AuthError> {
+    app.tokens.as_ref().ok_or(AuthError::NoSigningKey)
+}
+
+fn issue(
+    app: &App,
+    user: &User,
+    session: SessionId,
+    refresh: &RefreshToken,
+    now: Timestamp,
+) -> Result<IssuedTokens, AuthError> {
+    let keys = keys(app)?;
+    Ok(IssuedTokens {
+        access_token: keys.issue_access(user, session, now),
+        refresh_token: refresh.expose(),
+        expires_in: keys.access_ttl().as_secs(),
+    })
+}
+
+/// Checks an email and password and opens a new session.
+pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn, AuthError> {
+    let repo = AccountsRepo::new(app.store.as_ref());
+    let now = app.clock.now();
+    if let Attempt::Refused(retry_after) = throttle::reserve_attempt(&repo, email, now).await? {
+        warn!(email = %email.masked(), "login throttled");
+        return Err(AuthError::Throttled { retry_after });
+    }
+    let Some(identity) = repo.identity(email).await? else {
+        app.passwords.verify_decoy(password).await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    let Some(stored) = repo.user(identity.org_id, identity.user_id).await? else {
+        app.passwords.verify_decoy(password).await?;
+        return Err(AuthError::InvalidCredentials);
+    };
+    if !app
+        .passwords
+        .verify(password, &stored.password_hash)
+        .await?
+    {
+        info!(email = %email.masked(), "login failed: wrong password");
+        return Err(AuthError::InvalidCredentials);
+    }
+    throttle::clear(&repo, email).await?;
+    let mut user = stored.user;
+    if !user.is_active {
+        return Err(AuthError::AccountDisabled);
+    }
+
+    let session_id = SessionId::new();
+    let refresh = RefreshToken::generate(user.org_id, user.id, session_id);
+    repo.create_session(&SessionRecord {
+        session_id,
+        user_id: user.id,
+        org_id: user.org_id,
+        current_hash: refresh.secret_hash(),
+        previous_hashes: Vec::new(),
+        created_at: now,
+        last_used_at: now,
+        expires_at: session_expiry(app, now),
+        revoked_at: None,
+        revoked_reason: None,
+    })
+    .await?;
+    repo.record_login(user.org_id, user.id, now).await?;
+    user.last_login_at = Some(now);
+    info!(user_id = %user.id, org_id = %user.org_id, session_id = %session_id, "signed in");
+    Ok(SignedIn {
+        tokens: issue(app, &user, session_id, &refresh, now)?,
+        user,
+    })
+}
+
+/// Trades a refresh token for new tokens. Every refresh token works once:
+/// presenting a used one revokes its whole session.
+pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
+    let presented = RefreshToken::parse(token)?;
+    let repo = AccountsRepo::new(app.store.as_ref());
+    let now = app.clock.now();
+    let session = repo
+        .session(presented.org, presented.user, presented.session)
+        .await?
+        .ok_or(AuthError::InvalidToken)?;
+    let hash = presented.secret_hash();
+    let is_current = bool::from(hash.as_bytes().ct_eq(session.current_hash.as_bytes()));
+    if !is_current {
+        if session
+            .previous_hashes
+            .iter()
+            .any(|old| bool::from(old.as_bytes().ct_eq(hash.as_bytes())))
+        {
+            warn!(session_id = %session.session_id, user_id = %session.user_id, "refresh token replayed; revoking session");
+            repo.revoke_session(
+                session.org_id,
+                session.user_id,
+                session.session_id,
+                "refresh token reused",
+                now,
+            )
+            .await?;
+            return Err(AuthError::RefreshTokenReused);
+        }
+        return Err(AuthError::InvalidToken);
+    }
+    if session.revoked_at.is_some() || session.expires_at <= now.as_second() {
+        return Err(AuthError::SessionEnded);
+    }
+    let stored = repo
+        .user(session.org_id, session.user_id)
+        .await?
+        .ok_or(AuthError::SessionEnded)?;
+    if !stored.user.is_active {
+        return Err(AuthError::AccountDisabled);
+    }
+    let next = RefreshToken::generate(session.org_id, session.user_id, session.session_id);
+    match repo
+        .rotate_session(&session, &next.secret_hash(), now)
+        .await
+    {
+        Ok(()) => {}
+        // Someone rotated with the same token first: that token is now used twice.
+        Err(StoreError::Conflict { .. }) => {
+            warn!(session_id = %session.session_id, "refresh token used concurrently; revoking session");
+            repo.revoke_session(
+                session.org_id,
+                session.user_id,
+                session.session_id,
+                "refresh token reused",
+                now,
+            )
+            .await?;
+            return Err(AuthError::RefreshTokenReused);
+        }
+        Err(err) => return Err(err.into()),
+    }
+    Ok(SignedIn {
+        tokens: issue(app, &stored.user, session.session_id, &next, now)?,
+        user: stored.user,
+    })
+}
+
+/// Ends the caller's session, or every session of the caller.
+pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), AuthError> {
+    let repo = AccountsRepo::new(app.store.as_ref());
+    let now = app.clock.now();
+    if everywhere {
+        repo.revoke_user_sessions(caller.org_id, caller.user_id, "signed out everywhere", now)
+            .await?;
+    } else {
+        repo.revoke_session(
+            caller.org_id,
+            caller.user_id,
+            caller.session_id,
+            "signed out",
+            now,
+        )
+        .await?;
+    }
+    info!(user_id = %caller.user_id, everywhere, "signed out");
+    Ok(())
+}
+
+/// Verifies a bearer access token and that its session is still open.
+pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AuthError> {
+    let now = app.clock.now();
+    let claims = keys(app)?.verify_access(bearer, now)?;
+    let session = AccountsRepo::new(app.store.as_ref())
+        .session(claims.org, claims.sub, claims.sid)
+        .await?;
+    match session {
+        Some(session) if session.revoked_at.is_none() && session.expires_at > now.as_second() => {
+            Ok(Caller {
+                user_id: claims.sub,
+                org_id: claims.org,
+                role: claims.role,
+                name: claims.name,
+                session_id: claims.sid,
+            })
+        }
+        _ => Err(AuthError::SessionEnded),
+    }
+}

@@ -1,0 +1,20 @@
+//! Accounts: organisations, users, sign-in sessions and the checks behind
+//! every authenticated request.
+
+mod auth;
+mod caller;
+mod repo;
+mod throttle;
+mod tokens;
+mod users;
+
+pub use auth::{AuthError, IssuedTokens, SignedIn, authenticate, login, logout, refresh};
+pub use caller::Caller;
+pub use repo::OrgSummary;
+pub use soraaya_core::passwords::PasswordHashError;
+pub use soraaya_core::tokens::{AccessClaims, TokenError};
+pub use tokens::RefreshToken;
+pub use users::{
+    AccountError, NewOrganisation, NewUser, UserChanges, create_organisation, create_user,
+    get_user, list_organisations, list_users, org, organisation, update_user,
+};

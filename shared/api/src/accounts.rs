@@ -1,0 +1,323 @@
+//! `/api/v1/auth`, `/api/v1/user/permissions` and `/api/v1/users`.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::{Deserialize, Serialize};
+use soraaya_domain::{Email, Password, Permission, PersonName, Role, User, UserId};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use soraaya_accounts::{self as accounts, Caller, NewUser, SignedIn, UserChanges};
+
+use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require};
+
+pub fn routes() -> OpenApiRouter<ApiState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(refresh))
+        .routes(routes!(logout))
+        .routes(routes!(me))
+        .routes(routes!(permissions))
+        .routes(routes!(list_users, create_user))
+        .routes(routes!(get_user, update_user))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct LoginRequest {
+    #[schema(example = "admin@soraaya.local")]
+    pub email: String,
+    pub password: String,
+}
+
+/// Tokens and the signed-in user.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TokenResponse {
+    /// Short-lived JWT for `Authorization: Bearer`.
+    pub access_token: String,
+    /// Single-use token for `/auth/refresh`; using one twice ends the session.
+    pub refresh_token: String,
+    #[schema(example = "Bearer")]
+    pub token_type: &'static str,
+    /// Seconds until the access token expires.
+    pub expires_in: u64,
+    pub user: User,
+}
+
+impl From<SignedIn> for TokenResponse {
+    fn from(signed_in: SignedIn) -> Self {
+        TokenResponse {
+            access_token: signed_in.tokens.access_token,
+            refresh_token: signed_in.tokens.refresh_token,
+            token_type: "Bearer",
+            expires_in: signed_in.tokens.expires_in,
+            user: signed_in.user,
+        }
+    }
+}
+
+/// Sign in with email and password.
+///
+/// After 5 failed attempts for one email within 15 minutes, further attempts
+/// get 429 with `Retry-After` until the oldest failure is 15 minutes old.
+#[utoipa::path(
+    post, path = "/api/v1/auth/login", tag = "auth",
+    request_body = LoginRequest,
+    responses(
+        (status = 200, description = "Signed in", body = TokenResponse),
+        (status = 401, description = "Wrong email or password", body = ErrorBody),
+        (status = 403, description = "Account deactivated", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+        (status = 429, description = "Too many failed attempts", body = ErrorBody),
+    )
+)]
+async fn login(
+    State(app): State<ApiState>,
+    ApiJson(body): ApiJson<LoginRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(&body.email));
+    if body.password.is_empty() {
+        errors.add("password", "is required");
+    }
+    errors.finish()?;
+    let Some(email) = email else {
+        return Err(ApiError::field("email", "is required"));
+    };
+    let signed_in = accounts::login(&app, &email, &body.password).await?;
+    Ok(Json(signed_in.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+pub struct RefreshRequest {
+    pub refresh_token: String,
+}
+
+/// Exchange a refresh token for new tokens (the old refresh token stops working).
+#[utoipa::path(
+    post, path = "/api/v1/auth/refresh", tag = "auth",
+    request_body = RefreshRequest,
+    responses(
+        (status = 200, description = "New tokens", body = TokenResponse),
+        (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody),
+    )
+)]
+async fn refresh(
+    State(app): State<ApiState>,
+    ApiJson(body): ApiJson<RefreshRequest>,
+) -> Result<Json<TokenResponse>, ApiError> {
+    Ok(Json(
+        accounts::refresh(&app, &body.refresh_token).await?.into(),
+    ))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct LogoutQuery {
+    /// End every session of this user, not only this one.
+    #[serde(default)]
+    pub everywhere: bool,
+}
+
+/// Sign out: ends this session (or all of the user's sessions).
+#[utoipa::path(
+    post, path = "/api/v1/auth/logout", tag = "auth",
+    params(LogoutQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Signed out"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn logout(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiQuery(query): ApiQuery<LogoutQuery>,
+) -> Result<StatusCode, ApiError> {
+    accounts::logout(&app, &caller, query.everywhere).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// The signed-in user.
+#[utoipa::path(
+    get, path = "/api/v1/auth/me", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The signed-in user", body = User),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn me(State(app): State<ApiState>, caller: Caller) -> Result<Json<User>, ApiError> {
+    Ok(Json(
+        accounts::get_user(&app, caller.org_id, caller.user_id).await?,
+    ))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PermissionsResponse {
+    pub role: Role,
+    pub permissions: Vec<Permission>,
+}
+
+/// What the signed-in user's role may do.
+#[utoipa::path(
+    get, path = "/api/v1/user/permissions", tag = "auth",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Role and permissions", body = PermissionsResponse),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+    )
+)]
+async fn permissions(caller: Caller) -> Json<PermissionsResponse> {
+    Json(PermissionsResponse {
+        role: caller.role,
+        permissions: caller.role.permissions().to_vec(),
+    })
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct UserList {
+    pub items: Vec<User>,
+    pub total: usize,
+}
+
+/// Users of the caller's organisation, by name.
+#[utoipa::path(
+    get, path = "/api/v1/users", tag = "users",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Users", body = UserList),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+async fn list_users(
+    State(app): State<ApiState>,
+    caller: Caller,
+) -> Result<Json<UserList>, ApiError> {
+    caller.require(Permission::UsersManage)?;
+    let items = accounts::list_users(&app, caller.org_id).await?;
+    Ok(Json(UserList {
+        total: items.len(),
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CreateUserRequest {
+    pub email: String,
+    pub full_name: String,
+    pub role: Role,
+    /// At least 10 characters.
+    pub password: String,
+}
+
+/// Add a user to the caller's organisation.
+#[utoipa::path(
+    post, path = "/api/v1/users", tag = "users",
+    request_body = CreateUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = User),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Email already registered", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn create_user(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<CreateUserRequest>,
+) -> Result<impl IntoResponse, ApiError> {
+    caller.require(Permission::UsersManage)?;
+    let mut errors = FieldErrors::new();
+    let email = errors.check("email", Email::parse(&body.email));
+    let full_name = errors.check("full_name", PersonName::parse(&body.full_name));
+    let password = errors.check("password", Password::parse(&body.password));
+    errors.finish()?;
+    let (Some(email), Some(full_name), Some(password)) = (email, full_name, password) else {
+        return Err(ApiError::bad_request("invalid_request", "invalid fields"));
+    };
+    let user = accounts::create_user(
+        &app,
+        caller.org_id,
+        NewUser {
+            email,
+            full_name,
+            role: body.role,
+            password,
+        },
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(user)))
+}
+
+/// One user of the caller's organisation.
+#[utoipa::path(
+    get, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The user", body = User),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user in this organisation", body = ErrorBody),
+    )
+)]
+async fn get_user(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<UserId>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(Permission::UsersManage)?;
+    Ok(Json(accounts::get_user(&app, caller.org_id, id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UpdateUserRequest {
+    pub role: Option<Role>,
+    pub full_name: Option<String>,
+    /// `false` deactivates the user and ends their sessions.
+    pub is_active: Option<bool>,
+}
+
+/// Change a user's role or name, or deactivate or reactivate them. A change of
+/// role or a deactivation ends the user's sessions. The last active admin
+/// cannot be demoted or deactivated.
+#[utoipa::path(
+    patch, path = "/api/v1/users/{id}", tag = "users",
+    params(("id" = String, Path, description = "User id")),
+    request_body = UpdateUserRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = User),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user in this organisation", body = ErrorBody),
+        (status = 409, description = "Would leave no active admin, or changed concurrently", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn update_user(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<UserId>,
+    ApiJson(body): ApiJson<UpdateUserRequest>,
+) -> Result<Json<User>, ApiError> {
+    caller.require(Permission::UsersManage)?;
+    let mut errors = FieldErrors::new();
+    let full_name = match &body.full_name {
+        Some(name) => errors.check("full_name", PersonName::parse(name)),
+        None => None,
+    };
+    errors.finish()?;
+    let changes = UserChanges {
+        role: body.role,
+        full_name,
+        is_active: body.is_active,
+    };
+    Ok(Json(
+        accounts::update_user(&app, caller.org_id, id, changes).await?,
+    ))
+}

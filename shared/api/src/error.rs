@@ -1,0 +1,415 @@
+//! The one API error type and the one place it becomes an HTTP response:
+//! `{"error": {"code", "message", "details"}}` with the right status.
+//! Internal errors are logged (inside the request's span, so with its id) and
+//! never echoed.
+
+use std::error::Error as StdError;
+use std::fmt::Display;
+
+use axum::Json;
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use serde::Serialize;
+use serde_json::Value;
+use soraaya_domain::Permission;
+use soraaya_store::StoreError;
+use utoipa::ToSchema;
+
+use soraaya_accounts::{AccountError, AuthError, Caller};
+use soraaya_calling::CallingError;
+use soraaya_calling::webhooks::WebhookError;
+use soraaya_core::validation::{FieldError, FieldErrors};
+use soraaya_leads::import::ImportError;
+use soraaya_leads::list::ListError;
+use soraaya_leads::service::LeadError;
+
+/// The error envelope every 4xx and 5xx response carries.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorBody {
+    pub error: ErrorDetail,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ErrorDetail {
+    /// Stable, machine-readable code such as `validation_failed`.
+    pub code: String,
+    /// A sentence for people.
+    pub message: String,
+    /// Structured detail, such as the failing fields; `null` when there is none.
+    #[schema(value_type = Object, nullable)]
+    pub details: Option<Value>,
+}
+
+/// A bare error envelope, for responses that are not an [`ApiError`].
+pub fn envelope(status: StatusCode, code: &str, message: String) -> Response {
+    let body = ErrorBody {
+        error: ErrorDetail {
+            code: code.to_owned(),
+            message,
+            details: None,
+        },
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Every way an API request can fail.
+#[derive(Debug, thiserror::Error)]
+pub enum ApiError {
+    #[error("the request has invalid fields")]
+    Validation(Vec<FieldError>),
+    #[error("{message}")]
+    BadRequest {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("{message}")]
+    Unauthorized { code: &'static str, message: String },
+    #[error("{message}")]
+    Forbidden {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("{0} not found")]
+    NotFound(&'static str),
+    #[error("{message}")]
+    Conflict {
+        code: &'static str,
+        message: String,
+        details: Option<Value>,
+    },
+    #[error("the request body is too large")]
+    PayloadTooLarge,
+    #[error("{0}")]
+    UnsupportedMediaType(String),
+    #[error("{message}")]
+    TooManyRequests {
+        retry_after_seconds: u64,
+        message: String,
+    },
+    #[error("the service is busy; retry shortly")]
+    Unavailable(#[source] Option<Box<dyn StdError + Send + Sync>>),
+    #[error("internal error")]
+    Internal(#[source] Box<dyn StdError + Send + Sync>),
+}
+
+impl ApiError {
+    pub fn bad_request(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::BadRequest {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn conflict(code: &'static str, message: impl Into<String>) -> Self {
+        ApiError::Conflict {
+            code,
+            message: message.into(),
+            details: None,
+        }
+    }
+
+    pub fn field(field: impl Into<String>, message: impl Display) -> Self {
+        ApiError::Validation(FieldErrors::one(field, message))
+    }
+
+    pub fn internal(err: impl StdError + Send + Sync + 'static) -> Self {
+        ApiError::Internal(Box::new(err))
+    }
+
+    pub fn status(&self) -> StatusCode {
+        match self {
+            ApiError::Validation(_) => StatusCode::UNPROCESSABLE_ENTITY,
+            ApiError::BadRequest { .. } => StatusCode::BAD_REQUEST,
+            ApiError::Unauthorized { .. } => StatusCode::UNAUTHORIZED,
+            ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
+            ApiError::NotFound(_) => StatusCode::NOT_FOUND,
+            ApiError::Conflict { .. } => StatusCode::CONFLICT,
+            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
+            ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
+            ApiError::Internal(_) => StatusCode::INTERNAL_SERVER_ERROR,
+        }
+    }
+
+    /// The stable code of the error, such as `validation_failed`.
+    pub fn code(&self) -> &'static str {
+        match self {
+            ApiError::Validation(_) => "validation_failed",
+            ApiError::BadRequest { code, .. }
+            | ApiError::Unauthorized { code, .. }
+            | ApiError::Forbidden { code, .. }
+            | ApiError::Conflict { code, .. } => code,
+            ApiError::NotFound(_) => "not_found",
+            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
+            ApiError::TooManyRequests { .. } => "too_many_requests",
+            ApiError::Unavailable(_) => "unavailable",
+            ApiError::Internal(_) => "internal_error",
+        }
+    }
+
+    fn details(&self) -> Option<Value> {
+        match self {
+            ApiError::Validation(fields) => serde_json::to_value(fields).ok(),
+            ApiError::BadRequest { details, .. }
+            | ApiError::Forbidden { details, .. }
+            | ApiError::Conflict { details, .. } => details.clone(),
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => Some(serde_json::json!({ "retry_after_seconds": retry_after_seconds })),
+            _ => None,
+        }
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let status = self.status();
+        match &self {
+            ApiError::Internal(source) => {
+                tracing::error!(error = %source, cause = ?source.source(), "internal error");
+            }
+            ApiError::Unavailable(source) => {
+                tracing::warn!(error = ?source, "store busy");
+            }
+            _ => {}
+        }
+        let body = ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                details: self.details(),
+            },
+        };
+        let mut response = (status, Json(body)).into_response();
+        let headers = response.headers_mut();
+        match &self {
+            ApiError::TooManyRequests {
+                retry_after_seconds,
+                ..
+            } => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from(*retry_after_seconds));
+            }
+            ApiError::Unavailable(_) => {
+                headers.insert(header::RETRY_AFTER, HeaderValue::from_static("1"));
+            }
+            ApiError::Unauthorized { .. } => {
+                headers.insert(header::WWW_AUTHENTICATE, HeaderValue::from_static("Bearer"));
+            }
+            _ => {}
+        }
+        response
+    }
+}
+
+impl From<StoreError> for ApiError {
+    fn from(err: StoreError) -> Self {
+        match err {
+            StoreError::BadCursor => {
+                ApiError::bad_request("invalid_cursor", "the cursor is not one this API returned")
+            }
+            StoreError::Busy(source) => ApiError::Unavailable(source),
+            StoreError::Conflict { .. } => ApiError::conflict(
+                "conflict",
+                "the record was changed by someone else; reload and try again",
+            ),
+            other => ApiError::internal(other),
+        }
+    }
+}
+
+impl From<AuthError> for ApiError {
+    fn from(err: AuthError) -> Self {
+        let unauthorized = |code| ApiError::Unauthorized {
+            code,
+            message: err.to_string(),
+        };
+        match &err {
+            AuthError::InvalidCredentials => unauthorized("invalid_credentials"),
+            AuthError::InvalidToken => unauthorized("invalid_token"),
+            AuthError::TokenExpired => unauthorized("token_expired"),
+            AuthError::SessionEnded => unauthorized("session_ended"),
+            AuthError::RefreshTokenReused => unauthorized("refresh_token_reused"),
+            AuthError::AccountDisabled => ApiError::Forbidden {
+                code: "account_disabled",
+                message: err.to_string(),
+                details: None,
+            },
+            AuthError::Throttled { retry_after } => ApiError::TooManyRequests {
+                retry_after_seconds: retry_after.as_secs().max(1),
+                message: "too many failed logins for this account; try again later".into(),
+            },
+            AuthError::Store(_) | AuthError::Hashing(_) | AuthError::NoSigningKey => match err {
+                AuthError::Store(store) => store.into(),
+                other => ApiError::internal(other),
+            },
+        }
+    }
+}
+
+impl From<AccountError> for ApiError {
+    fn from(err: AccountError) -> Self {
+        match err {
+            AccountError::EmailTaken => ApiError::Conflict {
+                code: "email_taken",
+                message: err.to_string(),
+                details: Some(
+                    serde_json::json!([{ "field": "email", "message": "is already registered" }]),
+                ),
+            },
+            AccountError::UserNotFound => ApiError::NotFound("user"),
+            AccountError::OrganisationNotFound => ApiError::NotFound("organisation"),
+            AccountError::LastAdmin => ApiError::conflict("last_admin", err.to_string()),
+            AccountError::ChangedConcurrently => {
+                ApiError::conflict("changed_concurrently", err.to_string())
+            }
+            AccountError::Store(store) => store.into(),
+            AccountError::Hashing(hashing) => ApiError::internal(hashing),
+        }
+    }
+}
+
+impl From<LeadError> for ApiError {
+    fn from(err: LeadError) -> Self {
+        match err {
+            LeadError::NotFound => ApiError::NotFound("lead"),
+            LeadError::Invalid(fields) => ApiError::Validation(fields),
+            LeadError::DuplicatePhone { existing } => ApiError::Conflict {
+                code: "duplicate_phone",
+                message: err.to_string(),
+                details: Some(serde_json::json!({
+                    "field": "phone_number",
+                    "existing_lead_id": existing,
+                })),
+            },
+            LeadError::Transition(transition) => {
+                let (from, to) = match transition {
+                    soraaya_domain::TransitionError::NotAllowed { from, to }
+                    | soraaya_domain::TransitionError::SystemOnly { from, to } => (from, to),
+                };
+                let allowed: Vec<&str> = soraaya_domain::TRANSITIONS
+                    .iter()
+                    .filter(|(f, _, by)| *f == from && *by == soraaya_domain::MovedBy::Anyone)
+                    .map(|(_, t, _)| t.as_str())
+                    .collect();
+                ApiError::Conflict {
+                    code: "invalid_transition",
+                    message: transition.to_string(),
+                    details: Some(
+                        serde_json::json!({ "from": from, "to": to, "allowed": allowed }),
+                    ),
+                }
+            }
+            LeadError::ChangedConcurrently => {
+                ApiError::conflict("changed_concurrently", err.to_string())
+            }
+            LeadError::VersionMismatch { expected, actual } => ApiError::Conflict {
+                code: "version_mismatch",
+                message: err.to_string(),
+                details: Some(serde_json::json!({ "expected": expected, "actual": actual })),
+            },
+            LeadError::NotOnDncList => ApiError::NotFound("do-not-call entry"),
+            LeadError::Account(account) => account.into(),
+            LeadError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<CallingError> for ApiError {
+    fn from(err: CallingError) -> Self {
+        use CallingError as E;
+        match err {
+            E::CampaignNotFound => ApiError::NotFound("campaign"),
+            E::CampaignAction(action) => {
+                ApiError::conflict("invalid_campaign_transition", action.to_string())
+            }
+            E::Transition(transition) => LeadError::Transition(transition).into(),
+            E::Queue(queue) => ApiError::Unavailable(Some(Box::new(queue))),
+            E::Campaign(campaign) => campaign.into(),
+            E::Lead(lead) => lead.into(),
+            E::Account(account) => account.into(),
+            E::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ListError> for ApiError {
+    fn from(err: ListError) -> Self {
+        match err {
+            ListError::WindowTooDeep => ApiError::bad_request("window_too_deep", err.to_string()),
+            ListError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<ImportError> for ApiError {
+    fn from(err: ImportError) -> Self {
+        match err {
+            ImportError::BadFile(message) => ApiError::BadRequest {
+                code: "invalid_csv",
+                message,
+                details: None,
+            },
+            ImportError::Lead(lead) => lead.into(),
+            ImportError::Read(io) => ApiError::bad_request("unreadable_body", io.to_string()),
+        }
+    }
+}
+
+impl From<Vec<FieldError>> for ApiError {
+    fn from(fields: Vec<FieldError>) -> Self {
+        ApiError::Validation(fields)
+    }
+}
+
+impl From<WebhookError> for ApiError {
+    fn from(err: WebhookError) -> Self {
+        match err {
+            WebhookError::Unauthenticated(message) => ApiError::Unauthorized {
+                code: "invalid_webhook_credentials",
+                message: message.to_owned(),
+            },
+            WebhookError::BadSignature(message) => ApiError::Forbidden {
+                code: "invalid_signature",
+                message: message.to_owned(),
+                details: None,
+            },
+            WebhookError::Malformed(message) => ApiError::BadRequest {
+                code: "malformed_json",
+                message,
+                details: None,
+            },
+            WebhookError::MissingField { field, message } => ApiError::field(field, message),
+            WebhookError::Calling(CallingError::Store(store)) => store.into(),
+            WebhookError::Calling(other) => ApiError::internal(other),
+        }
+    }
+}
+
+/// Permission checks for handlers: `caller.require(Permission::LeadsImport)?`.
+pub trait Require {
+    fn require(&self, permission: Permission) -> Result<(), ApiError>;
+}
+
+impl Require for Caller {
+    fn require(&self, permission: Permission) -> Result<(), ApiError> {
+        if self.can(permission) {
+            Ok(())
+        } else {
+            Err(ApiError::Forbidden {
+                code: "forbidden",
+                message: format!(
+                    "your role ({}) may not {}",
+                    self.role.as_str(),
+                    permission.description()
+                ),
+                details: Some(serde_json::json!({ "required_permission": permission.as_str() })),
+            })
+        }
+    }
+}

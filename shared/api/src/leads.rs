@@ -1,0 +1,906 @@
+//! `/api/v1/leads` and `/api/v1/dnc`.
+
+use axum::Json;
+use axum::body::Body;
+use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use futures::TryStreamExt;
+use serde::{Deserialize, Serialize};
+use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, Permission, Priority, UserId};
+use soraaya_store::Cursor;
+use tokio_util::io::StreamReader;
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+use soraaya_accounts::Caller;
+use soraaya_calling::privacy;
+use soraaya_calling::records::{Transcript, transcripts_of};
+use soraaya_core::validation::Patch;
+use soraaya_domain::moment::{parse_moment, parse_until};
+use soraaya_leads::export::{Selection, export};
+use soraaya_leads::import::{ImportReport, OnDuplicate, import};
+use soraaya_leads::input::LeadInput;
+use soraaya_leads::list::{LeadPage, LeadQuery, SortField, list};
+use soraaya_leads::record::{Actor, TimelineEvent};
+use soraaya_leads::repo::{DncEntry, LeadsRepo};
+use soraaya_leads::service::{self, BulkChanges, StatusChange};
+
+use crate::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require, etag, if_match,
+};
+
+/// Largest CSV upload.
+pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+/// Most leads one bulk request may name.
+pub const MAX_BULK: usize = 500;
+
+pub fn routes() -> OpenApiRouter<ApiState> {
+    let (schemas, paths, import_route) = routes!(import_leads);
+    OpenApiRouter::new()
+        .routes(routes!(list_leads, create_lead))
+        .routes(routes!(get_lead, update_lead, delete_lead))
+        .routes(routes!(change_status))
+        .routes(routes!(timeline))
+        .routes(routes!(transcripts))
+        .routes(routes!(add_note))
+        .routes(routes!(bulk_update))
+        .routes(routes!(bulk_delete))
+        .routes(routes!(export_leads))
+        .routes((
+            schemas,
+            paths,
+            import_route.layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+        ))
+        .routes(routes!(list_dnc, add_dnc))
+        .routes(routes!(remove_dnc))
+}
+
+/// Filters, sort and page of a listing or export.
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct ListParams {
+    /// One status or several, comma-separated.
+    pub status: Option<String>,
+    pub campaign_id: Option<String>,
+    /// `high`, `medium`, `low`, comma-separated.
+    pub priority: Option<String>,
+    /// Part of the name, phone, email, property or location.
+    pub search: Option<String>,
+    /// Created on or after (date or date-time; dates in the organisation's zone).
+    pub created_from: Option<String>,
+    /// Created on or before (a date includes the whole day).
+    pub created_to: Option<String>,
+    pub assigned_agent_id: Option<String>,
+    pub do_not_call: Option<bool>,
+    pub tag: Option<String>,
+    /// `created_at` (default), `updated_at`, `contact_person`, `priority`,
+    /// `qualification_score`, `budget`, `status`; `-` in front for descending.
+    pub sort: Option<String>,
+    /// Page number, from 1.
+    pub page: Option<u32>,
+    /// Leads per page, 1 to 200 (default 50).
+    pub limit: Option<u32>,
+    /// Export only: these lead ids, comma-separated (filters are then ignored).
+    pub ids: Option<String>,
+}
+
+fn comma_list(text: &Option<String>) -> Vec<&str> {
+    text.as_deref()
+        .map(|t| {
+            t.split(',')
+                .map(str::trim)
+                .filter(|s| !s.is_empty())
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+async fn lead_query(
+    app: &ApiState,
+    caller: &Caller,
+    params: &ListParams,
+) -> Result<LeadQuery, ApiError> {
+    let organisation = soraaya_accounts::org(app, caller.org_id).await?;
+    let zone = &organisation.time_zone;
+    let mut errors = FieldErrors::new();
+    let mut query = LeadQuery::default();
+    for status in comma_list(&params.status) {
+        match LeadStatus::parse(status) {
+            Some(status) => query.statuses.push(status),
+            None => errors.add("status", format!("{status:?} is not a lead status")),
+        }
+    }
+    for priority in comma_list(&params.priority) {
+        if let Some(priority) = errors.check("priority", Priority::parse(priority)) {
+            query.priorities.push(priority);
+        }
+    }
+    if let Some(id) = &params.campaign_id {
+        query.campaign_id = errors.check(
+            "campaign_id",
+            CampaignId::parse(id).map_err(|_| "is not a campaign id"),
+        );
+    }
+    if let Some(id) = &params.assigned_agent_id {
+        query.assigned_agent_id = errors.check(
+            "assigned_agent_id",
+            UserId::parse(id).map_err(|_| "is not a user id"),
+        );
+    }
+    query.search = params.search.clone().filter(|s| !s.trim().is_empty());
+    if query
+        .search
+        .as_ref()
+        .is_some_and(|s| s.chars().count() > 100)
+    {
+        errors.add("search", "is longer than 100 characters");
+    }
+    query.tag = params.tag.clone().filter(|t| !t.trim().is_empty());
+    query.do_not_call = params.do_not_call;
+    if let Some(from) = &params.created_from {
+        query.created_from = errors.check("created_from", parse_moment(from, zone));
+    }
+    if let Some(to) = &params.created_to {
+        query.created_to = errors.check("created_to", parse_until(to, zone));
+    }
+    if let Some(sort) = &params.sort {
+        let (descending, name) = match sort.trim().strip_prefix('-') {
+            Some(name) => (true, name),
+            None => (false, sort.trim()),
+        };
+        match SortField::parse(name) {
+            Some(field) => {
+                query.sort = field;
+                query.descending = descending;
+            }
+            None => errors.add(
+                "sort",
+                "must be created_at, updated_at, contact_person, priority, qualification_score, budget or status, with - for descending",
+            ),
+        }
+    }
+    query.page = params.page.unwrap_or(1);
+    if query.page == 0 {
+        errors.add("page", "starts at 1");
+    }
+    query.limit = params.limit.unwrap_or(50);
+    if !(1..=200).contains(&query.limit) {
+        errors.add("limit", "must be from 1 to 200");
+    }
+    errors.finish()?;
+    Ok(query)
+}
+
+/// Leads of the organisation, filtered, searched, sorted and paged.
+#[utoipa::path(
+    get, path = "/api/v1/leads", tag = "leads",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of leads", body = LeadPage),
+        (status = 422, description = "Invalid filters", body = ErrorBody),
+    )
+)]
+async fn list_leads(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Json<LeadPage>, ApiError> {
+    caller.require(Permission::LeadsRead)?;
+    if params.ids.is_some() {
+        return Err(ApiError::field("ids", "is for export only"));
+    }
+    let query = lead_query(&app, &caller, &params).await?;
+    let page = list(&LeadsRepo::new(app.store.as_ref()), caller.org_id, &query).await?;
+    Ok(Json(page))
+}
+
+/// Add a lead. Its number must not belong to another lead of the organisation.
+#[utoipa::path(
+    post, path = "/api/v1/leads", tag = "leads",
+    request_body = LeadInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Created", body = Lead),
+        (status = 409, description = "Another lead has this number", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn create_lead(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(input): ApiJson<LeadInput>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::LeadsWrite)?;
+    let lead = service::create(&app, caller.org_id, &Actor::user(&caller), input).await?;
+    Ok((StatusCode::CREATED, etag(lead.version), Json(lead)).into_response())
+}
+
+/// One lead. The `ETag` is its version, for `If-Match` on updates.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The lead", body = Lead),
+        (status = 404, description = "No such lead in this organisation", body = ErrorBody),
+    )
+)]
+async fn get_lead(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::LeadsRead)?;
+    let lead = service::get(&app, caller.org_id, id).await?;
+    Ok((etag(lead.version), Json(lead)).into_response())
+}
+
+/// Change fields of a lead: absent fields stay, `null` clears. With
+/// `If-Match: "<version>"` the change applies only to that version.
+#[utoipa::path(
+    put, path = "/api/v1/leads/{id}", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    request_body = LeadInput,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Updated", body = Lead),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 409, description = "Number taken, or version mismatch", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn update_lead(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+    headers: HeaderMap,
+    ApiJson(input): ApiJson<LeadInput>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::LeadsWrite)?;
+    let version = if_match(&headers)?;
+    let lead = service::update(
+        &app,
+        caller.org_id,
+        &Actor::user(&caller),
+        id,
+        input,
+        version,
+    )
+    .await?;
+    Ok((etag(lead.version), Json(lead)).into_response())
+}
+
+/// Erase a lead and everything about it (a real erase; the audit trail keeps
+/// only that it happened, by whom and when).
+#[utoipa::path(
+    delete, path = "/api/v1/leads/{id}", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Erased"),
+        (status = 404, description = "No such lead", body = ErrorBody),
+    )
+)]
+async fn delete_lead(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Permission::LeadsDelete)?;
+    privacy::erase_lead(&app, caller.org_id, &Actor::user(&caller), id, None).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct StatusRequest {
+    #[schema(example = "qualified")]
+    pub status: String,
+    /// Why, for the timeline.
+    pub reason: Option<String>,
+    /// With `callback_requested`: when to call (RFC 3339, or local time in the lead's zone).
+    pub callback_at: Option<String>,
+}
+
+/// Move a lead to another status. Transitions the state machine does not
+/// allow answer 409 with the reason and the allowed next statuses. With
+/// `If-Match: "<version>"` the move applies only to that version.
+#[utoipa::path(
+    put, path = "/api/v1/leads/{id}/status", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    request_body = StatusRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Moved", body = Lead),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 409, description = "Transition not allowed, or changed concurrently", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+async fn change_status(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+    headers: HeaderMap,
+    ApiJson(body): ApiJson<StatusRequest>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::LeadsStatus)?;
+    let version = if_match(&headers)?;
+    let change = status_change(
+        &app,
+        &caller,
+        id,
+        &body.status,
+        body.reason,
+        body.callback_at.as_deref(),
+    )
+    .await?;
+    let lead = service::change_status(
+        &app,
+        caller.org_id,
+        &Actor::user(&caller),
+        id,
+        change,
+        soraaya_domain::Mover::Person,
+        version,
+    )
+    .await?;
+    Ok((etag(lead.version), Json(lead)).into_response())
+}
+
+async fn status_change(
+    app: &ApiState,
+    caller: &Caller,
+    id: LeadId,
+    status: &str,
+    reason: Option<String>,
+    callback_at: Option<&str>,
+) -> Result<StatusChange, ApiError> {
+    let mut errors = FieldErrors::new();
+    let to = LeadStatus::parse(status);
+    if to.is_none() {
+        errors.add("status", format!("{status:?} is not a lead status"));
+    }
+    let callback_at = match callback_at {
+        None => None,
+        Some(text) => {
+            let zone = service::get(app, caller.org_id, id).await?.timezone;
+            errors.check("callback_at", parse_moment(text, &zone))
+        }
+    };
+    errors.finish()?;
+    let to = to.ok_or_else(|| ApiError::field("status", "is required"))?;
+    Ok(StatusChange {
+        to,
+        reason: reason
+            .map(|r| r.trim().to_owned())
+            .filter(|r| !r.is_empty()),
+        callback_at,
+    })
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct PageParams {
+    /// From a previous page's `next_cursor`.
+    pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    pub limit: Option<u32>,
+}
+
+impl PageParams {
+    fn parse(&self) -> Result<(Option<Cursor>, u32), ApiError> {
+        let mut errors = FieldErrors::new();
+        let cursor = match &self.cursor {
+            Some(text) => errors.check(
+                "cursor",
+                Cursor::parse(text).map_err(|_| "is not a cursor this API returned"),
+            ),
+            None => None,
+        };
+        let limit = self.limit.unwrap_or(50);
+        if !(1..=200).contains(&limit) {
+            errors.add("limit", "must be from 1 to 200");
+        }
+        errors.finish()?;
+        Ok((cursor, limit))
+    }
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TimelinePage {
+    pub items: Vec<TimelineEvent>,
+    pub next_cursor: Option<String>,
+}
+
+/// What happened to a lead, newest first: who or what, when, from, to, why.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}/timeline", tag = "leads",
+    params(("id" = String, Path, description = "Lead id"), PageParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Timeline page", body = TimelinePage),
+        (status = 404, description = "No such lead", body = ErrorBody),
+    )
+)]
+async fn timeline(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<Json<TimelinePage>, ApiError> {
+    caller.require(Permission::LeadsRead)?;
+    let (cursor, limit) = page.parse()?;
+    let (items, next) = service::timeline(&app, caller.org_id, id, cursor, limit).await?;
+    Ok(Json(TimelinePage {
+        items,
+        next_cursor: next.map(|c| c.to_string()),
+    }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct TranscriptList {
+    pub items: Vec<Transcript>,
+    pub total: usize,
+}
+
+/// The lead's call transcripts, newest first: messages with timestamps,
+/// summary, structured data, score, recording, duration, cost, ended reason.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}/transcripts", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Transcripts", body = TranscriptList),
+        (status = 404, description = "No such lead", body = ErrorBody),
+    )
+)]
+async fn transcripts(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+) -> Result<Json<TranscriptList>, ApiError> {
+    caller.require(Permission::LeadsRead)?;
+    service::get(&app, caller.org_id, id).await?;
+    let items = transcripts_of(app.store.as_ref(), caller.org_id, id).await?;
+    Ok(Json(TranscriptList {
+        total: items.len(),
+        items,
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct NoteRequest {
+    pub text: String,
+}
+
+/// Add a note to a lead's timeline.
+#[utoipa::path(
+    post, path = "/api/v1/leads/{id}/notes", tag = "leads",
+    params(("id" = String, Path, description = "Lead id")),
+    request_body = NoteRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Added", body = TimelineEvent),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 422, description = "Empty or too long", body = ErrorBody),
+    )
+)]
+async fn add_note(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(id): ApiPath<LeadId>,
+    ApiJson(body): ApiJson<NoteRequest>,
+) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
+    caller.require(Permission::LeadsNotes)?;
+    let event =
+        service::add_note(&app, caller.org_id, &Actor::user(&caller), id, &body.text).await?;
+    Ok((StatusCode::CREATED, Json(event)))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkUpdateRequest {
+    pub lead_ids: Vec<LeadId>,
+    pub status: Option<String>,
+    /// Why, for the status change.
+    pub reason: Option<String>,
+    pub priority: Option<String>,
+    /// A campaign id, or `null` to take the leads out of their campaign.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub campaign_id: Patch<CampaignId>,
+    /// A user id, or `null` to unassign.
+    #[serde(default)]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_agent_id: Patch<UserId>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BulkDeleteRequest {
+    pub lead_ids: Vec<LeadId>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkFailure {
+    pub code: String,
+    pub message: String,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResult {
+    pub lead_id: LeadId,
+    pub ok: bool,
+    pub error: Option<BulkFailure>,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct BulkResponse {
+    pub succeeded: usize,
+    pub failed: usize,
+    pub results: Vec<BulkResult>,
+}
+
+fn check_ids(ids: &[LeadId]) -> Result<Vec<LeadId>, ApiError> {
+    if ids.is_empty() {
+        return Err(ApiError::field("lead_ids", "name at least one lead"));
+    }
+    if ids.len() > MAX_BULK {
+        return Err(ApiError::field(
+            "lead_ids",
+            format!("name at most {MAX_BULK} leads"),
+        ));
+    }
+    let mut unique = Vec::with_capacity(ids.len());
+    for id in ids {
+        if !unique.contains(id) {
+            unique.push(*id);
+        }
+    }
+    Ok(unique)
+}
+
+fn bulk_response(results: Vec<(LeadId, Result<(), ApiError>)>) -> BulkResponse {
+    let results: Vec<BulkResult> = results
+        .into_iter()
+        .map(|(lead_id, result)| match result {
+            Ok(()) => BulkResult {
+                lead_id,
+                ok: true,
+                error: None,
+            },
+            Err(err) => BulkResult {
+                lead_id,
+                ok: false,
+                error: Some(BulkFailure {
+                    code: err.code().to_owned(),
+                    message: err.to_string(),
+                }),
+            },
+        })
+        .collect();
+    let succeeded = results.iter().filter(|r| r.ok).count();
+    BulkResponse {
+        failed: results.len() - succeeded,
+        succeeded,
+        results,
+    }
+}
+
+/// Change the status, priority, campaign or assignee of many leads; each lead
+/// succeeds or fails on its own, with a result per lead.
+#[utoipa::path(
+    post, path = "/api/v1/leads/bulk-update", tag = "leads",
+    request_body = BulkUpdateRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A result per lead", body = BulkResponse),
+        (status = 422, description = "Invalid request", body = ErrorBody),
+    )
+)]
+async fn bulk_update(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BulkUpdateRequest>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    caller.require(Permission::LeadsWrite)?;
+    let ids = check_ids(&body.lead_ids)?;
+    let mut errors = FieldErrors::new();
+    let priority = body
+        .priority
+        .as_deref()
+        .and_then(|p| errors.check("priority", Priority::parse(p)));
+    let status = match &body.status {
+        Some(status) => match LeadStatus::parse(status) {
+            Some(to) => Some(StatusChange {
+                to,
+                reason: body.reason.clone(),
+                callback_at: None,
+            }),
+            None => {
+                errors.add("status", format!("{status:?} is not a lead status"));
+                None
+            }
+        },
+        None => None,
+    };
+    let changes = BulkChanges {
+        status,
+        priority,
+        campaign_id: body.campaign_id,
+        assigned_agent_id: body.assigned_agent_id,
+    };
+    if changes.status.is_none()
+        && changes.priority.is_none()
+        && changes.campaign_id.is_absent()
+        && changes.assigned_agent_id.is_absent()
+    {
+        errors.add(
+            "body",
+            "change at least one of status, priority, campaign_id, assigned_agent_id",
+        );
+    }
+    errors.finish()?;
+    let actor = Actor::user(&caller);
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        let result = service::bulk_update(&app, caller.org_id, &actor, id, &changes).await;
+        results.push((id, result.map(drop).map_err(ApiError::from)));
+    }
+    Ok(Json(bulk_response(results)))
+}
+
+/// Erase many leads; a result per lead.
+#[utoipa::path(
+    post, path = "/api/v1/leads/bulk-delete", tag = "leads",
+    request_body = BulkDeleteRequest,
+    security(("bearer" = [])),
+    responses((status = 200, description = "A result per lead", body = BulkResponse))
+)]
+async fn bulk_delete(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<BulkDeleteRequest>,
+) -> Result<Json<BulkResponse>, ApiError> {
+    caller.require(Permission::LeadsDelete)?;
+    let ids = check_ids(&body.lead_ids)?;
+    let actor = Actor::user(&caller);
+    let mut results = Vec::with_capacity(ids.len());
+    for id in ids {
+        let result =
+            privacy::erase_lead(&app, caller.org_id, &actor, id, Some("bulk delete".into())).await;
+        results.push((id, result.map_err(ApiError::from)));
+    }
+    Ok(Json(bulk_response(results)))
+}
+
+/// The filtered (or chosen) leads as CSV, in the columns import reads.
+#[utoipa::path(
+    get, path = "/api/v1/leads/export", tag = "leads",
+    params(ListParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "CSV file", content_type = "text/csv"))
+)]
+async fn export_leads(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ListParams>,
+) -> Result<Response, ApiError> {
+    caller.require(Permission::LeadsExport)?;
+    let selection = match &params.ids {
+        Some(ids) => {
+            let mut errors = FieldErrors::new();
+            let ids: Vec<LeadId> = comma_list(&Some(ids.clone()))
+                .into_iter()
+                .filter_map(|id| {
+                    errors.check(
+                        "ids",
+                        LeadId::parse(id).map_err(|_| format!("{id:?} is not a lead id")),
+                    )
+                })
+                .collect();
+            if ids.len() > 10_000 {
+                errors.add("ids", "name at most 10000 leads");
+            }
+            errors.finish()?;
+            Selection::Chosen(ids)
+        }
+        None => Selection::Filtered(lead_query(&app, &caller, &params).await?),
+    };
+    let today = app.clock.now().strftime("%Y-%m-%d").to_string();
+    let body = Body::from_stream(export(app.0.clone(), caller.org_id, selection));
+    Ok((
+        [
+            (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"leads-{today}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct ImportParams {
+    /// `skip` (default) or `update` leads whose number is already known.
+    pub on_duplicate: OnDuplicate,
+}
+
+/// Import leads from CSV: multipart field `file`, or a `text/csv` body.
+/// `,` or `;` separated, UTF-8 with or without BOM; header names are matched
+/// case-insensitively with common aliases; phones and budgets are normalised;
+/// duplicates (in the file or already known) are skipped or update the known
+/// lead; every rejected row is reported with its line and reason.
+#[utoipa::path(
+    post, path = "/api/v1/leads/import", tag = "leads",
+    params(ImportParams),
+    request_body(content = String, content_type = "text/csv"),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "What was imported", body = ImportReport),
+        (status = 400, description = "Not a usable CSV file", body = ErrorBody),
+    )
+)]
+async fn import_leads(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiQuery(params): ApiQuery<ImportParams>,
+    request: Request,
+) -> Result<Json<ImportReport>, ApiError> {
+    caller.require(Permission::LeadsImport)?;
+    let actor = Actor::user(&caller);
+    let content_type = request
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .unwrap_or_default()
+        .to_ascii_lowercase();
+    let report = if content_type.starts_with("multipart/form-data") {
+        let mut multipart = Multipart::from_request(request, &app)
+            .await
+            .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
+        loop {
+            let field = multipart
+                .next_field()
+                .await
+                .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
+            let Some(field) = field else {
+                return Err(ApiError::field(
+                    "file",
+                    "is required (multipart field \"file\")",
+                ));
+            };
+            if field.name() != Some("file") {
+                continue;
+            }
+            let source = field.file_name().map(|name| format!("import of {name}"));
+            let reader = StreamReader::new(field.map_err(std::io::Error::other));
+            break import(
+                &app,
+                caller.org_id,
+                &actor,
+                reader,
+                params.on_duplicate,
+                source,
+            )
+            .await?;
+        }
+    } else if content_type.starts_with("text/csv")
+        || content_type.starts_with("application/csv")
+        || content_type.starts_with("text/plain")
+    {
+        let stream = request
+            .into_body()
+            .into_data_stream()
+            .map_err(std::io::Error::other);
+        import(
+            &app,
+            caller.org_id,
+            &actor,
+            StreamReader::new(stream),
+            params.on_duplicate,
+            None,
+        )
+        .await?
+    } else {
+        return Err(ApiError::UnsupportedMediaType(
+            "send a multipart form with a file field, or a text/csv body".into(),
+        ));
+    };
+    Ok(Json(report))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DncPage {
+    pub items: Vec<DncEntry>,
+    pub next_cursor: Option<String>,
+}
+
+/// Numbers the organisation must never call.
+#[utoipa::path(
+    get, path = "/api/v1/dnc", tag = "dnc",
+    params(PageParams),
+    security(("bearer" = [])),
+    responses((status = 200, description = "A page of the list", body = DncPage))
+)]
+async fn list_dnc(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiQuery(page): ApiQuery<PageParams>,
+) -> Result<Json<DncPage>, ApiError> {
+    caller.require(Permission::DncManage)?;
+    let (cursor, limit) = page.parse()?;
+    let (items, next) = LeadsRepo::new(app.store.as_ref())
+        .dnc_page(caller.org_id, cursor, limit)
+        .await?;
+    Ok(Json(DncPage {
+        items,
+        next_cursor: next.map(|c| c.to_string()),
+    }))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct DncRequest {
+    #[schema(example = "+91 98200 12345")]
+    pub phone_number: String,
+    pub reason: Option<String>,
+}
+
+/// Put a number on the do-not-call list; its lead, if any, is marked too.
+#[utoipa::path(
+    post, path = "/api/v1/dnc", tag = "dnc",
+    request_body = DncRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 201, description = "Listed", body = DncEntry),
+        (status = 422, description = "Not a phone number", body = ErrorBody),
+    )
+)]
+async fn add_dnc(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<DncRequest>,
+) -> Result<(StatusCode, Json<DncEntry>), ApiError> {
+    caller.require(Permission::DncManage)?;
+    let entry = service::dnc_add(
+        &app,
+        caller.org_id,
+        &Actor::user(&caller),
+        &body.phone_number,
+        body.reason,
+    )
+    .await?;
+    Ok((StatusCode::CREATED, Json(entry)))
+}
+
+/// Take a number off the do-not-call list; its lead, if any, may be called again.
+#[utoipa::path(
+    delete, path = "/api/v1/dnc/{phone}", tag = "dnc",
+    params(("phone" = String, Path, description = "The number, as E.164 (+919820012345)")),
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Removed"),
+        (status = 404, description = "Not on the list", body = ErrorBody),
+    )
+)]
+async fn remove_dnc(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiPath(phone): ApiPath<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.require(Permission::DncManage)?;
+    service::dnc_remove(&app, caller.org_id, &Actor::user(&caller), &phone).await?;
+    Ok(StatusCode::NO_CONTENT)
+}

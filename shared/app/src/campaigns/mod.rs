@@ -1,5 +1,0 @@
-//! Campaigns, agent personas and properties.
-
-pub mod http;
-pub mod records;
-pub mod service;

@@ -1,0 +1,368 @@
+//! The dialer: takes dial messages, re-checks each lead, wins the lead and a
+//! live-call slot in one conditional write (so a message delivered twice
+//! dials once, and live calls never exceed the campaign's cap), then places
+//! the call. Transport-agnostic: it answers a disposition per message, which
+//! SQS or the local queue applies.
+
+use std::time::Duration;
+
+use jiff::SignedDuration;
+use rand::RngExt;
+use soraaya_domain::{
+    AgentPersona, Campaign, CampaignStatus, Lead, LeadStatus, LiveCall, Mover, Property,
+};
+use tracing::{Instrument, info, info_span, warn};
+
+use crate::CallingError;
+use crate::assistant::{AssistantContext, assistant};
+use crate::control::save_schedule;
+use crate::ending::{EndSource, end_call};
+use crate::records::{SlotScope, live_calls_in, take_slots};
+use soraaya_core::App;
+use soraaya_core::queue::{Delivery, DialMessage, Disposition};
+use soraaya_core::records::Records;
+use soraaya_core::voice::{OutboundCall, VoiceError};
+use soraaya_domain::eligibility::{Decision, decide};
+use soraaya_domain::{CallMetadata, CallReport};
+use soraaya_leads::record::{Actor, EventKind, TimelineEvent, counter};
+use soraaya_leads::repo::{LeadChange, LeadsRepo, WriteError};
+use soraaya_leads::service::{self as leads, LeadError, NextState};
+
+/// A message received this often without finding a slot is dropped; the
+/// scheduler sends its lead again later with a fresh count.
+const MAX_RECEIVES: u32 = 50;
+
+/// The longest a dial waits for a slot before looking again.
+const MAX_WAIT: Duration = Duration::from_secs(900);
+
+/// Tries of a call the provider answered with a transient failure.
+const PLACE_TRIES: u32 = 3;
+
+/// Handles a batch of messages concurrently; one disposition per message id.
+pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, Disposition)> {
+    let handled = deliveries.into_iter().map(|delivery| async move {
+        let id = delivery.id.clone();
+        let disposition = match serde_json::from_str::<DialMessage>(&delivery.body) {
+            Err(err) => {
+                // It can never succeed; keeping it would only block the queue.
+                warn!(message_id = %id, error = %err, "unreadable dial message dropped");
+                Disposition::Done
+            }
+            Ok(message) => {
+                let span = info_span!("dial", org_id = %message.org_id, lead_id = %message.lead_id, attempt = message.attempt);
+                match dial(app, &message, delivery.receive_count).instrument(span).await {
+                    Ok(disposition) => disposition,
+                    Err(err) => {
+                        warn!(message_id = %id, error = %err, "dial failed; retrying later");
+                        Disposition::RetryAfter(Duration::from_secs(30))
+                    }
+                }
+            }
+        };
+        (id, disposition)
+    });
+    futures::future::join_all(handled).await
+}
+
+/// Waits for a slot: the message comes back later, spread over a part of the
+/// time the campaign's queue needs to drain (queued dials ÷ cap × its average
+/// call), so that waiting dials poll a few times each rather than every few
+/// seconds, yet come back faster than slots free up. The lead's watch is kept
+/// ahead of the wait, so the scheduler does not take the message for lost.
+async fn wait_for_slot(
+    app: &App,
+    lead: &Lead,
+    campaign: &Campaign,
+    receive_count: u32,
+    now: jiff::Timestamp,
+) -> Result<Disposition, CallingError> {
+    if receive_count >= MAX_RECEIVES {
+        return Ok(Disposition::Done);
+    }
+    let totals = LeadsRepo::new(app.store.as_ref())
+        .counters(campaign.org_id, &format!("CAMPAIGN#{}", campaign.id))
+        .await?;
+    let count = |name| totals.as_ref().map_or(0, |t| counter(t, name)).max(0) as f64;
+    let ended = count("calls_ended");
+    let average_call = if ended >= 5.0 {
+        count("call_seconds") / ended
+    } else {
+        app.config.calling.typical_call.as_secs_f64()
+    };
+    let drain =
+        count("queued") / f64::from(campaign.settings.max_concurrent_calls.max(1)) * average_call;
+    let floor = app.config.calling.no_slot_retry.as_secs_f64();
+    // A promised callback keeps looking at the shortest wait: it takes the
+    // next slot that frees, ahead of the dials spread over the drain time.
+    let promised = lead.status == LeadStatus::CallbackRequested
+        && lead.callback_scheduled_at.is_some_and(|at| at <= now);
+    let wait = {
+        let mut rng = rand::rng();
+        let spread = if promised {
+            0.0
+        } else {
+            drain * rng.random_range(0.05..0.3)
+        };
+        spread
+            .max(floor * rng.random_range(0.7..1.3))
+            .min(MAX_WAIT.as_secs_f64())
+    };
+    let wait = Duration::from_secs_f64(wait);
+
+    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
+        .unwrap_or(SignedDuration::from_mins(15));
+    let back_at = now + SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO);
+    if let Some(queued) = &lead.queued
+        && queued.watch_until < back_at + resend / 2
+    {
+        let mut after = lead.clone();
+        if let Some(q) = after.queued.as_mut() {
+            q.watch_until = back_at + resend;
+        }
+        if !save_schedule(app, lead, after, now).await? {
+            // The lead changed meanwhile: the next delivery decides afresh.
+            return Ok(Disposition::RetryAfter(Duration::from_secs(1)));
+        }
+    }
+    Ok(Disposition::RetryAfter(wait))
+}
+
+/// Dials the lead a message names, if it still should be dialled.
+pub async fn dial(
+    app: &App,
+    message: &DialMessage,
+    receive_count: u32,
+) -> Result<Disposition, CallingError> {
+    let org = message.org_id;
+    let records = Records::new(app.store.as_ref());
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let Some(lead) = repo.lead(org, message.lead_id).await? else {
+        return Ok(Disposition::Done);
+    };
+    // Only the queued attempt this message is for: a duplicate, or a message
+    // for an attempt already made, ends here.
+    let current = lead
+        .queued
+        .as_ref()
+        .is_some_and(|q| q.campaign_id == message.campaign_id && q.attempt == message.attempt);
+    if !current {
+        return Ok(Disposition::Done);
+    }
+    let Some(campaign) = records
+        .get::<Campaign>(org, &message.campaign_id.to_string())
+        .await?
+    else {
+        return Ok(Disposition::Done);
+    };
+    match campaign.status {
+        CampaignStatus::Active => {}
+        // Stays queued: resuming sends it again.
+        CampaignStatus::Paused => return Ok(Disposition::Done),
+        _ => {
+            unqueue_lead(app, &lead, None).await?;
+            return Ok(Disposition::Done);
+        }
+    }
+    let organisation = soraaya_accounts::org(app, org).await?;
+    let zone = organisation.time_zone.zone();
+    let now = app.clock.now();
+    match decide(&lead, &campaign, &zone, now, true) {
+        Decision::DialNow => {}
+        Decision::Defer(at) => {
+            unqueue_lead(app, &lead, Some(at)).await?;
+            return Ok(Disposition::Done);
+        }
+        Decision::Skip(reason) => {
+            info!(?reason, "lead no longer to be dialled");
+            unqueue_lead(app, &lead, None).await?;
+            return Ok(Disposition::Done);
+        }
+    }
+    let cap = campaign.settings.max_concurrent_calls;
+    let org_cap = app.config.calling.org_max_live_calls;
+    let live = live_calls_in(
+        app.store.as_ref(),
+        org,
+        &[SlotScope::Campaign(campaign.id), SlotScope::Organisation],
+    )
+    .await?;
+    if live[0] >= cap || live[1] >= org_cap {
+        return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
+    }
+
+    // Win the lead for this attempt and a slot, together.
+    let check_after = SignedDuration::try_from(app.config.calling.check_call_after)
+        .unwrap_or(SignedDuration::from_mins(20));
+    let mut after = lead.clone();
+    lead.status
+        .check_transition(LeadStatus::Calling, Mover::System)?;
+    after.status = LeadStatus::Calling;
+    after.queued = None;
+    after.next_call_at = None;
+    after.next_call_reason = None;
+    after.call_attempts = lead.call_attempts + 1;
+    after.live_call = Some(LiveCall {
+        campaign_id: campaign.id,
+        attempt: message.attempt,
+        call_id: None,
+        started_at: now,
+        check_at: now + check_after,
+    });
+    after.version = lead.version + 1;
+    after.updated_at = now;
+    let actor = Actor::system("dialer");
+    let mut placed = TimelineEvent::new(&after, EventKind::CallPlaced, &actor, now);
+    placed.reason = Some(format!(
+        "calling, attempt {} of {} ({})",
+        message.attempt, campaign.settings.max_attempts, campaign.name
+    ));
+    let mut moved = TimelineEvent::new(&after, EventKind::StatusChanged, &actor, now);
+    moved.from = Some(lead.status);
+    moved.to = Some(LeadStatus::Calling);
+    let change = LeadChange::new(Some(lead.clone()), Some(after.clone()), vec![placed, moved]);
+    match repo
+        .write(
+            org,
+            &zone,
+            now,
+            &[change],
+            take_slots(org, campaign.id, cap, org_cap).into(),
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(WriteError::Extra { .. }) => {
+            return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
+        }
+        // Someone else won this lead, or it changed: this message has nothing to do.
+        Err(WriteError::Stale { .. }) => return Ok(Disposition::Done),
+        Err(WriteError::Store(err)) => return Err(err.into()),
+        Err(WriteError::DuplicatePhone { .. }) => return Ok(Disposition::Done),
+    }
+
+    let metadata = CallMetadata {
+        org_id: org,
+        lead_id: lead.id,
+        campaign_id: campaign.id,
+        attempt: message.attempt,
+    };
+    let call = OutboundCall {
+        customer_number: lead.phone_number.clone(),
+        customer_name: lead.contact_person.to_string(),
+        customer_time_zone: lead.timezone.clone(),
+        assistant: build_assistant(app, &organisation, &campaign, &after).await?,
+        metadata: metadata.clone(),
+    };
+    match place(app, &call).await {
+        Ok(call_id) => {
+            info!(call_id = %call_id, "call placed");
+            remember_call_id(app, &metadata, &call_id).await?;
+        }
+        Err(err) => {
+            warn!(error = %err, "call could not be placed");
+            let report = CallReport {
+                ended_reason: match err {
+                    VoiceError::Rejected(_) => "call.start.error-rejected".into(),
+                    VoiceError::Transient(_) => "call.start.error-provider-unavailable".into(),
+                    VoiceError::Unconfigured => "call.start.error-no-voice-provider".into(),
+                },
+                summary: Some(err.to_string()),
+                ..CallReport::default()
+            };
+            end_call(app, &metadata, &report, EndSource::Placement).await?;
+        }
+    }
+    Ok(Disposition::Done)
+}
+
+/// Places a call, trying again on transient failures with growing waits.
+async fn place(app: &App, call: &OutboundCall) -> Result<String, VoiceError> {
+    let mut wait = Duration::from_millis(250);
+    for attempt in 1..=PLACE_TRIES {
+        match app.voice.place_call(call).await {
+            Ok(placed) => return Ok(placed.call_id),
+            Err(VoiceError::Transient(reason)) if attempt < PLACE_TRIES => {
+                warn!(attempt, reason = %reason, "voice provider busy; trying again");
+                tokio::time::sleep(wait).await;
+                wait *= 4;
+            }
+            Err(err) => return Err(err),
+        }
+    }
+    Err(VoiceError::Transient("no more tries".into()))
+}
+
+async fn build_assistant(
+    app: &App,
+    organisation: &soraaya_domain::Organisation,
+    campaign: &Campaign,
+    lead: &Lead,
+) -> Result<serde_json::Value, CallingError> {
+    let records = Records::new(app.store.as_ref());
+    let persona_id = campaign.persona_id.or(lead.agent_persona_id);
+    let persona = match persona_id {
+        Some(id) => {
+            records
+                .get::<AgentPersona>(campaign.org_id, &id.to_string())
+                .await?
+        }
+        None => None,
+    };
+    let ids: Vec<String> = campaign
+        .property_ids
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut properties: Vec<Property> = records.many(campaign.org_id, &ids).await?;
+    properties.sort_by_key(|p| campaign.property_ids.iter().position(|id| *id == p.id));
+    Ok(assistant(&AssistantContext {
+        organisation,
+        persona: persona.as_ref(),
+        campaign,
+        properties: &properties,
+        lead,
+    }))
+}
+
+/// Notes the provider's call id on the live call (for checking it later).
+async fn remember_call_id(
+    app: &App,
+    metadata: &CallMetadata,
+    call_id: &str,
+) -> Result<(), CallingError> {
+    let result = leads::modify(app, metadata.org_id, metadata.lead_id, true, |lead, _| {
+        // Already ended, or already known: nothing to note.
+        let Some(live) = lead
+            .live_call
+            .clone()
+            .filter(|c| c.attempt == metadata.attempt && c.call_id.is_none())
+        else {
+            return Ok(None);
+        };
+        let mut after = lead.clone();
+        after.live_call = Some(LiveCall {
+            call_id: Some(call_id.to_owned()),
+            ..live
+        });
+        Ok(Some(NextState::of(after)))
+    })
+    .await;
+    match result {
+        Ok(_) | Err(LeadError::NotFound) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Takes a lead off the queue; with `next_at`, schedules it for then.
+pub async fn unqueue_lead(
+    app: &App,
+    lead: &Lead,
+    next_at: Option<jiff::Timestamp>,
+) -> Result<(), CallingError> {
+    let mut after = lead.clone();
+    after.queued = None;
+    after.next_call_at = next_at;
+    after.next_call_reason = next_at.map(|_| "window".to_owned());
+    save_schedule(app, lead, after, app.clock.now()).await?;
+    Ok(())
+}

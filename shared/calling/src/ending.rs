@@ -1,0 +1,297 @@
+//! Ending a call, whoever reports it (VAPI's webhook, Twilio's callback, the
+//! scheduler checking a stuck call, a call that could not be placed): one
+//! transaction moves the lead out of its live status, gives back the slot,
+//! and stores the transcript, the call record, notifications and counters.
+//! Only the write that ends the lead's live call can do this, so reports of
+//! the same call in any number and order end it exactly once.
+
+use jiff::Timestamp;
+use soraaya_domain::{Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, TranscriptId};
+use soraaya_store::WriteOp;
+use tracing::{info, warn};
+
+use crate::CallingError;
+use crate::records::{CallAttempt, Transcript, release_slots, transcript_exists};
+use soraaya_core::App;
+use soraaya_core::records::Records;
+use soraaya_domain::CallResult;
+use soraaya_domain::outcome::{apply_answers, decide};
+use soraaya_domain::{CallMetadata, CallReport};
+use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
+use soraaya_leads::repo::{CallTally, DncEntry, LeadChange, LeadsRepo, WriteError};
+use soraaya_notifications as notifications;
+
+/// Who reported the end of the call.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum EndSource {
+    Webhook,
+    Telephony,
+    Checked,
+    Placement,
+}
+
+impl EndSource {
+    fn actor(self) -> Actor {
+        Actor::system(match self {
+            EndSource::Webhook => "vapi webhook",
+            EndSource::Telephony => "twilio callback",
+            EndSource::Checked => "scheduler",
+            EndSource::Placement => "dialer",
+        })
+    }
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Ended {
+    /// This report ended the call; the lead moved to this status.
+    Now(LeadStatus),
+    /// The call had already ended (a duplicate or late report).
+    Already,
+    /// The lead no longer exists.
+    NoLead,
+}
+
+/// A campaign that was deleted during a call still needs settings to decide
+/// the outcome: the defaults.
+fn fallback_campaign(org: OrgId, id: CampaignId, now: Timestamp) -> Campaign {
+    Campaign {
+        id,
+        org_id: org,
+        name: "deleted campaign".into(),
+        description: None,
+        start_date: None,
+        end_date: None,
+        campaign_type: soraaya_domain::CampaignType::Outbound,
+        priority_level: soraaya_domain::Priority::Medium,
+        status: soraaya_domain::CampaignStatus::Completed,
+        persona_id: None,
+        property_ids: Vec::new(),
+        qualification_criteria: Default::default(),
+        settings: Default::default(),
+        paused_reason: None,
+        created_by: None,
+        version: 0,
+        created_at: now,
+        updated_at: now,
+    }
+}
+
+fn transcript(
+    lead: &Lead,
+    meta: &CallMetadata,
+    report: &CallReport,
+    result: CallResult,
+    status: Option<LeadStatus>,
+    score: Option<u8>,
+    now: Timestamp,
+) -> Transcript {
+    let answers =
+        soraaya_domain::outcome::Answers::from_structured(report.structured_data.as_ref());
+    Transcript {
+        id: TranscriptId::new(),
+        org_id: lead.org_id,
+        lead_id: lead.id,
+        call_id: report.call_id.clone(),
+        campaign_id: Some(meta.campaign_id),
+        attempt: meta.attempt,
+        started_at: report.started_at,
+        ended_at: report.ended_at,
+        call_duration: report.duration_seconds,
+        cost: report.cost,
+        ended_reason: report.ended_reason.clone(),
+        call_outcome: result,
+        lead_status: status,
+        messages: report.lines.clone(),
+        summary: report.summary.clone(),
+        structured_data: report
+            .structured_data
+            .clone()
+            .unwrap_or(serde_json::Value::Object(Default::default())),
+        qualification_score: score,
+        sentiment: answers.sentiment,
+        objections: answers.objections,
+        recording_url: report.recording_url.clone(),
+        created_at: now,
+    }
+}
+
+/// Ends the call `meta` describes with `report`.
+pub async fn end_call(
+    app: &App,
+    meta: &CallMetadata,
+    report: &CallReport,
+    source: EndSource,
+) -> Result<Ended, CallingError> {
+    let org = meta.org_id;
+    let organisation = soraaya_accounts::org(app, org).await?;
+    let zone = organisation.time_zone.zone();
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let campaign = Records::new(app.store.as_ref())
+        .get::<Campaign>(org, &meta.campaign_id.to_string())
+        .await?;
+    let actor = source.actor();
+    let mut keep_transcript = !report.call_id.is_empty();
+    for _ in 0..5 {
+        let Some(lead) = repo.lead(org, meta.lead_id).await? else {
+            return Ok(Ended::NoLead);
+        };
+        let now = app.clock.now();
+        let live = lead
+            .live_call
+            .clone()
+            .filter(|call| call.attempt == meta.attempt && call.campaign_id == meta.campaign_id);
+        let Some(live) = live else {
+            store_late_transcript(app, &lead, meta, report, now).await?;
+            return Ok(Ended::Already);
+        };
+        let campaign = campaign
+            .clone()
+            .unwrap_or_else(|| fallback_campaign(org, meta.campaign_id, now));
+        let outcome = decide(&lead, &campaign, report, now);
+        let status = match lead.status.check_transition(outcome.status, Mover::System) {
+            Ok(()) => outcome.status,
+            Err(err) => {
+                warn!(lead_id = %lead.id, error = %err, "outcome not allowed from the lead's status; asking a person");
+                LeadStatus::HumanInputNeeded
+            }
+        };
+
+        let mut after = lead.clone();
+        after.status = status;
+        after.live_call = None;
+        after.next_call_at = outcome.next_call_at;
+        after.next_call_reason = outcome.next_call_reason.map(str::to_owned);
+        after.last_call_result = Some(outcome.result.as_str().to_owned());
+        after.callback_scheduled_at = outcome.callback_at;
+        if status == LeadStatus::FollowUp && lead.status != LeadStatus::FollowUp {
+            after.follow_up_count += 1;
+        }
+        apply_answers(&mut after, &outcome.answers, outcome.score);
+        after.version = lead.version + 1;
+        after.updated_at = now;
+
+        let mut extra: Vec<WriteOp> = release_slots(org, live.campaign_id).into();
+        let guard_index = extra.len();
+        let transcript_at =
+            keep_transcript && !transcript_exists(app.store.as_ref(), org, &report.call_id).await?;
+        if transcript_at {
+            let record = transcript(
+                &lead,
+                meta,
+                report,
+                outcome.result,
+                Some(status),
+                outcome.score,
+                now,
+            );
+            after.last_call_transcript_id = Some(record.id);
+            extra.extend(record.puts()?);
+        }
+        if outcome.do_not_call && !lead.do_not_call {
+            after.do_not_call = true;
+            extra.push(LeadsRepo::dnc_put(
+                org,
+                &DncEntry {
+                    phone_number: lead.phone_number.clone(),
+                    reason: Some("asked during a call not to be called again".into()),
+                    added_by: actor.clone(),
+                    added_at: now,
+                },
+            )?);
+        }
+        extra.push(
+            CallAttempt {
+                org_id: org,
+                lead_id: lead.id,
+                campaign_id: live.campaign_id,
+                attempt: live.attempt,
+                call_id: Some(report.call_id.clone())
+                    .filter(|c| !c.is_empty())
+                    .or(live.call_id.clone()),
+                started_at: live.started_at,
+                ended_at: Some(now),
+                result: Some(outcome.result),
+                ended_reason: Some(report.ended_reason.clone()),
+                status_after: Some(status),
+                duration_seconds: report.duration_seconds,
+                cost: report.cost,
+            }
+            .put()?,
+        );
+        let source_key = format!("call:{}:{}", lead.id, live.attempt);
+        for kind in &outcome.notify {
+            let note = notifications::notification(
+                *kind,
+                org,
+                Some(&after),
+                Some(&campaign),
+                &outcome.reason,
+                &source_key,
+                now,
+            );
+            extra.push(notifications::put_op(&note)?);
+        }
+
+        let mut ended = TimelineEvent::new(&after, EventKind::CallEnded, &actor, now);
+        ended.reason = Some(match &report.summary {
+            Some(summary) => format!(
+                "{} ({}): {summary}",
+                outcome.result.as_str(),
+                report.ended_reason
+            ),
+            None => format!("{} ({})", outcome.result.as_str(), report.ended_reason),
+        });
+        let mut moved = TimelineEvent::new(&after, EventKind::StatusChanged, &actor, now);
+        moved.from = Some(lead.status);
+        moved.to = Some(status);
+        moved.reason = Some(outcome.reason.clone());
+        let mut change = LeadChange::new(Some(lead.clone()), Some(after), vec![ended, moved]);
+        change.call = Some(CallTally {
+            seconds: report.duration_seconds.unwrap_or(0.0),
+            cost_cents: report
+                .cost
+                .map_or(0, |c| (c * 100.0).round().max(0.0) as u64),
+        });
+        match repo.write(org, &zone, now, &[change], extra).await {
+            Ok(()) => {
+                info!(org_id = %org, lead_id = %lead.id, attempt = live.attempt, result = outcome.result.as_str(), status = %status, "call ended");
+                if outcome.result == CallResult::Failed {
+                    crate::control::check_failures(app, org, live.campaign_id).await?;
+                }
+                return Ok(Ended::Now(status));
+            }
+            // The lead changed (a status update raced us): read it again.
+            Err(WriteError::Stale { .. }) => continue,
+            // Another report stored this call's transcript first.
+            Err(WriteError::Extra { index }) if transcript_at && index == guard_index => {
+                keep_transcript = false;
+                continue;
+            }
+            Err(WriteError::Store(err)) => return Err(err.into()),
+            Err(other) => return Err(soraaya_store::StoreError::Invalid(other.to_string()).into()),
+        }
+    }
+    Err(soraaya_leads::service::LeadError::ChangedConcurrently.into())
+}
+
+/// A report that arrives after its call ended still brings its transcript,
+/// if the call has none.
+async fn store_late_transcript(
+    app: &App,
+    lead: &Lead,
+    meta: &CallMetadata,
+    report: &CallReport,
+    now: Timestamp,
+) -> Result<(), CallingError> {
+    if report.call_id.is_empty()
+        || transcript_exists(app.store.as_ref(), lead.org_id, &report.call_id).await?
+    {
+        return Ok(());
+    }
+    let result = CallResult::from_ended_reason(&report.ended_reason);
+    let record = transcript(lead, meta, report, result, None, None, now);
+    match app.store.transact_write(record.puts()?).await {
+        Ok(()) | Err(soraaya_store::StoreError::Conflict { .. }) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}

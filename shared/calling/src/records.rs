@@ -1,0 +1,351 @@
+//! What the calling engine stores: each campaign's live-call slots, call
+//! attempts, telephony call ids, and transcripts.
+
+use futures::TryStreamExt;
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use soraaya_core::keys::{keyed_item, sortable};
+use soraaya_core::paging::{collect_all, query_all};
+use soraaya_core::tables::{CALLS, CAMPAIGNS, TRANSCRIPTS};
+use soraaya_domain::{
+    CallResult, CampaignId, LeadId, LeadStatus, OrgId, TranscriptId, TranscriptLine,
+};
+use soraaya_store::{
+    AttributeValue, BatchOp, Condition, ItemStore, Key, Put, Query, StoreError, Update, UpdateItem,
+    WriteOp, from_item,
+};
+use utoipa::ToSchema;
+
+/// How long telephony call ids are remembered.
+const TELEPHONY_MEMORY_SECONDS: i64 = 14 * 86_400;
+
+/// Where live calls are counted: one campaign, or the whole organisation.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SlotScope {
+    Campaign(CampaignId),
+    Organisation,
+}
+
+fn slots_key(org: OrgId, scope: SlotScope) -> Key {
+    match scope {
+        SlotScope::Campaign(campaign) => {
+            Key::new(format!("ORG#{org}#CAMPAIGN#{campaign}"), "SLOTS")
+        }
+        SlotScope::Organisation => Key::new(format!("ORG#{org}"), "SLOTS"),
+    }
+}
+
+fn take(org: OrgId, scope: SlotScope, cap: u32) -> WriteOp {
+    UpdateItem::new(
+        &CAMPAIGNS,
+        slots_key(org, scope),
+        Update::new().add("live", 1),
+    )
+    .when(Condition::not_exists("live").or(Condition::lt("live", cap)))
+    .into()
+}
+
+/// Takes a live-call slot of the campaign and one of the organisation, if
+/// fewer than their caps are taken. Both or neither, in the lead's
+/// transaction; a failed condition on either means "no slot now".
+pub fn take_slots(
+    org: OrgId,
+    campaign: CampaignId,
+    campaign_cap: u32,
+    org_cap: u32,
+) -> [WriteOp; 2] {
+    [
+        take(org, SlotScope::Campaign(campaign), campaign_cap),
+        take(org, SlotScope::Organisation, org_cap),
+    ]
+}
+
+/// Gives the slots back. Only the write that ends the lead's call does this,
+/// so each slot taken is given back exactly once.
+pub fn release_slots(org: OrgId, campaign: CampaignId) -> [WriteOp; 2] {
+    [SlotScope::Campaign(campaign), SlotScope::Organisation].map(|scope| {
+        UpdateItem::new(
+            &CAMPAIGNS,
+            slots_key(org, scope),
+            Update::new().add("live", -1),
+        )
+        .into()
+    })
+}
+
+/// Slots taken now.
+pub async fn live_calls(
+    store: &dyn ItemStore,
+    org: OrgId,
+    scope: SlotScope,
+) -> Result<u32, StoreError> {
+    Ok(store
+        .get(&CAMPAIGNS, slots_key(org, scope))
+        .await?
+        .as_ref()
+        .map_or(0, live_of))
+}
+
+/// Live calls now in each of `scopes`, read in one request.
+pub async fn live_calls_in(
+    store: &dyn ItemStore,
+    org: OrgId,
+    scopes: &[SlotScope],
+) -> Result<Vec<u32>, StoreError> {
+    let keys: Vec<Key> = scopes.iter().map(|scope| slots_key(org, *scope)).collect();
+    let items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            items
+                .iter()
+                .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk))
+                .map_or(0, live_of)
+        })
+        .collect())
+}
+
+fn live_of(item: &soraaya_store::Item) -> u32 {
+    match item.get("live") {
+        Some(AttributeValue::N(n)) => {
+            u32::try_from(n.parse::<i64>().unwrap_or(0).max(0)).unwrap_or(u32::MAX)
+        }
+        _ => 0,
+    }
+}
+
+/// One call attempt on one lead.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct CallAttempt {
+    pub org_id: OrgId,
+    pub lead_id: LeadId,
+    pub campaign_id: CampaignId,
+    pub attempt: u32,
+    pub call_id: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub started_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<Timestamp>,
+    pub result: Option<CallResult>,
+    pub ended_reason: Option<String>,
+    pub status_after: Option<LeadStatus>,
+    pub duration_seconds: Option<f64>,
+    pub cost: Option<f64>,
+}
+
+impl CallAttempt {
+    fn key(&self) -> Key {
+        Key::new(
+            format!("ORG#{}#LEAD#{}", self.org_id, self.lead_id),
+            format!("ATTEMPT#{:04}", self.attempt),
+        )
+    }
+
+    /// The record, listed among its campaign's recent calls once ended.
+    pub fn put(&self) -> Result<WriteOp, StoreError> {
+        let mut item = keyed_item(&self.key(), self)?;
+        if let Some(ended) = self.ended_at {
+            item.insert(
+                "campaign_pk".into(),
+                AttributeValue::S(format!("ORG#{}#{}", self.org_id, self.campaign_id)),
+            );
+            item.insert(
+                "ended_sk".into(),
+                AttributeValue::S(format!(
+                    "{}#{}#{:04}",
+                    sortable(ended),
+                    self.lead_id,
+                    self.attempt
+                )),
+            );
+        }
+        Ok(Put::new(&CALLS, item).into())
+    }
+}
+
+/// The last `n` ended calls of a campaign, newest first.
+pub async fn recent_calls(
+    store: &dyn ItemStore,
+    org: OrgId,
+    campaign: CampaignId,
+    n: u32,
+) -> Result<Vec<CallAttempt>, StoreError> {
+    let page = store
+        .query(
+            Query::new(&CALLS, format!("ORG#{org}#{campaign}"))
+                .index("by_campaign_ended")
+                .backward()
+                .limit(n),
+        )
+        .await?;
+    page.items.into_iter().map(from_item).collect()
+}
+
+/// Which attempt a telephony call (Twilio CallSid) belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct TelephonyCall {
+    pub org_id: OrgId,
+    pub lead_id: LeadId,
+    pub attempt: u32,
+    pub expires_at: i64,
+}
+
+fn telephony_key(sid: &str) -> Key {
+    Key::new(format!("TWILIO#{sid}"), "CALL")
+}
+
+pub fn remember_telephony_call(sid: &str, call: &TelephonyCall) -> Result<WriteOp, StoreError> {
+    Ok(Put::new(&CALLS, keyed_item(&telephony_key(sid), call)?).into())
+}
+
+pub fn telephony_call(org: OrgId, lead: LeadId, attempt: u32, now: Timestamp) -> TelephonyCall {
+    TelephonyCall {
+        org_id: org,
+        lead_id: lead,
+        attempt,
+        expires_at: now.as_second() + TELEPHONY_MEMORY_SECONDS,
+    }
+}
+
+pub async fn find_telephony_call(
+    store: &dyn ItemStore,
+    sid: &str,
+) -> Result<Option<TelephonyCall>, StoreError> {
+    store
+        .get(&CALLS, telephony_key(sid))
+        .await?
+        .map(from_item)
+        .transpose()
+}
+
+/// A call's transcript and what was made of it.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct Transcript {
+    pub id: TranscriptId,
+    pub org_id: OrgId,
+    pub lead_id: LeadId,
+    pub call_id: String,
+    pub campaign_id: Option<CampaignId>,
+    pub attempt: u32,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub started_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    pub ended_at: Option<Timestamp>,
+    /// Seconds.
+    pub call_duration: Option<f64>,
+    /// US dollars.
+    pub cost: Option<f64>,
+    pub ended_reason: String,
+    pub call_outcome: CallResult,
+    /// The lead's status after this call.
+    pub lead_status: Option<LeadStatus>,
+    pub messages: Vec<TranscriptLine>,
+    pub summary: Option<String>,
+    /// What the assistant extracted (interest, budget, timeline, callback...).
+    #[schema(value_type = Object)]
+    pub structured_data: Value,
+    pub qualification_score: Option<u8>,
+    /// `positive`, `neutral` or `negative`.
+    pub sentiment: Option<String>,
+    pub objections: Vec<String>,
+    pub recording_url: Option<String>,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+}
+
+fn guard_key(org: OrgId, call_id: &str) -> Key {
+    Key::new(format!("ORG#{org}#CALL#{call_id}"), "TRANSCRIPT")
+}
+
+#[derive(Serialize, Deserialize)]
+struct TranscriptGuard {
+    lead_id: LeadId,
+    sk: String,
+}
+
+impl Transcript {
+    fn key(&self) -> Key {
+        let at = self.started_at.unwrap_or(self.created_at);
+        Key::new(
+            format!("ORG#{}#LEAD#{}", self.org_id, self.lead_id),
+            format!("CALL#{}#{}", sortable(at), self.call_id),
+        )
+    }
+
+    /// The writes that store it, once per call: a second report of the same
+    /// call fails the guard.
+    pub fn puts(&self) -> Result<Vec<WriteOp>, StoreError> {
+        let key = self.key();
+        let guard = TranscriptGuard {
+            lead_id: self.lead_id,
+            sk: key.sk.clone(),
+        };
+        Ok(vec![
+            Put::new(
+                &TRANSCRIPTS,
+                keyed_item(&guard_key(self.org_id, &self.call_id), &guard)?,
+            )
+            .if_absent()
+            .into(),
+            Put::new(&TRANSCRIPTS, keyed_item(&key, self)?).into(),
+        ])
+    }
+}
+
+pub async fn transcript_exists(
+    store: &dyn ItemStore,
+    org: OrgId,
+    call_id: &str,
+) -> Result<bool, StoreError> {
+    Ok(store
+        .get(&TRANSCRIPTS, guard_key(org, call_id))
+        .await?
+        .is_some())
+}
+
+/// A lead's transcripts, newest first.
+pub async fn transcripts_of(
+    store: &dyn ItemStore,
+    org: OrgId,
+    lead: LeadId,
+) -> Result<Vec<Transcript>, StoreError> {
+    collect_all(
+        store,
+        Query::new(&TRANSCRIPTS, format!("ORG#{org}#LEAD#{lead}"))
+            .begins_with("CALL#")
+            .backward(),
+    )
+    .await
+}
+
+/// Deletes a lead's transcripts and call attempts (erasure).
+pub async fn erase_calls_of(
+    store: &dyn ItemStore,
+    org: OrgId,
+    lead: LeadId,
+) -> Result<(), StoreError> {
+    let transcripts = transcripts_of(store, org, lead).await?;
+    let mut ops: Vec<BatchOp> = Vec::new();
+    for transcript in &transcripts {
+        ops.push(BatchOp::Delete {
+            table: &TRANSCRIPTS,
+            key: transcript.key(),
+        });
+        ops.push(BatchOp::Delete {
+            table: &TRANSCRIPTS,
+            key: guard_key(org, &transcript.call_id),
+        });
+    }
+    let attempts = Query::new(&CALLS, format!("ORG#{org}#LEAD#{lead}")).project(["pk", "sk"]);
+    let mut pages = std::pin::pin!(query_all(store, attempts));
+    while let Some(items) = pages.try_next().await? {
+        for item in &items {
+            ops.push(BatchOp::Delete {
+                table: &CALLS,
+                key: Key::of(item)?,
+            });
+        }
+    }
+    store.batch_write(ops).await
+}

@@ -1,0 +1,243 @@
+//! What calling looks like now, and how a campaign has done: read from the
+//! live-call slots and the counters kept on write, never by scanning leads.
+
+use std::collections::BTreeMap;
+
+use serde::Serialize;
+use soraaya_domain::{Campaign, CampaignId, CampaignStatus, LeadStatus, OrgId};
+use soraaya_store::Item;
+use utoipa::ToSchema;
+
+use crate::CallingError;
+use crate::records::{CallAttempt, SlotScope, live_calls, recent_calls};
+use soraaya_core::App;
+use soraaya_core::records::Records;
+use soraaya_domain::CallResult;
+use soraaya_leads::record::counter;
+use soraaya_leads::repo::LeadsRepo;
+
+const RESULTS: [CallResult; 5] = [
+    CallResult::Connected,
+    CallResult::NoAnswer,
+    CallResult::Busy,
+    CallResult::Voicemail,
+    CallResult::Failed,
+];
+
+/// Calls counted over some period.
+#[derive(Debug, Clone, Default, Serialize, ToSchema)]
+pub struct CallTotals {
+    pub placed: i64,
+    /// Calls that ended, whatever the result.
+    pub completed: i64,
+    /// `connected`, `no_answer`, `busy`, `voicemail`, `failed`.
+    pub by_result: BTreeMap<String, i64>,
+    pub talk_seconds: i64,
+    pub average_seconds: Option<f64>,
+    /// US dollars.
+    pub cost: f64,
+}
+
+impl CallTotals {
+    fn from_item(item: Option<&Item>) -> CallTotals {
+        let Some(item) = item else {
+            return CallTotals::default();
+        };
+        let completed = counter(item, "calls_ended");
+        let talk_seconds = counter(item, "call_seconds");
+        CallTotals {
+            placed: counter(item, "calls_placed"),
+            completed,
+            by_result: RESULTS
+                .iter()
+                .map(|r| {
+                    (
+                        r.as_str().to_owned(),
+                        counter(item, &format!("calls_{}", r.as_str())),
+                    )
+                })
+                .collect(),
+            talk_seconds,
+            average_seconds: (completed > 0).then(|| talk_seconds as f64 / completed as f64),
+            cost: counter(item, "call_cost_cents") as f64 / 100.0,
+        }
+    }
+
+    fn result(&self, result: CallResult) -> i64 {
+        self.by_result.get(result.as_str()).copied().unwrap_or(0)
+    }
+}
+
+fn today(app: &App, zone: &jiff::tz::TimeZone) -> String {
+    zone.to_datetime(app.clock.now()).date().to_string()
+}
+
+/// How a campaign is doing.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CampaignPerformance {
+    pub campaign_id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub paused_reason: Option<String>,
+    /// Leads in the campaign.
+    pub leads: i64,
+    /// Leads by status.
+    pub by_status: BTreeMap<String, i64>,
+    /// Leads waiting for the dialer.
+    pub queued: i64,
+    pub live_calls: u32,
+    pub max_concurrent_calls: u32,
+    pub calls: CallTotals,
+    pub today: CallTotals,
+    /// Share of ended calls where someone spoke with the agent.
+    pub contact_rate: Option<f64>,
+    /// Qualified leads per lead that was spoken with.
+    pub qualification_rate: Option<f64>,
+    /// The last calls, newest first.
+    pub recent_calls: Vec<CallAttempt>,
+}
+
+fn rate(part: i64, whole: i64) -> Option<f64> {
+    (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
+}
+
+pub async fn performance(
+    app: &App,
+    campaign: &Campaign,
+) -> Result<CampaignPerformance, CallingError> {
+    let org = campaign.org_id;
+    let organisation = soraaya_accounts::org(app, org).await?;
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let totals = repo
+        .counters(org, &format!("CAMPAIGN#{}", campaign.id))
+        .await?;
+    let day = repo
+        .counters(
+            org,
+            &format!(
+                "DAY#{}#CAMPAIGN#{}",
+                today(app, &organisation.time_zone.zone()),
+                campaign.id
+            ),
+        )
+        .await?;
+    let by_status: BTreeMap<String, i64> = LeadStatus::ALL
+        .iter()
+        .map(|s| {
+            (
+                s.as_str().to_owned(),
+                totals
+                    .as_ref()
+                    .map_or(0, |t| counter(t, &format!("status_{s}"))),
+            )
+        })
+        .collect();
+    let calls = CallTotals::from_item(totals.as_ref());
+    let spoken_with: i64 = [
+        LeadStatus::Qualified,
+        LeadStatus::NotInterested,
+        LeadStatus::FollowUp,
+        LeadStatus::CallbackRequested,
+        LeadStatus::HumanInputNeeded,
+        LeadStatus::HumanFollowUp,
+    ]
+    .iter()
+    .map(|s| by_status.get(s.as_str()).copied().unwrap_or(0))
+    .sum();
+    Ok(CampaignPerformance {
+        campaign_id: campaign.id,
+        name: campaign.name.clone(),
+        status: campaign.status,
+        paused_reason: campaign.paused_reason.clone(),
+        leads: totals.as_ref().map_or(0, |t| counter(t, "total")),
+        queued: totals.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+        live_calls: live_calls(app.store.as_ref(), org, SlotScope::Campaign(campaign.id)).await?,
+        max_concurrent_calls: campaign.settings.max_concurrent_calls,
+        contact_rate: rate(calls.result(CallResult::Connected), calls.completed),
+        qualification_rate: rate(
+            by_status.get("qualified").copied().unwrap_or(0),
+            spoken_with,
+        ),
+        by_status,
+        today: CallTotals::from_item(day.as_ref()),
+        calls,
+        recent_calls: recent_calls(app.store.as_ref(), org, campaign.id, 20).await?,
+    })
+}
+
+/// One campaign in the calling status.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CampaignCalling {
+    pub campaign_id: CampaignId,
+    pub name: String,
+    pub status: CampaignStatus,
+    pub paused_reason: Option<String>,
+    pub live_calls: u32,
+    pub max_concurrent_calls: u32,
+    pub queued: i64,
+    pub completed_today: i64,
+    pub failed_today: i64,
+}
+
+/// Calling across the organisation, now.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct CallingStatus {
+    /// Live calls of the organisation.
+    pub live_calls: u32,
+    /// Most live calls the organisation may have.
+    pub max_concurrent_calls: u32,
+    pub queued: i64,
+    pub completed_today: i64,
+    pub failed_today: i64,
+    /// Active and paused campaigns, and any other with calls still live.
+    pub campaigns: Vec<CampaignCalling>,
+}
+
+pub async fn calling_status(app: &App, org: OrgId) -> Result<CallingStatus, CallingError> {
+    let organisation = soraaya_accounts::org(app, org).await?;
+    let day = today(app, &organisation.time_zone.zone());
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let mut campaigns = Vec::new();
+    for campaign in Records::new(app.store.as_ref())
+        .list::<Campaign>(org)
+        .await?
+    {
+        let live = live_calls(app.store.as_ref(), org, SlotScope::Campaign(campaign.id)).await?;
+        if !matches!(
+            campaign.status,
+            CampaignStatus::Active | CampaignStatus::Paused
+        ) && live == 0
+        {
+            continue;
+        }
+        let totals = repo
+            .counters(org, &format!("CAMPAIGN#{}", campaign.id))
+            .await?;
+        let today = CallTotals::from_item(
+            repo.counters(org, &format!("DAY#{day}#CAMPAIGN#{}", campaign.id))
+                .await?
+                .as_ref(),
+        );
+        campaigns.push(CampaignCalling {
+            campaign_id: campaign.id,
+            name: campaign.name,
+            status: campaign.status,
+            paused_reason: campaign.paused_reason,
+            live_calls: live,
+            max_concurrent_calls: campaign.settings.max_concurrent_calls,
+            queued: totals.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+            completed_today: today.completed,
+            failed_today: today.result(CallResult::Failed),
+        });
+    }
+    let all = repo.counters(org, "ALL").await?;
+    let today = CallTotals::from_item(repo.counters(org, &format!("DAY#{day}")).await?.as_ref());
+    Ok(CallingStatus {
+        live_calls: live_calls(app.store.as_ref(), org, SlotScope::Organisation).await?,
+        max_concurrent_calls: app.config.calling.org_max_live_calls,
+        queued: all.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+        completed_today: today.completed,
+        failed_today: today.result(CallResult::Failed),
+        campaigns,
+    })
+}

@@ -1,0 +1,6 @@
+//! Campaigns, agent personas and properties: what they are and the rules
+//! that tie them together.
+
+pub mod service;
+
+pub use service::CampaignError;

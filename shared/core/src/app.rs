@@ -1,0 +1,74 @@
+//! Everything a service needs, built once per process: the store, the clock,
+//! the configuration, the keys, and the ports besides the store.
+
+use std::sync::Arc;
+
+use soraaya_store::ItemStore;
+
+use crate::clock::{Clock, SystemClock};
+use crate::config::Config;
+use crate::org_cache::OrgCache;
+use crate::passwords::Passwords;
+use crate::queue::{DialQueue, NoQueue};
+use crate::tokens::TokenKeys;
+use crate::voice::{NoVoice, Voice};
+
+/// The shared dependencies of every service and handler.
+pub struct App {
+    pub store: Arc<dyn ItemStore>,
+    pub clock: Arc<dyn Clock>,
+    pub config: Config,
+    /// Present where the configuration has a signing secret.
+    pub tokens: Option<TokenKeys>,
+    pub passwords: Passwords,
+    pub organisations: OrgCache,
+    /// Places calls (VAPI, or the simulator locally).
+    pub voice: Arc<dyn Voice>,
+    /// Carries dials to the dialer (SQS, or in-process locally).
+    pub queue: Arc<dyn DialQueue>,
+}
+
+/// What axum handlers receive as state.
+pub type AppState = Arc<App>;
+
+impl App {
+    pub fn new(config: Config, store: Arc<dyn ItemStore>) -> App {
+        App::with_clock(config, store, Arc::new(SystemClock))
+    }
+
+    pub fn with_clock(config: Config, store: Arc<dyn ItemStore>, clock: Arc<dyn Clock>) -> App {
+        App {
+            tokens: config
+                .jwt_secret
+                .as_ref()
+                .map(|secret| TokenKeys::new(secret, config.access_token_ttl)),
+            passwords: Passwords::default(),
+            organisations: OrgCache::default(),
+            voice: Arc::new(NoVoice),
+            queue: Arc::new(NoQueue),
+            store,
+            clock,
+            config,
+        }
+    }
+
+    /// Places calls through `voice`.
+    pub fn with_voice(mut self, voice: Arc<dyn Voice>) -> App {
+        self.voice = voice;
+        self
+    }
+
+    /// Sends dials through `queue`.
+    pub fn with_queue(mut self, queue: Arc<dyn DialQueue>) -> App {
+        self.queue = queue;
+        self
+    }
+}
+
+impl std::fmt::Debug for App {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("App")
+            .field("config", &self.config)
+            .finish_non_exhaustive()
+    }
+}

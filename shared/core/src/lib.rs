@@ -1,0 +1,28 @@
+//! What every Soraaya service builds on: configuration read once, the clock,
+//! the table definitions, the ports besides the store (voice, dial queue) and
+//! their absent defaults, signing and password keys, and the small helpers
+//! that several domains share (keys, validation errors, partial changes,
+//! reading every page, versioned organisation records). No HTTP here.
+
+mod app;
+pub mod clock;
+pub mod config;
+pub mod keys;
+mod org_cache;
+pub mod paging;
+pub mod passwords;
+pub mod queue;
+pub mod records;
+pub mod storage;
+pub mod tables;
+pub mod telemetry;
+pub mod tokens;
+pub mod validation;
+pub mod voice;
+
+pub use app::{App, AppState};
+pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};
+pub use config::{CallingConfig, Config, ConfigError};
+pub use org_cache::OrgCache;
+pub use secrecy::{ExposeSecret, SecretString};
+pub use validation::{FieldError, FieldErrors, Patch, Raw};

@@ -1,0 +1,145 @@
+//! Validation shared by every domain: the invalid fields of a request,
+//! collected before answering, and partial changes (a field left alone,
+//! cleared with `null`, or set) with values as the client wrote them.
+
+use std::fmt::Display;
+
+use serde::{Deserialize, Deserializer, Serialize, Serializer};
+use utoipa::ToSchema;
+
+/// One invalid field of a request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
+pub struct FieldError {
+    /// Path of the field, such as `email` or `leads[3].phone`.
+    pub field: String,
+    pub message: String,
+}
+
+/// Collects every invalid field of a request before answering.
+#[derive(Debug, Default)]
+pub struct FieldErrors(Vec<FieldError>);
+
+impl FieldErrors {
+    pub fn new() -> Self {
+        FieldErrors::default()
+    }
+
+    pub fn add(&mut self, field: impl Into<String>, message: impl Display) {
+        self.0.push(FieldError {
+            field: field.into(),
+            message: message.to_string(),
+        });
+    }
+
+    /// Keeps the value of a successful check, records the error of a failed one.
+    pub fn check<T, E: Display>(&mut self, field: &str, result: Result<T, E>) -> Option<T> {
+        match result {
+            Ok(value) => Some(value),
+            Err(err) => {
+                self.add(field, err);
+                None
+            }
+        }
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+
+    pub fn into_vec(self) -> Vec<FieldError> {
+        self.0
+    }
+
+    /// `Ok` if nothing was recorded, otherwise every invalid field.
+    pub fn finish(self) -> Result<(), Vec<FieldError>> {
+        if self.0.is_empty() {
+            Ok(())
+        } else {
+            Err(self.0)
+        }
+    }
+
+    /// One invalid field.
+    pub fn one(field: impl Into<String>, message: impl Display) -> Vec<FieldError> {
+        let mut errors = FieldErrors::new();
+        errors.add(field, message);
+        errors.0
+    }
+}
+
+/// A field of a partial change: left alone, cleared (`null`), or set.
+#[derive(Debug, Clone, Default, PartialEq)]
+pub enum Patch<T> {
+    #[default]
+    Absent,
+    Clear,
+    Set(T),
+}
+
+impl<'de, T: Deserialize<'de>> Deserialize<'de> for Patch<T> {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        Ok(match Option::<T>::deserialize(deserializer)? {
+            None => Patch::Clear,
+            Some(value) => Patch::Set(value),
+        })
+    }
+}
+
+/// `null` for absent and cleared (only schemas serialise input).
+impl<T: Serialize> Serialize for Patch<T> {
+    fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        match self {
+            Patch::Set(value) => value.serialize(serializer),
+            _ => serializer.serialize_none(),
+        }
+    }
+}
+
+impl<T> Patch<T> {
+    pub fn is_absent(&self) -> bool {
+        matches!(self, Patch::Absent)
+    }
+
+    /// Applies to an optional field; returns whether it changed.
+    pub fn apply_to(self, target: &mut Option<T>) -> bool
+    where
+        T: PartialEq,
+    {
+        let next = match self {
+            Patch::Absent => return false,
+            Patch::Clear => None,
+            Patch::Set(value) => Some(value),
+        };
+        let changed = *target != next;
+        *target = next;
+        changed
+    }
+
+    pub fn set(self) -> Option<T> {
+        match self {
+            Patch::Set(value) => Some(value),
+            _ => None,
+        }
+    }
+}
+
+/// A JSON value as given: text, number, boolean or list of text.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(untagged)]
+pub enum Raw {
+    Bool(bool),
+    Number(serde_json::Number),
+    Text(String),
+    List(Vec<String>),
+}
+
+impl Raw {
+    pub fn text(&self) -> String {
+        match self {
+            Raw::Bool(b) => b.to_string(),
+            Raw::Number(n) => n.to_string(),
+            Raw::Text(t) => t.trim().to_owned(),
+            Raw::List(items) => items.join("|"),
+        }
+    }
+}

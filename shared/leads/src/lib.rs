@@ -1,0 +1,10 @@
+//! Leads: the lead book, its status machine, timeline, counters, import and export.
+
+pub mod export;
+pub mod fields;
+pub mod import;
+pub mod input;
+pub mod list;
+pub mod record;
+pub mod repo;
+pub mod service;

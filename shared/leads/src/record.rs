@@ -1,0 +1,383 @@
+//! How leads, their timeline and their counters are stored in the leads table.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use jiff::tz::TimeZone;
+use serde::{Deserialize, Serialize};
+use soraaya_domain::{CampaignId, EventId, Lead, LeadId, LeadStatus, OrgId, UserId};
+use soraaya_store::{AttributeValue, Item, Key, StoreError, Update, UpdateItem, WriteOp, to_item};
+use utoipa::ToSchema;
+
+use soraaya_core::keys::{keyed_item, sortable};
+use soraaya_core::tables::LEADS;
+
+pub fn lead_pk(org: OrgId, lead: LeadId) -> String {
+    format!("ORG#{org}#LEAD#{lead}")
+}
+
+pub fn lead_key(org: OrgId, lead: LeadId) -> Key {
+    Key::new(lead_pk(org, lead), "LEAD")
+}
+
+pub fn phone_key(org: OrgId, e164: &str) -> Key {
+    Key::new(format!("ORG#{org}#PHONE#{e164}"), "PHONE")
+}
+
+pub fn dnc_pk(org: OrgId) -> String {
+    format!("ORG#{org}#DNC")
+}
+
+pub fn stats_pk(org: OrgId) -> String {
+    format!("ORG#{org}#STATS")
+}
+
+pub fn audit_pk(org: OrgId) -> String {
+    format!("ORG#{org}#AUDIT")
+}
+
+/// Index partition of every lead of an organisation (`by_created`).
+pub fn list_partition(org: OrgId) -> String {
+    format!("ORG#{org}")
+}
+
+/// Index partition of the leads in one status (`by_status`).
+pub fn status_partition(org: OrgId, status: LeadStatus) -> String {
+    format!("ORG#{org}#{status}")
+}
+
+/// Index partition of the leads of one campaign (`by_campaign`).
+pub fn campaign_partition(org: OrgId, campaign: CampaignId) -> String {
+    format!("ORG#{org}#{campaign}")
+}
+
+/// Sort key of a lead in every listing index: newest last.
+pub fn listing_sort_key(lead: &Lead) -> String {
+    format!("{}#{}", sortable(lead.created_at), lead.id)
+}
+
+/// What free-text search looks through: name, phone (international and
+/// national digits), email, property and location, lower-cased.
+pub fn search_text(lead: &Lead) -> String {
+    let digits: String = lead
+        .phone_number
+        .as_str()
+        .chars()
+        .filter(char::is_ascii_digit)
+        .collect();
+    let mut parts = vec![
+        lead.contact_person.as_str().to_owned(),
+        digits,
+        lead.phone_number.national_digits(),
+    ];
+    parts.extend(lead.email.as_ref().map(|e| e.as_str().to_owned()));
+    parts.extend(lead.property_name.clone());
+    parts.extend(lead.location.clone());
+    parts.join(" | ").to_lowercase()
+}
+
+/// The stored item of a lead: its fields, its key, its index keys and its
+/// search text.
+pub fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
+    let mut item = to_item(lead)?;
+    let key = lead_key(lead.org_id, lead.id);
+    let sort = listing_sort_key(lead);
+    let mut put = |name: &str, value: String| {
+        item.insert(name.to_owned(), AttributeValue::S(value));
+    };
+    put("pk", key.pk);
+    put("sk", key.sk);
+    put("list_pk", list_partition(lead.org_id));
+    put("list_sk", sort.clone());
+    put("status_pk", status_partition(lead.org_id, lead.status));
+    put("status_sk", sort.clone());
+    if let Some(campaign) = lead.campaign_id {
+        put("campaign_pk", campaign_partition(lead.org_id, campaign));
+        put("campaign_sk", sort);
+    }
+    put("search_text", search_text(lead));
+    if let Some(due) = lead.due_at() {
+        put("due_pk", due_partition(lead.id));
+        put(
+            "due_sk",
+            format!("{}#{}#{}", sortable(due), lead.org_id, lead.id),
+        );
+    }
+    Ok(item)
+}
+
+/// The due-index partition of a lead: spread by lead id.
+pub fn due_partition(lead: LeadId) -> String {
+    let shard = lead.as_uuid().as_u128() % u128::from(soraaya_core::tables::DUE_SHARDS);
+    format!("DUE#{shard}")
+}
+
+/// Who did something to a lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Actor {
+    /// `user` or `system`.
+    pub kind: ActorKind,
+    pub user_id: Option<UserId>,
+    /// The user's name, or the system part (`dialer`, `vapi webhook`, `import`).
+    pub name: String,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum ActorKind {
+    User,
+    System,
+}
+
+impl Actor {
+    pub fn user(caller: &soraaya_accounts::Caller) -> Actor {
+        Actor {
+            kind: ActorKind::User,
+            user_id: Some(caller.user_id),
+            name: caller.name.clone(),
+        }
+    }
+
+    pub fn system(part: &str) -> Actor {
+        Actor {
+            kind: ActorKind::System,
+            user_id: None,
+            name: part.to_owned(),
+        }
+    }
+}
+
+/// What happened.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum EventKind {
+    Created,
+    Imported,
+    Updated,
+    StatusChanged,
+    Note,
+    CallPlaced,
+    CallEnded,
+}
+
+/// One entry of a lead's activity timeline.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct TimelineEvent {
+    pub id: EventId,
+    pub lead_id: LeadId,
+    pub kind: EventKind,
+    pub actor: Actor,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    /// The status before, for status changes.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub from: Option<LeadStatus>,
+    /// The status after, for status changes and creation.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub to: Option<LeadStatus>,
+    /// Why: the reason given, the call outcome, the note's text.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    /// Names of the fields an update changed.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub fields: Vec<String>,
+}
+
+impl TimelineEvent {
+    pub fn new(lead: &Lead, kind: EventKind, actor: &Actor, at: Timestamp) -> Self {
+        TimelineEvent {
+            id: EventId::new(),
+            lead_id: lead.id,
+            kind,
+            actor: actor.clone(),
+            at,
+            from: None,
+            to: None,
+            reason: None,
+            fields: Vec::new(),
+        }
+    }
+
+    pub fn key(&self, org: OrgId) -> Key {
+        Key::new(
+            lead_pk(org, self.lead_id),
+            format!("EVENT#{}#{}", sortable(self.at), self.id),
+        )
+    }
+
+    /// The stored item of the event.
+    pub fn item(&self, org: OrgId) -> Result<Item, StoreError> {
+        keyed_item(&self.key(org), self)
+    }
+}
+
+/// Counter changes, merged per counter item, applied in the same transaction
+/// as the lead changes that caused them.
+#[derive(Debug, Default)]
+pub struct Counters {
+    by_item: BTreeMap<String, BTreeMap<String, i64>>,
+}
+
+impl Counters {
+    fn add(&mut self, item: String, counter: String, delta: i64) {
+        if delta != 0 {
+            *self
+                .by_item
+                .entry(item)
+                .or_default()
+                .entry(counter)
+                .or_default() += delta;
+        }
+    }
+
+    /// Counts a lead change: `None` before means created, `None` after means erased.
+    pub fn record(
+        &mut self,
+        before: Option<&Lead>,
+        after: Option<&Lead>,
+        zone: &TimeZone,
+        at: Timestamp,
+    ) {
+        let day = zone.to_datetime(at).date().to_string();
+        self.record_calls(before, after, &day);
+        let scopes = |lead: &Lead| {
+            let mut scopes = vec!["ALL".to_owned()];
+            scopes.extend(lead.campaign_id.map(|c| format!("CAMPAIGN#{c}")));
+            scopes
+        };
+        if let Some(lead) = before {
+            for scope in scopes(lead) {
+                self.add(scope.clone(), "total".into(), -1);
+                self.add(scope, format!("status_{}", lead.status), -1);
+            }
+        }
+        if let Some(lead) = after {
+            for scope in scopes(lead) {
+                self.add(scope.clone(), "total".into(), 1);
+                self.add(scope.clone(), format!("status_{}", lead.status), 1);
+                let daily = if scope == "ALL" {
+                    format!("DAY#{day}")
+                } else {
+                    format!("DAY#{day}#{scope}")
+                };
+                if before.is_none() {
+                    self.add(daily.clone(), "created".into(), 1);
+                }
+                if before.is_none_or(|b| b.status != lead.status) {
+                    self.add(daily, format!("entered_{}", lead.status), 1);
+                }
+            }
+        }
+    }
+
+    /// Counts calls and queued dials, from the lead's calling state.
+    fn record_calls(&mut self, before: Option<&Lead>, after: Option<&Lead>, day: &str) {
+        let queued =
+            |lead: Option<&Lead>| lead.and_then(|l| l.queued.as_ref().map(|q| q.campaign_id));
+        let live =
+            |lead: Option<&Lead>| lead.and_then(|l| l.live_call.as_ref().map(|c| c.campaign_id));
+        if queued(before) != queued(after) {
+            for (campaign, delta) in [(queued(before), -1), (queued(after), 1)] {
+                if let Some(campaign) = campaign {
+                    self.add("ALL".into(), "queued".into(), delta);
+                    self.add(format!("CAMPAIGN#{campaign}"), "queued".into(), delta);
+                }
+            }
+        }
+        match (live(before), live(after)) {
+            (None, Some(campaign)) => {
+                for scope in call_scopes(campaign, day) {
+                    self.add(scope, "calls_placed".into(), 1);
+                }
+            }
+            (Some(campaign), None) => {
+                let result = after
+                    .and_then(|l| l.last_call_result.clone())
+                    .unwrap_or_else(|| "ended".into());
+                for scope in call_scopes(campaign, day) {
+                    self.add(scope.clone(), "calls_ended".into(), 1);
+                    self.add(scope, format!("calls_{result}"), 1);
+                }
+            }
+            _ => {}
+        }
+    }
+
+    /// Adds an ended call's length and cost.
+    pub fn record_call(
+        &mut self,
+        campaign: CampaignId,
+        tally: super::repo::CallTally,
+        zone: &TimeZone,
+        at: Timestamp,
+    ) {
+        let day = zone.to_datetime(at).date().to_string();
+        let seconds = tally.seconds.max(0.0).round() as i64;
+        let cents = i64::try_from(tally.cost_cents).unwrap_or(i64::MAX);
+        for scope in call_scopes(campaign, &day) {
+            self.add(scope.clone(), "call_seconds".into(), seconds);
+            self.add(scope, "call_cost_cents".into(), cents);
+        }
+    }
+
+    /// Net-zero counters are dropped; items left without a change too.
+    pub fn into_ops(self, org: OrgId) -> Vec<WriteOp> {
+        self.by_item
+            .into_iter()
+            .filter_map(|(sk, counters)| {
+                let update = counters
+                    .into_iter()
+                    .filter(|(_, delta)| *delta != 0)
+                    .fold(Update::new(), |update, (name, delta)| {
+                        update.add(&name, delta)
+                    });
+                (!update.is_empty())
+                    .then(|| UpdateItem::new(&LEADS, Key::new(stats_pk(org), sk), update).into())
+            })
+            .collect()
+    }
+
+    pub fn item_count(&self) -> usize {
+        self.by_item.len()
+    }
+}
+
+/// Where calls are counted: the organisation and the campaign, in all and by day.
+fn call_scopes(campaign: CampaignId, day: &str) -> [String; 4] {
+    [
+        "ALL".to_owned(),
+        format!("CAMPAIGN#{campaign}"),
+        format!("DAY#{day}"),
+        format!("DAY#{day}#CAMPAIGN#{campaign}"),
+    ]
+}
+
+/// Reads a counter from a counters item.
+pub fn counter(item: &Item, name: &str) -> i64 {
+    match item.get(name) {
+        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
+        _ => 0,
+    }
+}
+
+impl AuditRecord {
+    pub fn item(&self, org: OrgId) -> Result<Item, StoreError> {
+        keyed_item(
+            &Key::new(audit_pk(org), format!("{}#{}", sortable(self.at), self.id)),
+            self,
+        )
+    }
+}
+
+/// An entry of the audit trail: what was done, never to whom personally.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+pub struct AuditRecord {
+    pub id: EventId,
+    pub action: String,
+    pub lead_id: LeadId,
+    pub actor: Actor,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+}

@@ -1,0 +1,266 @@
+//! Notifications: qualified leads, people needed, technical problems, urgent
+//! callbacks and self-paused campaigns, for people to act on.
+
+use jiff::Timestamp;
+use serde::Deserialize;
+use soraaya_accounts::{self as accounts, AccountError};
+use soraaya_core::App;
+use soraaya_core::keys::{keyed_item, sortable};
+use soraaya_core::tables::NOTIFICATIONS;
+use soraaya_core::validation::{FieldError, FieldErrors, Patch};
+use soraaya_domain::{
+    Campaign, Lead, Notification, NotificationId, NotificationKind, NotificationStatus, OrgId,
+    Priority, UserId,
+};
+use soraaya_store::{
+    Condition, Cursor, Delete, Item, Put, Query, StoreError, Update, UpdateItem, WriteOp, from_item,
+};
+use utoipa::ToSchema;
+
+fn key(org: OrgId, id: NotificationId) -> soraaya_store::Key {
+    soraaya_store::Key::new(format!("ORG#{org}#NOTIFICATION#{id}"), "NOTIFICATION")
+}
+
+fn item(notification: &Notification) -> Result<Item, StoreError> {
+    let mut item = keyed_item(&key(notification.org_id, notification.id), notification)?;
+    item.insert(
+        "org_pk".into(),
+        soraaya_store::AttributeValue::S(format!("ORG#{}", notification.org_id)),
+    );
+    item.insert(
+        "org_sk".into(),
+        soraaya_store::AttributeValue::S(format!(
+            "{}#{}",
+            sortable(notification.created_at),
+            notification.id
+        )),
+    );
+    Ok(item)
+}
+
+/// A notification about what happened (`source` names the event, such as a
+/// call id: the same source gives the same notification, so a replayed event
+/// does not notify twice).
+pub fn notification(
+    kind: NotificationKind,
+    org: OrgId,
+    lead: Option<&Lead>,
+    campaign: Option<&Campaign>,
+    detail: &str,
+    source: &str,
+    now: Timestamp,
+) -> Notification {
+    let name = lead.map_or("A lead", |l| l.contact_person.as_str());
+    let (priority, title, required_action) = match kind {
+        NotificationKind::QualifiedLead => (
+            Priority::High,
+            format!("Qualified lead ready: {name}"),
+            "Call the lead back and arrange a site visit".to_owned(),
+        ),
+        NotificationKind::HumanInputNeeded => (
+            Priority::High,
+            format!("Human input needed: {name}"),
+            "Read the transcript and decide the next step".to_owned(),
+        ),
+        NotificationKind::TechnicalIssue => (
+            Priority::Medium,
+            format!("Technical issue calling {name}"),
+            "Check the number and the voice provider, then retry".to_owned(),
+        ),
+        NotificationKind::UrgentCallback => (
+            Priority::High,
+            format!("Urgent callback: {name}"),
+            "Make sure the promised callback happens".to_owned(),
+        ),
+        NotificationKind::CampaignPaused => (
+            Priority::High,
+            format!(
+                "Campaign paused: {}",
+                campaign.map_or("a campaign", |c| c.name.as_str())
+            ),
+            "Find why calls fail, then resume the campaign".to_owned(),
+        ),
+    };
+    let namespace = org.as_uuid();
+    Notification {
+        id: NotificationId::from(uuid::Uuid::new_v5(
+            &namespace,
+            format!("{source}/{}", kind.as_str()).as_bytes(),
+        )),
+        org_id: org,
+        kind,
+        priority,
+        title,
+        message: detail.to_owned(),
+        lead_id: lead.map(|l| l.id),
+        campaign_id: campaign
+            .map(|c| c.id)
+            .or_else(|| lead.and_then(|l| l.campaign_id)),
+        assigned_to: lead.and_then(|l| l.assigned_agent_id),
+        status: NotificationStatus::Pending,
+        required_action,
+        resolution_note: None,
+        created_at: now,
+        updated_at: now,
+        resolved_at: None,
+    }
+}
+
+/// The write that records a notification (idempotent: same source, same item).
+pub fn put_op(notification: &Notification) -> Result<WriteOp, StoreError> {
+    Ok(Put::new(&NOTIFICATIONS, item(notification)?).into())
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum NotificationError {
+    #[error("notification not found")]
+    NotFound,
+    #[error("invalid fields")]
+    Invalid(Vec<FieldError>),
+    #[error(transparent)]
+    Account(#[from] AccountError),
+    #[error(transparent)]
+    Store(#[from] StoreError),
+}
+
+pub async fn get(
+    app: &App,
+    org: OrgId,
+    id: NotificationId,
+) -> Result<Notification, NotificationError> {
+    app.store
+        .get(&NOTIFICATIONS, key(org, id))
+        .await?
+        .map(from_item)
+        .transpose()?
+        .ok_or(NotificationError::NotFound)
+}
+
+/// What to show.
+#[derive(Debug, Default, Clone)]
+pub struct NotificationFilter {
+    pub status: Option<NotificationStatus>,
+    pub priority: Option<Priority>,
+    pub kind: Option<NotificationKind>,
+}
+
+pub async fn list(
+    app: &App,
+    org: OrgId,
+    filter: &NotificationFilter,
+    cursor: Option<Cursor>,
+    limit: u32,
+) -> Result<(Vec<Notification>, Option<Cursor>), NotificationError> {
+    let mut conditions = Vec::new();
+    if let Some(status) = filter.status {
+        conditions.push(Condition::eq("status", status.as_str()));
+    }
+    if let Some(priority) = filter.priority {
+        conditions.push(Condition::eq("priority", priority.as_str()));
+    }
+    if let Some(kind) = filter.kind {
+        conditions.push(Condition::eq("type", kind.as_str()));
+    }
+    let filter = conditions.into_iter().reduce(Condition::and);
+    // A filter may leave pages short; read on until the page is full.
+    let mut items = Vec::new();
+    let mut cursor = cursor;
+    loop {
+        let mut query = Query::new(&NOTIFICATIONS, format!("ORG#{org}"))
+            .index("by_org")
+            .backward()
+            .limit(limit - items.len() as u32)
+            .after(cursor.take());
+        query.filter = filter.clone();
+        let page = app.store.query(query).await?;
+        for item in page.items {
+            items.push(from_item(item)?);
+        }
+        cursor = page.cursor;
+        if cursor.is_none() || items.len() as u32 >= limit {
+            return Ok((items, cursor));
+        }
+    }
+}
+
+/// A person's change to a notification.
+#[derive(Debug, Default, Clone, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct NotificationChange {
+    /// `pending`, `in_progress` or `resolved`.
+    pub status: Option<String>,
+    pub resolution_note: Option<String>,
+    /// A user of the organisation, or `null` to unassign.
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_to: Patch<UserId>,
+}
+
+pub async fn update(
+    app: &App,
+    org: OrgId,
+    id: NotificationId,
+    change: NotificationChange,
+) -> Result<Notification, NotificationError> {
+    let mut errors = FieldErrors::new();
+    let status = change.status.as_deref().map(|s| {
+        NotificationStatus::parse(s)
+            .ok_or_else(|| errors.add("status", "must be pending, in_progress or resolved"))
+    });
+    if change
+        .resolution_note
+        .as_ref()
+        .is_some_and(|n| n.chars().count() > 2000)
+    {
+        errors.add("resolution_note", "is longer than 2000 characters");
+    }
+    if let Patch::Set(user) = change.assigned_to {
+        match accounts::get_user(app, org, user).await {
+            Ok(u) if u.is_active => {}
+            Ok(_) => errors.add("assigned_to", "is a deactivated user"),
+            Err(AccountError::UserNotFound) => {
+                errors.add("assigned_to", "is not a user of this organisation")
+            }
+            Err(err) => return Err(err.into()),
+        }
+    }
+    errors.finish().map_err(NotificationError::Invalid)?;
+    let now = app.clock.now();
+    let mut update = Update::new().set("updated_at", now.to_string());
+    if let Some(Ok(status)) = status {
+        update = update.set("status", status.as_str());
+        update = if status == NotificationStatus::Resolved {
+            update.set("resolved_at", now.to_string())
+        } else {
+            update.remove("resolved_at")
+        };
+    }
+    if let Some(note) = change.resolution_note {
+        update = update.set("resolution_note", note.trim());
+    }
+    update = match change.assigned_to {
+        Patch::Set(user) => update.set("assigned_to", user.to_string()),
+        Patch::Clear => update.remove("assigned_to"),
+        Patch::Absent => update,
+    };
+    match app
+        .store
+        .update(UpdateItem::new(&NOTIFICATIONS, key(org, id), update).if_present())
+        .await
+    {
+        Ok(item) => Ok(from_item(item)?),
+        Err(StoreError::Conflict { .. }) => Err(NotificationError::NotFound),
+        Err(err) => Err(err.into()),
+    }
+}
+
+pub async fn delete(app: &App, org: OrgId, id: NotificationId) -> Result<(), NotificationError> {
+    match app
+        .store
+        .delete(Delete::new(&NOTIFICATIONS, key(org, id)).when(Condition::exists("pk")))
+        .await
+    {
+        Ok(_) => Ok(()),
+        Err(StoreError::Conflict { .. }) => Err(NotificationError::NotFound),
+        Err(err) => Err(err.into()),
+    }
+}
