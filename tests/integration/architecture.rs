@@ -183,22 +183,45 @@ fn no_function_links_local_only_code() {
     }
 }
 
+/// Every Rust file under a directory.
+fn rust_files(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).into_iter().flatten().flatten() {
+        let path = entry.path();
+        if path.is_dir() {
+            files.extend(rust_files(&path));
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            files.push(path);
+        }
+    }
+    files
+}
+
 fn rust_lines(dir: &Path) -> usize {
-    std::fs::read_dir(dir)
-        .into_iter()
-        .flatten()
-        .flatten()
-        .map(|entry| {
-            let path = entry.path();
-            if path.is_dir() {
-                rust_lines(&path)
-            } else if path.extension().is_some_and(|e| e == "rs") {
-                std::fs::read_to_string(&path).map_or(0, |text| text.lines().count())
-            } else {
-                0
-            }
-        })
+    rust_files(dir)
+        .iter()
+        .map(|path| std::fs::read_to_string(path).map_or(0, |text| text.lines().count()))
         .sum()
+}
+
+#[test]
+fn every_module_opens_with_what_it_is_for() {
+    let root = workspace_root();
+    let missing: Vec<String> = ["shared", "functions", "infra", "tests"]
+        .iter()
+        .flat_map(|dir| rust_files(&root.join(dir)))
+        .filter(|path| std::fs::read_to_string(path).is_ok_and(|text| !text.starts_with("//!")))
+        .map(|path| {
+            path.strip_prefix(&root)
+                .unwrap_or(&path)
+                .display()
+                .to_string()
+        })
+        .collect();
+    assert!(
+        missing.is_empty(),
+        "these modules lack their one-line `//!` header: {missing:?}"
+    );
 }
 
 #[test]

@@ -359,23 +359,22 @@ async fn run_a_campaign(leads_in_campaign: usize, store: Arc<dyn ItemStore>, tra
     // The counters agree with the leads, and every slot came back.
     let repo = LeadsRepo::new(calling.api.app.store.as_ref());
     let totals = repo
-        .counters(org, &format!("CAMPAIGN#{campaign_id}"))
+        .counters(
+            org,
+            soraaya_leads::counters::Scope::Campaign(campaign_id.parse().expect("campaign id")),
+        )
         .await
-        .expect("counters")
-        .expect("item");
+        .expect("counters");
     for status in LeadStatus::ALL {
-        let counted = soraaya_leads::record::counter(&totals, &format!("status_{status}"));
+        let counted = totals.status(status);
         assert_eq!(
             counted as usize,
             statuses.get(status.as_str()).copied().unwrap_or(0),
             "{status}"
         );
     }
-    assert_eq!(
-        soraaya_leads::record::counter(&totals, "calls_placed") as usize,
-        placed.len()
-    );
-    assert_eq!(soraaya_leads::record::counter(&totals, "queued"), 0);
+    assert_eq!(totals.calls_placed as usize, placed.len());
+    assert_eq!(totals.queued, 0);
     let token = calling
         .api
         .token("asha@skyline-estates.in", "sea-facing-4bhk")

@@ -94,9 +94,10 @@ pub async fn serve(
         {
             let repo = soraaya_leads::repo::LeadsRepo::new(app.store.as_ref());
             let has_leads = repo
-                .counters(org.org_id, "ALL")
+                .counters(org.org_id, soraaya_leads::counters::Scope::All)
                 .await?
-                .is_some_and(|c| soraaya_leads::record::counter(&c, "total") > 0);
+                .total
+                > 0;
             if !has_leads {
                 let seeded = soraaya_local::demo::seed(&app, org.org_id).await?;
                 println!(

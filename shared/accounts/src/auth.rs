@@ -90,6 +90,7 @@ fn issue(
 }
 
 /// Checks an email and password and opens a new session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn, AuthError> {
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
@@ -145,6 +146,7 @@ pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn,
 
 /// Trades a refresh token for new tokens. Every refresh token works once:
 /// presenting a used one revokes its whole session.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
     let presented = RefreshToken::parse(token)?;
     let repo = AccountsRepo::new(app.store.as_ref());
@@ -212,6 +214,7 @@ pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
 }
 
 /// Ends the caller's session, or every session of the caller.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), AuthError> {
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
@@ -233,6 +236,7 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
 }
 
 /// Verifies a bearer access token and that its session is still open.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AuthError> {
     let now = app.clock.now();
     let claims = keys(app)?.verify_access(bearer, now)?;

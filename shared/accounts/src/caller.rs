@@ -1,3 +1,5 @@
+//! Who is asking: the authenticated user behind a request, and what their role allows.
+
 use soraaya_domain::{OrgId, Permission, Role, SessionId, UserId};
 
 /// The authenticated user behind a request. Its organisation comes from the

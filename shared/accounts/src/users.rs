@@ -82,6 +82,7 @@ async fn stored_user(app: &App, org: OrgId, new: NewUser) -> Result<StoredUser, 
     })
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn create_organisation(
     app: &App,
     new: NewOrganisation,
@@ -118,12 +119,14 @@ pub async fn create_organisation(
     Ok((organisation, admin.user))
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn list_organisations(app: &App) -> Result<Vec<OrgSummary>, AccountError> {
     Ok(AccountsRepo::new(app.store.as_ref())
         .organisations()
         .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn organisation(app: &App, org: OrgId) -> Result<Organisation, AccountError> {
     AccountsRepo::new(app.store.as_ref())
         .organisation(org)
@@ -133,12 +136,14 @@ pub async fn organisation(app: &App, org: OrgId) -> Result<Organisation, Account
 
 /// The organisation, kept for a minute by this process (its zone and region
 /// are read by many writes and change rarely).
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn org(app: &App, id: OrgId) -> Result<Arc<Organisation>, AccountError> {
     app.organisations
         .get_or_load(id, organisation(app, id))
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn create_user(app: &App, org: OrgId, new: NewUser) -> Result<User, AccountError> {
     let stored = stored_user(app, org, new).await?;
     match AccountsRepo::new(app.store.as_ref())
@@ -156,6 +161,7 @@ pub async fn create_user(app: &App, org: OrgId, new: NewUser) -> Result<User, Ac
     Ok(stored.user)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list_users(app: &App, org: OrgId) -> Result<Vec<User>, AccountError> {
     let mut users = AccountsRepo::new(app.store.as_ref()).users(org).await?;
     users.sort_by(|a, b| {
@@ -167,6 +173,7 @@ pub async fn list_users(app: &App, org: OrgId) -> Result<Vec<User>, AccountError
     Ok(users)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get_user(app: &App, org: OrgId, user: UserId) -> Result<User, AccountError> {
     AccountsRepo::new(app.store.as_ref())
         .user(org, user)
@@ -177,6 +184,7 @@ pub async fn get_user(app: &App, org: OrgId, user: UserId) -> Result<User, Accou
 
 /// Applies an admin's changes. A change of role or a deactivation ends the
 /// user's sessions, so their next request signs in again with the new role.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update_user(
     app: &App,
     org: OrgId,

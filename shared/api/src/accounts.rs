@@ -73,6 +73,7 @@ impl From<SignedIn> for TokenResponse {
         (status = 429, description = "Too many failed attempts", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all)]
 async fn login(
     State(app): State<ApiState>,
     ApiJson(body): ApiJson<LoginRequest>,
@@ -104,6 +105,7 @@ pub struct RefreshRequest {
         (status = 401, description = "Invalid, expired or reused refresh token", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all)]
 async fn refresh(
     State(app): State<ApiState>,
     ApiJson(body): ApiJson<RefreshRequest>,
@@ -131,6 +133,7 @@ pub struct LogoutQuery {
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn logout(
     State(app): State<ApiState>,
     caller: Caller,
@@ -149,6 +152,7 @@ async fn logout(
         (status = 401, description = "Not signed in", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn me(State(app): State<ApiState>, caller: Caller) -> Result<Json<User>, ApiError> {
     Ok(Json(
         accounts::get_user(&app, caller.org_id, caller.user_id).await?,
@@ -192,6 +196,7 @@ pub struct UserList {
         (status = 403, description = "Not an admin", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_users(
     State(app): State<ApiState>,
     caller: Caller,
@@ -226,6 +231,7 @@ pub struct CreateUserRequest {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_user(
     State(app): State<ApiState>,
     caller: Caller,
@@ -265,6 +271,7 @@ async fn create_user(
         (status = 404, description = "No such user in this organisation", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_user(
     State(app): State<ApiState>,
     caller: Caller,
@@ -299,6 +306,7 @@ pub struct UpdateUserRequest {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_user(
     State(app): State<ApiState>,
     caller: Caller,

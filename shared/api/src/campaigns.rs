@@ -124,6 +124,7 @@ pub struct CampaignList {
         (status = 422, description = "Invalid filters", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_campaigns(
     State(app): State<ApiState>,
     caller: Caller,
@@ -169,6 +170,7 @@ async fn list_campaigns(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -190,6 +192,7 @@ async fn create_campaign(
         (status = 404, description = "No such campaign", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -215,6 +218,7 @@ async fn get_campaign(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -245,6 +249,7 @@ pub struct Deleted {
         (status = 409, description = "The campaign is calling", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -275,6 +280,7 @@ pub struct AssignRequest {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn assign_leads(
     State(app): State<ApiState>,
     caller: Caller,
@@ -339,6 +345,7 @@ async fn move_campaign(
         (status = 409, description = "Not a draft", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn start_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -371,6 +378,7 @@ async fn start_campaign(
         (status = 409, description = "Not active", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn pause_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -390,6 +398,7 @@ async fn pause_campaign(
         (status = 409, description = "Not paused", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn resume_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -409,6 +418,7 @@ async fn resume_campaign(
         (status = 409, description = "Not active or paused", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn stop_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -428,6 +438,7 @@ async fn stop_campaign(
         (status = 409, description = "Active, or archived already", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn archive_campaign(
     State(app): State<ApiState>,
     caller: Caller,
@@ -447,6 +458,7 @@ async fn archive_campaign(
         (status = 404, description = "No such campaign", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn preflight(
     State(app): State<ApiState>,
     caller: Caller,
@@ -468,6 +480,7 @@ async fn preflight(
         (status = 404, description = "No such campaign", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn campaign_performance(
     State(app): State<ApiState>,
     caller: Caller,
@@ -492,6 +505,7 @@ pub struct PersonaList {
     security(("bearer" = [])),
     responses((status = 200, description = "Personas", body = PersonaList))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_personas(
     State(app): State<ApiState>,
     caller: Caller,
@@ -514,6 +528,7 @@ async fn list_personas(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_persona(
     State(app): State<ApiState>,
     caller: Caller,
@@ -534,6 +549,7 @@ async fn create_persona(
         (status = 404, description = "No such persona", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_persona(
     State(app): State<ApiState>,
     caller: Caller,
@@ -557,6 +573,7 @@ async fn get_persona(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_persona(
     State(app): State<ApiState>,
     caller: Caller,
@@ -581,6 +598,7 @@ async fn update_persona(
         (status = 409, description = "In use by a campaign", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_persona(
     State(app): State<ApiState>,
     caller: Caller,
@@ -625,6 +643,7 @@ pub struct PropertyList {
         (status = 422, description = "Invalid filters", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_properties(
     State(app): State<ApiState>,
     caller: Caller,
@@ -674,6 +693,7 @@ async fn list_properties(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_property(
     State(app): State<ApiState>,
     caller: Caller,
@@ -694,6 +714,7 @@ async fn create_property(
         (status = 404, description = "No such property", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_property(
     State(app): State<ApiState>,
     caller: Caller,
@@ -717,6 +738,7 @@ async fn get_property(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_property(
     State(app): State<ApiState>,
     caller: Caller,
@@ -741,6 +763,7 @@ async fn update_property(
         (status = 409, description = "In use by a campaign", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_property(
     State(app): State<ApiState>,
     caller: Caller,
@@ -782,6 +805,7 @@ pub struct CallingStartRequest {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn start_calling(
     State(app): State<ApiState>,
     caller: Caller,
@@ -834,6 +858,7 @@ pub struct CallingStopped {
         (status = 409, description = "That campaign is not calling", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn stop_calling(
     State(app): State<ApiState>,
     caller: Caller,
@@ -850,6 +875,7 @@ async fn stop_calling(
     security(("bearer" = [])),
     responses((status = 200, description = "Calling now", body = CallingStatus))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn status(
     State(app): State<ApiState>,
     caller: Caller,
@@ -864,6 +890,7 @@ async fn status(
     security(("bearer" = [])),
     responses((status = 200, description = "Calling now", body = CallingStatus))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn stats(state: State<ApiState>, caller: Caller) -> Result<Json<CallingStatus>, ApiError> {
     status(state, caller).await
 }

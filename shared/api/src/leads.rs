@@ -184,6 +184,7 @@ async fn lead_query(
         (status = 422, description = "Invalid filters", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_leads(
     State(app): State<ApiState>,
     caller: Caller,
@@ -209,6 +210,7 @@ async fn list_leads(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_lead(
     State(app): State<ApiState>,
     caller: Caller,
@@ -229,6 +231,7 @@ async fn create_lead(
         (status = 404, description = "No such lead in this organisation", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_lead(
     State(app): State<ApiState>,
     caller: Caller,
@@ -253,6 +256,7 @@ async fn get_lead(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_lead(
     State(app): State<ApiState>,
     caller: Caller,
@@ -285,6 +289,7 @@ async fn update_lead(
         (status = 404, description = "No such lead", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_lead(
     State(app): State<ApiState>,
     caller: Caller,
@@ -321,6 +326,7 @@ pub struct StatusRequest {
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn change_status(
     State(app): State<ApiState>,
     caller: Caller,
@@ -428,6 +434,7 @@ pub struct TimelinePage {
         (status = 404, description = "No such lead", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn timeline(
     State(app): State<ApiState>,
     caller: Caller,
@@ -460,6 +467,7 @@ pub struct TranscriptList {
         (status = 404, description = "No such lead", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn transcripts(
     State(app): State<ApiState>,
     caller: Caller,
@@ -492,6 +500,7 @@ pub struct NoteRequest {
         (status = 422, description = "Empty or too long", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn add_note(
     State(app): State<ApiState>,
     caller: Caller,
@@ -605,6 +614,7 @@ fn bulk_response(results: Vec<(LeadId, Result<(), ApiError>)>) -> BulkResponse {
         (status = 422, description = "Invalid request", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn bulk_update(
     State(app): State<ApiState>,
     caller: Caller,
@@ -664,6 +674,7 @@ async fn bulk_update(
     security(("bearer" = [])),
     responses((status = 200, description = "A result per lead", body = BulkResponse))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn bulk_delete(
     State(app): State<ApiState>,
     caller: Caller,
@@ -688,6 +699,7 @@ async fn bulk_delete(
     security(("bearer" = [])),
     responses((status = 200, description = "CSV file", content_type = "text/csv"))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn export_leads(
     State(app): State<ApiState>,
     caller: Caller,
@@ -752,6 +764,7 @@ pub struct ImportParams {
         (status = 400, description = "Not a usable CSV file", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn import_leads(
     State(app): State<ApiState>,
     caller: Caller,
@@ -834,6 +847,7 @@ pub struct DncPage {
     security(("bearer" = [])),
     responses((status = 200, description = "A page of the list", body = DncPage))
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_dnc(
     State(app): State<ApiState>,
     caller: Caller,
@@ -868,6 +882,7 @@ pub struct DncRequest {
         (status = 422, description = "Not a phone number", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn add_dnc(
     State(app): State<ApiState>,
     caller: Caller,
@@ -895,6 +910,7 @@ async fn add_dnc(
         (status = 404, description = "Not on the list", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn remove_dnc(
     State(app): State<ApiState>,
     caller: Caller,

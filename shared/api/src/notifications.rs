@@ -69,6 +69,7 @@ pub struct NotificationPage {
         (status = 422, description = "Invalid filters", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_notifications(
     State(app): State<ApiState>,
     caller: Caller,
@@ -120,6 +121,7 @@ async fn list_notifications(
         (status = 422, description = "Invalid fields", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_notification(
     State(app): State<ApiState>,
     caller: Caller,
@@ -148,6 +150,7 @@ pub struct AssignRequest {
         (status = 422, description = "Not a user of the organisation", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn assign_notification(
     State(app): State<ApiState>,
     caller: Caller,
@@ -173,6 +176,7 @@ async fn assign_notification(
         (status = 404, description = "No such notification", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_notification(
     State(app): State<ApiState>,
     caller: Caller,

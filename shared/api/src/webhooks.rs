@@ -40,6 +40,7 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         (status = 401, description = "Missing or wrong secret or signature", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all)]
 async fn vapi_webhook(
     State(app): State<ApiState>,
     headers: HeaderMap,
@@ -68,6 +69,7 @@ async fn vapi_webhook(
         (status = 422, description = "CallSid or CallStatus missing", body = ErrorBody),
     )
 )]
+#[tracing::instrument(skip_all)]
 async fn twilio_webhook(
     State(app): State<ApiState>,
     uri: Uri,

@@ -91,6 +91,7 @@ async fn direct_campaign(
 /// Starts calling: assigns the leads (to the campaign named, or to the
 /// "Direct calls" campaign), applies the persona and cap asked for, and starts
 /// or resumes the campaign.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn call_now(
     app: &App,
     org: OrgId,
@@ -151,6 +152,7 @@ pub async fn call_now(
 }
 
 /// Pauses one campaign, or every active one; answers the campaigns paused.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn stop_calling(
     app: &App,
     org: OrgId,

@@ -24,7 +24,8 @@ use soraaya_core::records::Records;
 use soraaya_core::voice::{OutboundCall, VoiceError};
 use soraaya_domain::eligibility::{Decision, decide};
 use soraaya_domain::{CallMetadata, CallReport};
-use soraaya_leads::record::{Actor, EventKind, TimelineEvent, counter};
+use soraaya_leads::counters::Scope;
+use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
 use soraaya_leads::repo::{LeadChange, LeadsRepo, WriteError};
 use soraaya_leads::service::{self as leads, LeadError, NextState};
 
@@ -39,6 +40,7 @@ const MAX_WAIT: Duration = Duration::from_secs(900);
 const PLACE_TRIES: u32 = 3;
 
 /// Handles a batch of messages concurrently; one disposition per message id.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, Disposition)> {
     let handled = deliveries.into_iter().map(|delivery| async move {
         let id = delivery.id.clone();
@@ -80,17 +82,16 @@ async fn wait_for_slot(
         return Ok(Disposition::Done);
     }
     let totals = LeadsRepo::new(app.store.as_ref())
-        .counters(campaign.org_id, &format!("CAMPAIGN#{}", campaign.id))
+        .counters(campaign.org_id, Scope::Campaign(campaign.id))
         .await?;
-    let count = |name| totals.as_ref().map_or(0, |t| counter(t, name)).max(0) as f64;
-    let ended = count("calls_ended");
+    let ended = totals.calls_ended as f64;
     let average_call = if ended >= 5.0 {
-        count("call_seconds") / ended
+        totals.call_seconds as f64 / ended
     } else {
         app.config.calling.typical_call.as_secs_f64()
     };
-    let drain =
-        count("queued") / f64::from(campaign.settings.max_concurrent_calls.max(1)) * average_call;
+    let drain = totals.queued as f64 / f64::from(campaign.settings.max_concurrent_calls.max(1))
+        * average_call;
     let floor = app.config.calling.no_slot_retry.as_secs_f64();
     // A promised callback keeps looking at the shortest wait: it takes the
     // next slot that frees, ahead of the dials spread over the drain time.
@@ -128,6 +129,7 @@ async fn wait_for_slot(
 }
 
 /// Dials the lead a message names, if it still should be dialled.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn dial(
     app: &App,
     message: &DialMessage,
@@ -354,6 +356,7 @@ async fn remember_call_id(
 }
 
 /// Takes a lead off the queue; with `next_at`, schedules it for then.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unqueue_lead(
     app: &App,
     lead: &Lead,

@@ -116,6 +116,7 @@ fn transcript(
 }
 
 /// Ends the call `meta` describes with `report`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_call(
     app: &App,
     meta: &CallMetadata,

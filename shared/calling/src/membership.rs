@@ -21,6 +21,7 @@ const DETACH_BATCH: usize = 30;
 
 /// Deletes a campaign that is not calling; its leads stay, outside any
 /// campaign. Answers how many leads it let go.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn delete_campaign(app: &App, org: OrgId, id: CampaignId) -> Result<usize, CallingError> {
     let campaign = get_campaign(app, org, id).await?;
     if campaign.status == CampaignStatus::Active {
@@ -75,6 +76,7 @@ pub struct Assignment {
 }
 
 /// Puts leads in a campaign; when it is calling, they are queued at once.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn assign_leads(
     app: &App,
     org: OrgId,

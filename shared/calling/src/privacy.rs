@@ -10,6 +10,7 @@ use soraaya_leads::service::{self as leads, LeadError};
 use crate::records::{erase_calls_of, release_slots};
 
 /// Erases a lead and everything held about it.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn erase_lead(
     app: &App,
     org: OrgId,

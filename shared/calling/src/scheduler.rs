@@ -45,6 +45,7 @@ const RECHECK: SignedDuration = SignedDuration::from_mins(5);
 const NEVER_PLACED: SignedDuration = SignedDuration::from_mins(2);
 
 /// Runs the scheduler once at `now`.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError> {
     let repo = LeadsRepo::new(app.store.as_ref());
     let mut run = SchedulerRun::default();

@@ -5,7 +5,6 @@ use std::collections::BTreeMap;
 
 use serde::Serialize;
 use soraaya_domain::{Campaign, CampaignId, CampaignStatus, LeadStatus, OrgId};
-use soraaya_store::Item;
 use utoipa::ToSchema;
 
 use crate::CallingError;
@@ -13,7 +12,7 @@ use crate::records::{CallAttempt, SlotScope, live_calls, recent_calls};
 use soraaya_core::App;
 use soraaya_core::records::Records;
 use soraaya_domain::CallResult;
-use soraaya_leads::record::counter;
+use soraaya_leads::counters::{Scope, Tally};
 use soraaya_leads::repo::LeadsRepo;
 
 const RESULTS: [CallResult; 5] = [
@@ -39,27 +38,19 @@ pub struct CallTotals {
 }
 
 impl CallTotals {
-    fn from_item(item: Option<&Item>) -> CallTotals {
-        let Some(item) = item else {
-            return CallTotals::default();
-        };
-        let completed = counter(item, "calls_ended");
-        let talk_seconds = counter(item, "call_seconds");
+    fn from_tally(tally: &Tally) -> CallTotals {
+        let completed = count(tally.calls_ended);
+        let talk_seconds = count(tally.call_seconds);
         CallTotals {
-            placed: counter(item, "calls_placed"),
+            placed: count(tally.calls_placed),
             completed,
             by_result: RESULTS
                 .iter()
-                .map(|r| {
-                    (
-                        r.as_str().to_owned(),
-                        counter(item, &format!("calls_{}", r.as_str())),
-                    )
-                })
+                .map(|r| (r.as_str().to_owned(), count(tally.calls(*r))))
                 .collect(),
             talk_seconds,
             average_seconds: (completed > 0).then(|| talk_seconds as f64 / completed as f64),
-            cost: counter(item, "call_cost_cents") as f64 / 100.0,
+            cost: tally.call_cost_cents as f64 / 100.0,
         }
     }
 
@@ -68,8 +59,13 @@ impl CallTotals {
     }
 }
 
-fn today(app: &App, zone: &jiff::tz::TimeZone) -> String {
-    zone.to_datetime(app.clock.now()).date().to_string()
+/// A counter as the API reports it.
+fn count(n: u64) -> i64 {
+    i64::try_from(n).unwrap_or(i64::MAX)
+}
+
+fn today(app: &App, zone: &jiff::tz::TimeZone) -> jiff::civil::Date {
+    zone.to_datetime(app.clock.now()).date()
 }
 
 /// How a campaign is doing.
@@ -101,6 +97,7 @@ fn rate(part: i64, whole: i64) -> Option<f64> {
     (whole > 0).then(|| (part as f64 / whole as f64 * 1000.0).round() / 1000.0)
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn performance(
     app: &App,
     campaign: &Campaign,
@@ -108,31 +105,16 @@ pub async fn performance(
     let org = campaign.org_id;
     let organisation = soraaya_accounts::org(app, org).await?;
     let repo = LeadsRepo::new(app.store.as_ref());
-    let totals = repo
-        .counters(org, &format!("CAMPAIGN#{}", campaign.id))
-        .await?;
+    let totals = repo.counters(org, Scope::Campaign(campaign.id)).await?;
+    let day = today(app, &organisation.time_zone.zone());
     let day = repo
-        .counters(
-            org,
-            &format!(
-                "DAY#{}#CAMPAIGN#{}",
-                today(app, &organisation.time_zone.zone()),
-                campaign.id
-            ),
-        )
+        .counters(org, Scope::CampaignDay(day, campaign.id))
         .await?;
     let by_status: BTreeMap<String, i64> = LeadStatus::ALL
         .iter()
-        .map(|s| {
-            (
-                s.as_str().to_owned(),
-                totals
-                    .as_ref()
-                    .map_or(0, |t| counter(t, &format!("status_{s}"))),
-            )
-        })
+        .map(|s| (s.as_str().to_owned(), count(totals.status(*s))))
         .collect();
-    let calls = CallTotals::from_item(totals.as_ref());
+    let calls = CallTotals::from_tally(&totals);
     let spoken_with: i64 = [
         LeadStatus::Qualified,
         LeadStatus::NotInterested,
@@ -149,8 +131,8 @@ pub async fn performance(
         name: campaign.name.clone(),
         status: campaign.status,
         paused_reason: campaign.paused_reason.clone(),
-        leads: totals.as_ref().map_or(0, |t| counter(t, "total")),
-        queued: totals.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+        leads: count(totals.total),
+        queued: count(totals.queued),
         live_calls: live_calls(app.store.as_ref(), org, SlotScope::Campaign(campaign.id)).await?,
         max_concurrent_calls: campaign.settings.max_concurrent_calls,
         contact_rate: rate(calls.result(CallResult::Connected), calls.completed),
@@ -159,7 +141,7 @@ pub async fn performance(
             spoken_with,
         ),
         by_status,
-        today: CallTotals::from_item(day.as_ref()),
+        today: CallTotals::from_tally(&day),
         calls,
         recent_calls: recent_calls(app.store.as_ref(), org, campaign.id, 20).await?,
     })
@@ -193,6 +175,7 @@ pub struct CallingStatus {
     pub campaigns: Vec<CampaignCalling>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn calling_status(app: &App, org: OrgId) -> Result<CallingStatus, CallingError> {
     let organisation = soraaya_accounts::org(app, org).await?;
     let day = today(app, &organisation.time_zone.zone());
@@ -210,13 +193,11 @@ pub async fn calling_status(app: &App, org: OrgId) -> Result<CallingStatus, Call
         {
             continue;
         }
-        let totals = repo
-            .counters(org, &format!("CAMPAIGN#{}", campaign.id))
-            .await?;
-        let today = CallTotals::from_item(
-            repo.counters(org, &format!("DAY#{day}#CAMPAIGN#{}", campaign.id))
-                .await?
-                .as_ref(),
+        let totals = repo.counters(org, Scope::Campaign(campaign.id)).await?;
+        let today = CallTotals::from_tally(
+            &repo
+                .counters(org, Scope::CampaignDay(day, campaign.id))
+                .await?,
         );
         campaigns.push(CampaignCalling {
             campaign_id: campaign.id,
@@ -225,17 +206,17 @@ pub async fn calling_status(app: &App, org: OrgId) -> Result<CallingStatus, Call
             paused_reason: campaign.paused_reason,
             live_calls: live,
             max_concurrent_calls: campaign.settings.max_concurrent_calls,
-            queued: totals.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+            queued: count(totals.queued),
             completed_today: today.completed,
             failed_today: today.result(CallResult::Failed),
         });
     }
-    let all = repo.counters(org, "ALL").await?;
-    let today = CallTotals::from_item(repo.counters(org, &format!("DAY#{day}")).await?.as_ref());
+    let all = repo.counters(org, Scope::All).await?;
+    let today = CallTotals::from_tally(&repo.counters(org, Scope::Day(day)).await?);
     Ok(CallingStatus {
         live_calls: live_calls(app.store.as_ref(), org, SlotScope::Organisation).await?,
         max_concurrent_calls: app.config.calling.org_max_live_calls,
-        queued: all.as_ref().map_or(0, |t| counter(t, "queued")).max(0),
+        queued: count(all.queued),
         completed_today: today.completed,
         failed_today: today.result(CallResult::Failed),
         campaigns,

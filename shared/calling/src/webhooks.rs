@@ -156,6 +156,7 @@ pub fn verify_twilio(
 /// Acts on one VAPI server message (`{"message": {"type", "call", ...}}`):
 /// `status-update`, `end-of-call-report`, `hang`; other types are
 /// acknowledged and ignored. Answers the message's type.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn on_vapi_message(app: &App, body: &[u8]) -> Result<String, WebhookError> {
     let value: Value = serde_json::from_slice(body)
         .map_err(|e| WebhookError::Malformed(format!("the body is not valid JSON: {e}")))?;
@@ -296,6 +297,7 @@ pub fn verify_twilio_callback(
 /// Acts on a Twilio call status callback. A call that Twilio reports busy,
 /// unanswered or failed ends at once; `in-progress` moves the lead in call;
 /// `completed` waits for VAPI's report of what was said.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn on_twilio_status(app: &App, status: TwilioStatus<'_>) -> Result<(), WebhookError> {
     let (Some(sid), Some(call_status)) = (status.field("CallSid"), status.field("CallStatus"))
     else {

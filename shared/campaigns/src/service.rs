@@ -488,6 +488,7 @@ fn release_name(campaign: &Campaign) -> WriteOp {
     Delete::new(&CAMPAIGNS, name_key(campaign.org_id, &campaign.name)).into()
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get_campaign(
     app: &App,
     org: OrgId,
@@ -499,6 +500,7 @@ pub async fn get_campaign(
         .ok_or(CampaignError::NotFound("campaign"))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn create_campaign(
     app: &App,
     org: OrgId,
@@ -542,6 +544,7 @@ pub async fn create_campaign(
     Ok(campaign)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update_campaign(
     app: &App,
     org: OrgId,
@@ -578,6 +581,7 @@ pub async fn update_campaign(
 /// Deletes a campaign that is neither calling nor holding queued leads (the
 /// calling engine lets its leads go first); its leads stay, outside any
 /// campaign.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn delete_campaign(app: &App, campaign: &Campaign) -> Result<(), CampaignError> {
     match Records::new(app.store.as_ref())
         .remove(campaign, vec![release_name(campaign)])
@@ -597,6 +601,7 @@ pub struct CampaignFilter {
 }
 
 /// The organisation's campaigns, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list_campaigns(
     app: &App,
     org: OrgId,
@@ -764,6 +769,7 @@ fn apply_persona(
     check(errors)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get_persona(
     app: &App,
     org: OrgId,
@@ -775,12 +781,14 @@ pub async fn get_persona(
         .ok_or(CampaignError::NotFound("agent persona"))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list_personas(app: &App, org: OrgId) -> Result<Vec<AgentPersona>, CampaignError> {
     Ok(Records::new(app.store.as_ref())
         .list::<AgentPersona>(org)
         .await?)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn create_persona(
     app: &App,
     org: OrgId,
@@ -838,6 +846,7 @@ fn in_use(what: &str, campaigns: &[String]) -> CampaignError {
     ))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update_persona(
     app: &App,
     org: OrgId,
@@ -870,6 +879,7 @@ pub async fn update_persona(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn delete_persona(app: &App, org: OrgId, id: PersonaId) -> Result<(), CampaignError> {
     let persona = get_persona(app, org, id).await?;
     let users = live_campaigns_using(app, org, |c| c.persona_id == Some(id)).await?;
@@ -1020,6 +1030,7 @@ fn apply_property(
     check(errors)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get_property(
     app: &App,
     org: OrgId,
@@ -1031,6 +1042,7 @@ pub async fn get_property(
         .ok_or(CampaignError::NotFound("property"))
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn create_property(
     app: &App,
     org: OrgId,
@@ -1060,6 +1072,7 @@ pub async fn create_property(
     Ok(property)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update_property(
     app: &App,
     org: OrgId,
@@ -1082,6 +1095,7 @@ pub async fn update_property(
         .await
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn delete_property(app: &App, org: OrgId, id: PropertyId) -> Result<(), CampaignError> {
     let property = get_property(app, org, id).await?;
     let users = live_campaigns_using(app, org, |c| c.property_ids.contains(&id)).await?;
@@ -1110,6 +1124,7 @@ pub struct PropertyFilter {
     pub availability: Option<Availability>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list_properties(
     app: &App,
     org: OrgId,

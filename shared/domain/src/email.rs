@@ -1,3 +1,5 @@
+//! Email addresses, checked and normalised once at the edge.
+
 use std::fmt;
 use std::str::FromStr;
 

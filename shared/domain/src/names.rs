@@ -1,3 +1,5 @@
+//! Human-entered names and labels: trimmed, bounded, free of control characters.
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -1,3 +1,5 @@
+//! Phone numbers in E.164 and the regions they are read in.
+
 use std::fmt;
 use std::str::FromStr;
 

@@ -1,3 +1,5 @@
+//! IANA time zone names, checked against the bundled time zone database.
+
 use std::fmt;
 
 use serde::{Deserialize, Serialize};

@@ -91,6 +91,7 @@ struct Importer<'a> {
 
 /// Reads a CSV file (`,` or `;` separated, UTF-8 with or without BOM, header
 /// names matched case-insensitively with common aliases) into leads.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn import<R: AsyncRead + Unpin + Send>(
     app: &App,
     org: OrgId,

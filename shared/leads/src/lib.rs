@@ -1,5 +1,6 @@
 //! Leads: the lead book, its status machine, timeline, counters, import and export.
 
+pub mod counters;
 pub mod export;
 pub mod fields;
 pub mod import;

@@ -12,7 +12,8 @@ use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId, Priority, UserId};
 use soraaya_store::{AttributeValue, Condition, Item, Key, Query, SortKeyCondition, StoreError};
 use utoipa::ToSchema;
 
-use crate::record::{campaign_partition, counter, list_partition, status_partition};
+use crate::counters::Scope;
+use crate::record::{campaign_partition, list_partition, status_partition};
 use crate::repo::LeadsRepo;
 use soraaya_core::keys::sortable;
 use soraaya_core::tables::LEADS;
@@ -103,7 +104,8 @@ pub struct LeadPage {
 /// total can be read instead of counted.
 pub struct Plan {
     pub query: Query,
-    counted_total: Option<(String, String)>,
+    /// Where the total is counted on write: a scope, and a status or all leads.
+    counted_total: Option<(Scope, Option<LeadStatus>)>,
 }
 
 impl LeadQuery {
@@ -166,14 +168,11 @@ impl LeadQuery {
         query.filter = filters.into_iter().reduce(Condition::and);
 
         let counted_total = unfiltered.then(|| {
-            let scope = self
-                .campaign_id
-                .map_or_else(|| "ALL".to_owned(), |c| format!("CAMPAIGN#{c}"));
-            let name = match self.statuses.as_slice() {
-                [status] => format!("status_{status}"),
-                _ => "total".to_owned(),
+            let status = match self.statuses.as_slice() {
+                [status] => Some(*status),
+                _ => None,
             };
-            (scope, name)
+            (Scope::of(self.campaign_id), status)
         });
         Plan {
             query,
@@ -328,6 +327,7 @@ pub enum ListError {
 
 /// Lists leads: the matches are scanned by key (and sort values), and only the
 /// leads of the requested page are read in full.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list(
     repo: &LeadsRepo<'_>,
     org: OrgId,
@@ -344,11 +344,7 @@ pub async fn list(
         return Err(ListError::WindowTooDeep);
     }
     let known_total = match &counted_total {
-        Some((scope, name)) => Some(
-            repo.counters(org, scope)
-                .await?
-                .map_or(0, |item| counter(&item, name).max(0).unsigned_abs()),
-        ),
+        Some((scope, status)) => Some(repo.counters(org, *scope).await?.leads(*status)),
         None => None,
     };
     let mut projection = vec!["pk", "sk"];
@@ -437,7 +433,7 @@ mod tests {
         assert_eq!(plan.query.index, Some("by_status"));
         assert_eq!(
             plan.counted_total,
-            Some(("ALL".into(), "status_qualified".into()))
+            Some((Scope::All, Some(LeadStatus::Qualified)))
         );
         let searched = LeadQuery {
             search: Some("worli".into()),

@@ -1,16 +1,12 @@
 //! How leads, their timeline and their counters are stored in the leads table.
 
-use std::collections::BTreeMap;
-
 use jiff::Timestamp;
-use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use soraaya_domain::{CampaignId, EventId, Lead, LeadId, LeadStatus, OrgId, UserId};
-use soraaya_store::{AttributeValue, Item, Key, StoreError, Update, UpdateItem, WriteOp, to_item};
+use soraaya_store::{AttributeValue, Item, Key, StoreError, to_item};
 use utoipa::ToSchema;
 
 use soraaya_core::keys::{keyed_item, sortable};
-use soraaya_core::tables::LEADS;
 
 pub fn lead_pk(org: OrgId, lead: LeadId) -> String {
     format!("ORG#{org}#LEAD#{lead}")
@@ -208,155 +204,6 @@ impl TimelineEvent {
     /// The stored item of the event.
     pub fn item(&self, org: OrgId) -> Result<Item, StoreError> {
         keyed_item(&self.key(org), self)
-    }
-}
-
-/// Counter changes, merged per counter item, applied in the same transaction
-/// as the lead changes that caused them.
-#[derive(Debug, Default)]
-pub struct Counters {
-    by_item: BTreeMap<String, BTreeMap<String, i64>>,
-}
-
-impl Counters {
-    fn add(&mut self, item: String, counter: String, delta: i64) {
-        if delta != 0 {
-            *self
-                .by_item
-                .entry(item)
-                .or_default()
-                .entry(counter)
-                .or_default() += delta;
-        }
-    }
-
-    /// Counts a lead change: `None` before means created, `None` after means erased.
-    pub fn record(
-        &mut self,
-        before: Option<&Lead>,
-        after: Option<&Lead>,
-        zone: &TimeZone,
-        at: Timestamp,
-    ) {
-        let day = zone.to_datetime(at).date().to_string();
-        self.record_calls(before, after, &day);
-        let scopes = |lead: &Lead| {
-            let mut scopes = vec!["ALL".to_owned()];
-            scopes.extend(lead.campaign_id.map(|c| format!("CAMPAIGN#{c}")));
-            scopes
-        };
-        if let Some(lead) = before {
-            for scope in scopes(lead) {
-                self.add(scope.clone(), "total".into(), -1);
-                self.add(scope, format!("status_{}", lead.status), -1);
-            }
-        }
-        if let Some(lead) = after {
-            for scope in scopes(lead) {
-                self.add(scope.clone(), "total".into(), 1);
-                self.add(scope.clone(), format!("status_{}", lead.status), 1);
-                let daily = if scope == "ALL" {
-                    format!("DAY#{day}")
-                } else {
-                    format!("DAY#{day}#{scope}")
-                };
-                if before.is_none() {
-                    self.add(daily.clone(), "created".into(), 1);
-                }
-                if before.is_none_or(|b| b.status != lead.status) {
-                    self.add(daily, format!("entered_{}", lead.status), 1);
-                }
-            }
-        }
-    }
-
-    /// Counts calls and queued dials, from the lead's calling state.
-    fn record_calls(&mut self, before: Option<&Lead>, after: Option<&Lead>, day: &str) {
-        let queued =
-            |lead: Option<&Lead>| lead.and_then(|l| l.queued.as_ref().map(|q| q.campaign_id));
-        let live =
-            |lead: Option<&Lead>| lead.and_then(|l| l.live_call.as_ref().map(|c| c.campaign_id));
-        if queued(before) != queued(after) {
-            for (campaign, delta) in [(queued(before), -1), (queued(after), 1)] {
-                if let Some(campaign) = campaign {
-                    self.add("ALL".into(), "queued".into(), delta);
-                    self.add(format!("CAMPAIGN#{campaign}"), "queued".into(), delta);
-                }
-            }
-        }
-        match (live(before), live(after)) {
-            (None, Some(campaign)) => {
-                for scope in call_scopes(campaign, day) {
-                    self.add(scope, "calls_placed".into(), 1);
-                }
-            }
-            (Some(campaign), None) => {
-                let result = after
-                    .and_then(|l| l.last_call_result.clone())
-                    .unwrap_or_else(|| "ended".into());
-                for scope in call_scopes(campaign, day) {
-                    self.add(scope.clone(), "calls_ended".into(), 1);
-                    self.add(scope, format!("calls_{result}"), 1);
-                }
-            }
-            _ => {}
-        }
-    }
-
-    /// Adds an ended call's length and cost.
-    pub fn record_call(
-        &mut self,
-        campaign: CampaignId,
-        tally: super::repo::CallTally,
-        zone: &TimeZone,
-        at: Timestamp,
-    ) {
-        let day = zone.to_datetime(at).date().to_string();
-        let seconds = tally.seconds.max(0.0).round() as i64;
-        let cents = i64::try_from(tally.cost_cents).unwrap_or(i64::MAX);
-        for scope in call_scopes(campaign, &day) {
-            self.add(scope.clone(), "call_seconds".into(), seconds);
-            self.add(scope, "call_cost_cents".into(), cents);
-        }
-    }
-
-    /// Net-zero counters are dropped; items left without a change too.
-    pub fn into_ops(self, org: OrgId) -> Vec<WriteOp> {
-        self.by_item
-            .into_iter()
-            .filter_map(|(sk, counters)| {
-                let update = counters
-                    .into_iter()
-                    .filter(|(_, delta)| *delta != 0)
-                    .fold(Update::new(), |update, (name, delta)| {
-                        update.add(&name, delta)
-                    });
-                (!update.is_empty())
-                    .then(|| UpdateItem::new(&LEADS, Key::new(stats_pk(org), sk), update).into())
-            })
-            .collect()
-    }
-
-    pub fn item_count(&self) -> usize {
-        self.by_item.len()
-    }
-}
-
-/// Where calls are counted: the organisation and the campaign, in all and by day.
-fn call_scopes(campaign: CampaignId, day: &str) -> [String; 4] {
-    [
-        "ALL".to_owned(),
-        format!("CAMPAIGN#{campaign}"),
-        format!("DAY#{day}"),
-        format!("DAY#{day}#CAMPAIGN#{campaign}"),
-    ]
-}
-
-/// Reads a counter from a counters item.
-pub fn counter(item: &Item, name: &str) -> i64 {
-    match item.get(name) {
-        Some(AttributeValue::N(n)) => n.parse().unwrap_or(0),
-        _ => 0,
     }
 }
 

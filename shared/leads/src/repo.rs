@@ -13,9 +13,8 @@ use soraaya_store::{
     WriteOp, from_item,
 };
 
-use crate::record::{
-    Counters, TimelineEvent, dnc_pk, lead_item, lead_key, lead_pk, phone_key, stats_pk,
-};
+use crate::counters::{Counters, Scope, Tally};
+use crate::record::{TimelineEvent, dnc_pk, lead_item, lead_key, lead_pk, phone_key, stats_pk};
 use soraaya_core::keys::keyed_item;
 use soraaya_core::tables::LEADS;
 
@@ -343,9 +342,13 @@ impl<'a> LeadsRepo<'a> {
         }
     }
 
-    /// A counters item (`ALL`, `CAMPAIGN#{c}`, `DAY#{date}`...).
-    pub async fn counters(&self, org: OrgId, scope: &str) -> Result<Option<Item>, StoreError> {
-        self.store.get(&LEADS, Key::new(stats_pk(org), scope)).await
+    /// The counters of a scope; all zero where nothing was counted yet.
+    pub async fn counters(&self, org: OrgId, scope: Scope) -> Result<Tally, StoreError> {
+        let item = self
+            .store
+            .get(&LEADS, Key::new(stats_pk(org), scope.key()))
+            .await?;
+        Ok(item.as_ref().map(Tally::from_item).unwrap_or_default())
     }
 
     pub fn dnc_key(org: OrgId, phone: &Phone) -> Key {

@@ -149,6 +149,7 @@ impl NextState {
 /// re-read and `next` asked again; when it keeps changing, the change is
 /// given up with [`LeadError::ChangedConcurrently`], logged. (`next` is
 /// synchronous: whatever it needs from the store is read before.)
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn modify<F>(
     app: &App,
     org: OrgId,
@@ -194,6 +195,7 @@ where
     Err(LeadError::ChangedConcurrently)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get(app: &App, org: OrgId, id: LeadId) -> Result<Lead, LeadError> {
     LeadsRepo::new(app.store.as_ref())
         .lead(org, id)
@@ -201,6 +203,7 @@ pub async fn get(app: &App, org: OrgId, id: LeadId) -> Result<Lead, LeadError> {
         .ok_or(LeadError::NotFound)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn create(
     app: &App,
     org: OrgId,
@@ -355,6 +358,7 @@ async fn prepare(
 
 /// Changes fields of a lead (not its status). With `expected_version`, the
 /// change applies only to that version of the lead.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update(
     app: &App,
     org: OrgId,
@@ -444,6 +448,7 @@ pub fn next_status(
 /// Moves a lead to another status. Concurrent changes: exactly one wins, the
 /// others get [`LeadError::ChangedConcurrently`]. With `expected_version`, the
 /// move applies only to that version of the lead.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn change_status(
     app: &App,
     org: OrgId,
@@ -482,6 +487,7 @@ pub async fn change_status(
 /// remains. The number stays on the do-not-call list if it was there.
 /// `also` erases what other domains hold about the lead and answers the
 /// operations to write with the erasure (the lead as read is given).
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn erase<F, Fut>(
     app: &App,
     org: OrgId,
@@ -530,6 +536,7 @@ where
 
 pub const MAX_NOTE_CHARS: usize = 5000;
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn add_note(
     app: &App,
     org: OrgId,
@@ -567,6 +574,7 @@ pub async fn add_note(
 }
 
 /// A page of a lead's timeline, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn timeline(
     app: &App,
     org: OrgId,
@@ -589,6 +597,7 @@ pub struct BulkChanges {
     pub assigned_agent_id: Patch<UserId>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn bulk_update(
     app: &App,
     org: OrgId,
@@ -637,6 +646,7 @@ pub async fn bulk_update(
 }
 
 /// Adds a number to the do-not-call list and marks its lead, if any.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn dnc_add(
     app: &App,
     org: OrgId,
@@ -677,6 +687,7 @@ pub async fn dnc_add(
 }
 
 /// Removes a number from the do-not-call list and unmarks its lead, if any.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn dnc_remove(
     app: &App,
     org: OrgId,

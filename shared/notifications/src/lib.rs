@@ -123,6 +123,7 @@ pub enum NotificationError {
     Store(#[from] StoreError),
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn get(
     app: &App,
     org: OrgId,
@@ -144,6 +145,7 @@ pub struct NotificationFilter {
     pub kind: Option<NotificationKind>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list(
     app: &App,
     org: OrgId,
@@ -195,6 +197,7 @@ pub struct NotificationChange {
     pub assigned_to: Patch<UserId>,
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn update(
     app: &App,
     org: OrgId,
@@ -253,6 +256,7 @@ pub async fn update(
     }
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn delete(app: &App, org: OrgId, id: NotificationId) -> Result<(), NotificationError> {
     match app
         .store

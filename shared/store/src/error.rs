@@ -1,3 +1,5 @@
+//! What the item store can answer instead of a result.
+
 use std::error::Error as StdError;
 
 /// What can go wrong talking to the item store.
