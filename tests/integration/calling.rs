@@ -568,6 +568,57 @@ async fn a_campaign_whose_calls_fail_pauses_itself_and_says_so() {
     );
 }
 
+/// Failures end within seconds: when the first calls of a campaign happen
+/// to include a few, they end first. That is no outage while the other calls
+/// are still on the line (a CI run once paused a healthy campaign this way).
+#[tokio::test]
+async fn a_few_quick_failures_among_many_live_calls_do_not_pause_a_campaign() {
+    let calling = calling_app().await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let campaign = calling
+        .api
+        .post(
+            "/api/v1/campaigns",
+            Some(&token),
+            json!({ "name": "Juhu Villas", "settings": { "max_concurrent_calls": 20 } }),
+        )
+        .await;
+    let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+    for i in 0..20 {
+        calling.api.lead(&token, json!({ "contact_person": format!("Lead {i}"), "phone_number": format!("+91 98200 2{i:04}"), "campaign_id": campaign_id })).await;
+    }
+    // Ten calls that talk, then two busy lines and four failures: the six
+    // quick ones end while the ten are still on the line.
+    let mut first = vec![Scenario::Qualified; 10];
+    first.extend([Scenario::Busy; 2]);
+    first.extend([Scenario::Failed; 4]);
+    first.extend([Scenario::Qualified; 4]);
+    calling.simulator.force(first);
+    calling
+        .api
+        .post(
+            &format!("/api/v1/campaigns/{campaign_id}/start"),
+            Some(&token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    run_for(&calling, 5).await;
+    assert_eq!(calling.simulator.placed().len(), 20);
+    let token = calling
+        .api
+        .token("asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let campaign = calling
+        .api
+        .get(&format!("/api/v1/campaigns/{campaign_id}"), &token)
+        .await;
+    assert_eq!(campaign.body["status"], "active", "{}", campaign.body);
+}
+
 #[tokio::test]
 async fn webhooks_without_the_secret_or_the_signature_are_refused() {
     let calling = calling_app().await;

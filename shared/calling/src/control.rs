@@ -25,9 +25,10 @@ use tracing::{info, warn};
 use utoipa::ToSchema;
 
 use crate::CallingError;
-use crate::records::recent_calls;
+use crate::records::{SlotScope, live_calls, recent_calls};
 
 /// Every lead of a campaign.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, campaign_id = %campaign))]
 pub async fn campaign_leads(
     app: &App,
     org: OrgId,
@@ -63,6 +64,7 @@ const QUEUE_BATCH: usize = 30;
 
 /// Queues the leads that may be dialled now, schedules those that may be
 /// dialled later, and sends their messages again for leads already queued.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_leads(
     app: &App,
     campaign: &Campaign,
@@ -166,6 +168,7 @@ pub async fn queue_leads(
 }
 
 /// Takes a campaign's leads out of the queue and the schedule.
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn unqueue(app: &App, campaign: &Campaign) -> Result<usize, CallingError> {
     let org = campaign.org_id;
     let organisation = soraaya_accounts::org(app, org).await?;
@@ -190,6 +193,7 @@ pub async fn unqueue(app: &App, campaign: &Campaign) -> Result<usize, CallingErr
     Ok(count)
 }
 
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn campaign(app: &App, org: OrgId, id: CampaignId) -> Result<Campaign, CallingError> {
     Records::new(app.store.as_ref())
         .get::<Campaign>(org, &id.to_string())
@@ -198,6 +202,7 @@ pub async fn campaign(app: &App, org: OrgId, id: CampaignId) -> Result<Campaign,
 }
 
 /// Moves a campaign through its lifecycle and does what that means for its leads.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn act(
     app: &App,
     org: OrgId,
@@ -243,7 +248,11 @@ const RECENT_CALLS: u32 = 10;
 const FEWEST_FOR_VERDICT: usize = 6;
 
 /// Pauses a campaign when more than half of its recent calls failed, and
-/// tells people.
+/// tells people. Calls still on the line count as not failed: failures end
+/// within seconds, so at the start of a campaign the first calls to end are
+/// its failures, and judging only ended calls would pause a healthy campaign
+/// whose first few short calls happened to fail.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, campaign_id = %campaign_id))]
 pub async fn check_failures(
     app: &App,
     org: OrgId,
@@ -254,7 +263,12 @@ pub async fn check_failures(
         .iter()
         .filter(|c| c.result == Some(CallResult::Failed))
         .count();
-    if recent.len() < FEWEST_FOR_VERDICT || failed * 2 <= recent.len() {
+    if recent.len() < FEWEST_FOR_VERDICT {
+        return Ok(());
+    }
+    let live = live_calls(app.store.as_ref(), org, SlotScope::Campaign(campaign_id)).await?;
+    let judged = recent.len() + usize::try_from(live).unwrap_or(usize::MAX);
+    if failed * 2 <= judged {
         return Ok(());
     }
     let Ok(current) = campaign(app, org, campaign_id).await else {
@@ -263,7 +277,7 @@ pub async fn check_failures(
     if current.status != CampaignStatus::Active {
         return Ok(());
     }
-    let reason = format!("{failed} of the last {} calls failed", recent.len());
+    let reason = format!("{failed} of the last {judged} calls failed");
     let (paused, _) = match act(
         app,
         org,
@@ -319,6 +333,7 @@ pub struct Preflight {
     pub leads: Vec<PreflightLead>,
 }
 
+#[tracing::instrument(level = "debug", skip_all)]
 pub async fn preflight(app: &App, campaign: &Campaign) -> Result<Preflight, CallingError> {
     let organisation = soraaya_accounts::org(app, campaign.org_id).await?;
     let zone = organisation.time_zone.zone();
