@@ -14,6 +14,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-store", 1),
     ("soraaya-core", 2),
     ("soraaya-accounts", 3),
+    ("soraaya-emulator", 3),
     ("soraaya-leads", 4),
     ("soraaya-campaigns", 5),
     ("soraaya-notifications", 5),

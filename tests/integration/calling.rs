@@ -1,25 +1,20 @@
 //! Campaigns and calling through the API: validation, lifecycle, permissions
 //! and tenancy, preflight, one call from start to transcript and
 //! notification, calling by lead ids, a campaign that pauses itself when its
-//! calls fail, the webhooks' authentication, and the VAPI client against a
-//! fake VAPI.
+//! calls fail, the webhooks' authentication, and calls through the real VAPI
+//! client to a fake VAPI that validates them as VAPI's API does.
 
-use std::sync::{Arc, Mutex};
-
-use axum::Json;
-use axum::extract::{Path, State};
-use axum::http::{HeaderMap, StatusCode};
-use axum::routing::{get, post};
+use axum::http::StatusCode;
 use http::Request;
 use jiff::SignedDuration;
 use serde_json::{Value, json};
-use soraaya_calling::vapi::{VapiConfig, VapiVoice};
 use soraaya_calling::webhooks::twilio_signature;
-use soraaya_core::SecretString;
+use soraaya_local::runtime::Chaos;
 use soraaya_local::simulator::Scenario;
 use soraaya_tests::calling::{
     CallingApp, CallingOptions, PUBLIC_URL, TWILIO_AUTH_TOKEN, WEBHOOK_SECRET,
 };
+use soraaya_tests::fake_vapi::{FakeVapi, FakeVapiOptions};
 use soraaya_tests::{TestApp, embedded_store};
 
 async fn calling_app() -> CallingApp {
@@ -619,6 +614,70 @@ async fn a_few_quick_failures_among_many_live_calls_do_not_pause_a_campaign() {
     assert_eq!(campaign.body["status"], "active", "{}", campaign.body);
 }
 
+/// A VAPI server message finds its call by the call id recorded when the
+/// call was placed; only a message whose id is not known yet (it can come
+/// before `POST /call` answers) is matched by the metadata VAPI echoes.
+#[tokio::test]
+async fn webhooks_find_the_call_by_its_id_first_and_by_its_metadata_second() {
+    let calling = calling_app().await;
+    let one = calling.one_lead_campaign().await;
+    calling.simulator.force([Scenario::NoAnswer]);
+    start(&calling, &one.campaign_id, &one.token).await;
+    run_for_seconds(&calling, 1).await;
+    let placed = calling.simulator.placed();
+    let call_id = placed[0].call_id.clone();
+    let meta = |lead_id: &str| json!({ "org_id": one.org_id, "lead_id": lead_id, "campaign_id": one.campaign_id, "attempt": 1, "customer_time_zone": "Asia/Kolkata" });
+    let post = |body: Value| {
+        let request = Request::post("/api/v1/webhooks/vapi")
+            .header("content-type", "application/json")
+            .header("x-vapi-secret", WEBHOOK_SECRET)
+            .body(body.to_string().into())
+            .expect("request");
+        calling.api.send(request)
+    };
+    // The id is known: the echoed metadata (here naming another lead) is not used.
+    let elsewhere = "01936f3a-1111-7000-8000-00000000dead";
+    let answer = post(
+        json!({ "message": { "type": "status-update", "status": "in-progress",
+        "call": { "id": call_id }, "assistant": { "metadata": meta(elsewhere) } } }),
+    )
+    .await;
+    assert!(answer.status.is_success(), "{}", answer.body);
+    let lead = calling
+        .api
+        .get(&format!("/api/v1/leads/{}", one.lead_id), &one.token)
+        .await;
+    assert_eq!(lead.body["status"], "in_call", "{}", lead.body);
+
+    // An id not known yet: the metadata says which attempt it is.
+    let campaign = calling
+        .api
+        .post(
+            "/api/v1/campaigns",
+            Some(&one.token),
+            json!({ "name": "Bandra Sea Link Homes", "settings": { "window": { "start": "10:00", "end": "19:00" } } }),
+        )
+        .await;
+    let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+    let other = calling
+        .api
+        .lead(&one.token, json!({ "contact_person": "Kabir Mehta", "phone_number": "+91 98200 54321", "campaign_id": campaign_id }))
+        .await;
+    let other_id = other["id"].as_str().expect("id");
+    calling.simulator.force([Scenario::NoAnswer]);
+    start(&calling, &campaign_id, &one.token).await;
+    run_for_seconds(&calling, 1).await;
+    let early = json!({ "message": { "type": "status-update", "status": "in-progress",
+        "call": { "id": "vapi-call-not-yet-recorded" },
+        "assistant": { "metadata": { "org_id": one.org_id, "lead_id": other_id, "campaign_id": campaign_id, "attempt": 1, "customer_time_zone": "Asia/Kolkata" } } } });
+    assert!(post(early).await.status.is_success());
+    let lead = calling
+        .api
+        .get(&format!("/api/v1/leads/{other_id}"), &one.token)
+        .await;
+    assert_eq!(lead.body["status"], "in_call", "{}", lead.body);
+}
+
 #[tokio::test]
 async fn webhooks_without_the_secret_or_the_signature_are_refused() {
     let calling = calling_app().await;
@@ -700,144 +759,129 @@ async fn webhooks_without_the_secret_or_the_signature_are_refused() {
     assert_eq!(refused.code(), "invalid_signature");
 }
 
-// ------------------------------------------------------------ a fake VAPI
+// ------------------------------------------------------- through a fake VAPI
 
-#[derive(Default)]
-struct FakeVapi {
-    /// Answers to give to `POST /call` before accepting one.
-    refusals: Vec<StatusCode>,
-    calls: Vec<(HeaderMap, Value)>,
-    /// What `GET /call/{id}` answers.
-    ended: Option<Value>,
-}
-
-type Shared = Arc<Mutex<FakeVapi>>;
-
-async fn place(
-    State(fake): State<Shared>,
-    headers: HeaderMap,
-    Json(body): Json<Value>,
-) -> (StatusCode, Json<Value>) {
-    let mut fake = fake.lock().expect("fake");
-    fake.calls.push((headers, body));
-    if !fake.refusals.is_empty() {
-        let status = fake.refusals.remove(0);
-        return (status, Json(json!({ "message": "slow down" })));
-    }
-    (
-        StatusCode::CREATED,
-        Json(json!({ "id": "vapi-call-1", "status": "queued" })),
-    )
-}
-
-async fn call(State(fake): State<Shared>, Path(id): Path<String>) -> (StatusCode, Json<Value>) {
-    let fake = fake.lock().expect("fake");
-    match &fake.ended {
-        Some(call) if id == "vapi-call-1" => (StatusCode::OK, Json(call.clone())),
-        _ => (
-            StatusCode::OK,
-            Json(json!({ "id": id, "status": "in-progress" })),
-        ),
-    }
-}
-
-/// A fake VAPI on a free local port; its base URL.
-async fn fake_vapi(fake: Shared) -> String {
-    let app = axum::Router::new()
-        .route("/call", post(place))
-        .route("/call/{id}", get(call))
-        .with_state(fake);
-    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-        .await
-        .expect("bind");
-    let address = listener.local_addr().expect("address");
-    tokio::spawn(async move { axum::serve(listener, app).await });
-    format!("http://{address}")
-}
-
-async fn vapi_app(fake: &Shared) -> CallingApp {
-    let voice = VapiVoice::new(VapiConfig {
-        base_url: fake_vapi(fake.clone()).await,
-        api_key: SecretString::from("vapi-private-key"),
-        phone_number_id: "pn-mumbai-1".into(),
-        server_url: format!("{PUBLIC_URL}/api/v1/webhooks/vapi"),
-        server_secret: SecretString::from(WEBHOOK_SECRET),
-    })
-    .expect("client");
-    TestApp::calling(
+async fn vapi_app(options: FakeVapiOptions) -> (CallingApp, FakeVapi) {
+    let calling = TestApp::calling(
         embedded_store(),
         CallingOptions {
-            voice: Some(Arc::new(voice)),
+            fake_vapi: Some(options),
             ..CallingOptions::default()
         },
     )
-    .await
+    .await;
+    let vapi = calling.vapi.clone().expect("a fake VAPI");
+    (calling, vapi)
 }
 
-#[tokio::test]
-async fn the_vapi_client_retries_busy_answers_and_reads_the_ended_call() {
-    let fake: Shared = Arc::default();
-    fake.lock().expect("fake").refusals = vec![
-        StatusCode::TOO_MANY_REQUESTS,
-        StatusCode::SERVICE_UNAVAILABLE,
-    ];
-    let calling = vapi_app(&fake).await;
-    let one = calling.one_lead_campaign().await;
+async fn start(calling: &CallingApp, campaign_id: &str, token: &str) {
     calling
         .api
         .post(
-            &format!("/api/v1/campaigns/{}/start", one.campaign_id),
-            Some(&one.token),
+            &format!("/api/v1/campaigns/{campaign_id}/start"),
+            Some(token),
             json!({}),
         )
         .await
         .expect(200);
-    run_for(&calling, 1).await;
-    {
-        let fake = fake.lock().expect("fake");
-        assert_eq!(fake.calls.len(), 3, "429 and 503 tried again");
-        let (headers, body) = &fake.calls[2];
-        assert_eq!(headers["authorization"], "Bearer vapi-private-key");
-        assert_eq!(body["phoneNumberId"], "pn-mumbai-1");
-        assert_eq!(body["customer"]["number"], "+919820012345");
-        assert_eq!(body["customer"]["name"], "Rohan Malhotra");
-        assert_eq!(body["metadata"]["lead_id"], one.lead_id.as_str());
-        assert_eq!(body["metadata"]["campaign_id"], one.campaign_id.as_str());
-        assert_eq!(body["metadata"]["attempt"], 1);
-        assert_eq!(
-            body["assistant"]["server"]["url"],
-            format!("{PUBLIC_URL}/api/v1/webhooks/vapi")
-        );
-        assert_eq!(body["assistant"]["server"]["secret"], WEBHOOK_SECRET);
-        assert!(
-            body["assistant"]["firstMessage"]
-                .as_str()
-                .is_some_and(|m| m.contains("Rohan")),
-            "{}",
-            body["assistant"]["firstMessage"]
-        );
-        assert!(body["assistant"]["analysisPlan"]["structuredDataSchema"]["properties"]["budget_min_inr"].is_object());
-    }
+}
 
-    // No webhook ever comes: the scheduler asks VAPI how the call ended.
-    let metadata = fake.lock().expect("fake").calls[2].1["metadata"].clone();
-    fake.lock().expect("fake").ended = Some(json!({
-        "id": "vapi-call-1",
-        "status": "ended",
-        "endedReason": "customer-ended-call",
-        "startedAt": "2026-11-23T10:00:05Z",
-        "endedAt": "2026-11-23T10:03:05Z",
-        "cost": 0.31,
-        "metadata": metadata,
-        "artifact": { "messages": [
-            { "role": "bot", "message": "Namaste Rohan, this is about the Worli penthouses.", "secondsFromStart": 0.5 },
-            { "role": "user", "message": "Call me tomorrow at 11 please, I am driving.", "secondsFromStart": 6.0 },
-        ] },
-        "analysis": { "summary": "Asked for a callback.", "structuredData": {
-            "interested": true, "callback_requested": true, "callback_time": "2026-11-24T11:00", "do_not_call": false, "needs_human": false,
-        } },
-    }));
-    run_for(&calling, 25).await;
+#[tokio::test]
+async fn calls_reach_vapi_as_its_published_contract_says_and_busy_answers_are_retried() {
+    let (calling, vapi) = vapi_app(FakeVapiOptions {
+        scripted: vec![
+            (StatusCode::TOO_MANY_REQUESTS, "Too Many Requests".into()),
+            (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "Service Unavailable".into(),
+            ),
+        ],
+        ..FakeVapiOptions::default()
+    })
+    .await;
+    let one = calling.one_lead_campaign().await;
+    calling.simulator.force([Scenario::Qualified]);
+    start(&calling, &one.campaign_id, &one.token).await;
+    run_for(&calling, 5).await;
+
+    let posts: Vec<_> = vapi
+        .received()
+        .into_iter()
+        .filter(|r| r.method == "POST")
+        .collect();
+    assert_eq!(posts.len(), 3, "429 and 503 tried again");
+    assert!(vapi.refused().is_empty(), "{:?}", vapi.refused());
+    let body = &posts[2].body;
+    assert_eq!(
+        posts[2].authorization.as_deref(),
+        Some("Bearer vapi-private-key")
+    );
+    assert_eq!(body["phoneNumberId"], "pn-mumbai-1");
+    assert_eq!(body["customer"]["number"], "+919820012345");
+    assert_eq!(body["customer"]["name"], "Rohan Malhotra");
+    assert!(
+        body.get("metadata").is_none(),
+        "CreateCallDTO has no metadata"
+    );
+    let metadata = &body["assistant"]["metadata"];
+    assert_eq!(metadata["lead_id"], one.lead_id.as_str());
+    assert_eq!(metadata["campaign_id"], one.campaign_id.as_str());
+    assert_eq!(metadata["attempt"], 1);
+    assert_eq!(metadata["customer_time_zone"], "Asia/Kolkata");
+    assert_eq!(
+        body["assistant"]["server"]["url"],
+        format!("{PUBLIC_URL}/api/v1/webhooks/vapi")
+    );
+    assert_eq!(
+        body["assistant"]["server"]["headers"]["x-vapi-secret"],
+        WEBHOOK_SECRET
+    );
+    assert!(
+        body["assistant"]["firstMessage"]
+            .as_str()
+            .is_some_and(|m| m.contains("Rohan")),
+        "{}",
+        body["assistant"]["firstMessage"]
+    );
+    assert!(
+        body["assistant"]["analysisPlan"]["structuredDataPlan"]["schema"]["properties"]["budget_min_inr"]
+            .is_object()
+    );
+    assert_eq!(body["assistant"]["model"]["tools"][0]["type"], "endCall");
+
+    // The webhooks found the call by its id, and the lead qualified.
+    let lead = calling
+        .api
+        .get(&format!("/api/v1/leads/{}", one.lead_id), &one.token)
+        .await;
+    assert_eq!(lead.body["status"], "qualified", "{}", lead.body);
+}
+
+#[tokio::test]
+async fn a_call_whose_webhooks_never_come_is_read_from_vapi() {
+    let calling = TestApp::calling(
+        embedded_store(),
+        CallingOptions {
+            fake_vapi: Some(FakeVapiOptions::default()),
+            chaos: Chaos {
+                silent_calls: 1.0,
+                ..Chaos::default()
+            },
+            ..CallingOptions::default()
+        },
+    )
+    .await;
+    let vapi = calling.vapi.clone().expect("fake");
+    let one = calling.one_lead_campaign().await;
+    calling.simulator.force([Scenario::Callback]);
+    start(&calling, &one.campaign_id, &one.token).await;
+    run_for(&calling, 30).await;
+    assert!(
+        vapi.received()
+            .iter()
+            .any(|r| r.method == "GET" && r.status == StatusCode::OK),
+        "the scheduler asked GET /call/{{id}}"
+    );
     let token = calling
         .api
         .token("asha@skyline-estates.in", "sea-facing-4bhk")
@@ -847,12 +891,6 @@ async fn the_vapi_client_retries_busy_answers_and_reads_the_ended_call() {
         .get(&format!("/api/v1/leads/{}", one.lead_id), &token)
         .await;
     assert_eq!(lead.body["status"], "callback_requested", "{}", lead.body);
-    // 11:00 in Mumbai.
-    assert_eq!(
-        lead.body["callback_scheduled_at"], "2026-11-24T05:30:00Z",
-        "{}",
-        lead.body
-    );
     let transcripts = calling
         .api
         .get(
@@ -860,30 +898,37 @@ async fn the_vapi_client_retries_busy_answers_and_reads_the_ended_call() {
             &token,
         )
         .await;
-    assert_eq!(
-        transcripts.body["items"][0]["call_duration"], 180.0,
-        "{}",
-        transcripts.body
+    let transcript = &transcripts.body["items"][0];
+    assert!(
+        transcript["call_duration"]
+            .as_f64()
+            .is_some_and(|d| d > 10.0),
+        "{transcript}"
     );
+    // The promised time, local to Mumbai, is the callback's time.
+    let promised: jiff::civil::DateTime = transcript["structured_data"]["callback_time"]
+        .as_str()
+        .expect("callback time")
+        .parse()
+        .expect("local time");
+    let promised = jiff::tz::TimeZone::get("Asia/Kolkata")
+        .expect("zone")
+        .to_timestamp(promised)
+        .expect("instant");
+    assert_eq!(lead.body["callback_scheduled_at"], promised.to_string());
 }
 
 #[tokio::test]
-async fn a_call_vapi_keeps_refusing_ends_as_failed_and_is_retried_later() {
-    let fake: Shared = Arc::default();
-    fake.lock().expect("fake").refusals = vec![StatusCode::BAD_GATEWAY; 3];
-    let calling = vapi_app(&fake).await;
+async fn a_call_vapi_keeps_failing_ends_as_failed_and_is_retried_later() {
+    let (calling, vapi) = vapi_app(FakeVapiOptions {
+        scripted: vec![(StatusCode::BAD_GATEWAY, "Bad Gateway".into()); 3],
+        ..FakeVapiOptions::default()
+    })
+    .await;
     let one = calling.one_lead_campaign().await;
-    calling
-        .api
-        .post(
-            &format!("/api/v1/campaigns/{}/start", one.campaign_id),
-            Some(&one.token),
-            json!({}),
-        )
-        .await
-        .expect(200);
+    start(&calling, &one.campaign_id, &one.token).await;
     run_for(&calling, 1).await;
-    assert_eq!(fake.lock().expect("fake").calls.len(), 3);
+    assert_eq!(vapi.received().len(), 3);
     let lead = calling
         .api
         .get(&format!("/api/v1/leads/{}", one.lead_id), &one.token)
@@ -895,9 +940,134 @@ async fn a_call_vapi_keeps_refusing_ends_as_failed_and_is_retried_later() {
         lead.body
     );
     run_for(&calling, 20).await;
+    assert_eq!(vapi.accepted().len(), 1, "the retry went out");
+}
+
+#[tokio::test]
+async fn a_call_vapi_refuses_fails_its_lead_for_good_and_tells_people_once_per_cause() {
+    let refusal = "customer.number must be a valid phone number in the E.164 format";
+    let (calling, vapi) = vapi_app(FakeVapiOptions {
+        scripted: vec![(StatusCode::BAD_REQUEST, refusal.into()); 3],
+        ..FakeVapiOptions::default()
+    })
+    .await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let campaign = calling
+        .api
+        .post(
+            "/api/v1/campaigns",
+            Some(&token),
+            json!({ "name": "Bandra Bungalows", "settings": { "max_concurrent_calls": 3 } }),
+        )
+        .await;
+    let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+    let mut ids = Vec::new();
+    for i in 0..3 {
+        let lead = calling.api.lead(&token, json!({ "contact_person": format!("Lead {i}"), "phone_number": format!("+91 98200 3{i:04}"), "campaign_id": campaign_id })).await;
+        ids.push(lead["id"].as_str().expect("id").to_owned());
+    }
+    start(&calling, &campaign_id, &token).await;
+    run_for(&calling, 60).await;
+    let token = calling
+        .api
+        .token("asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    assert_eq!(vapi.received().len(), 3, "a refusal is not tried again");
+    for id in &ids {
+        let lead = calling
+            .api
+            .get(&format!("/api/v1/leads/{id}"), &token)
+            .await;
+        assert_eq!(lead.body["status"], "call_failed", "{}", lead.body);
+        assert!(lead.body["next_call_at"].is_null(), "{}", lead.body);
+        let timeline = calling
+            .api
+            .get(&format!("/api/v1/leads/{id}/timeline"), &token)
+            .await;
+        assert!(
+            timeline.body.to_string().contains(refusal),
+            "VAPI's words are on the timeline: {}",
+            timeline.body
+        );
+    }
+    let notifications = calling.api.get("/api/v1/notifications", &token).await;
+    let technical: Vec<&Value> = notifications.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|n| n["type"] == "technical_issue")
+        .collect();
     assert_eq!(
-        fake.lock().expect("fake").calls.len(),
-        4,
-        "the retry went out"
+        technical.len(),
+        1,
+        "one per campaign and cause: {technical:?}"
     );
+    assert_eq!(technical[0]["campaign_id"], campaign_id.as_str());
+    assert!(
+        technical[0]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains(refusal))
+    );
+}
+
+#[tokio::test]
+async fn a_refused_api_key_pauses_calling_for_the_organisation_and_charges_no_attempt() {
+    let (calling, vapi) = vapi_app(FakeVapiOptions {
+        api_key: "another-key".into(),
+        ..FakeVapiOptions::default()
+    })
+    .await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let mut campaigns = Vec::new();
+    for (name, phone) in [
+        ("Juhu Villas", "+91 98200 40001"),
+        ("Worli Towers", "+91 98200 40002"),
+    ] {
+        let campaign = calling
+            .api
+            .post("/api/v1/campaigns", Some(&token), json!({ "name": name }))
+            .await;
+        let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+        calling.api.lead(&token, json!({ "contact_person": "Meera Shah", "phone_number": phone, "campaign_id": campaign_id })).await;
+        start(&calling, &campaign_id, &token).await;
+        campaigns.push(campaign_id);
+    }
+    run_for(&calling, 10).await;
+    assert!(!vapi.received().is_empty());
+    assert!(vapi.accepted().is_empty());
+    for id in &campaigns {
+        let campaign = calling
+            .api
+            .get(&format!("/api/v1/campaigns/{id}"), &token)
+            .await;
+        assert_eq!(campaign.body["status"], "paused", "{}", campaign.body);
+        assert!(
+            campaign.body["paused_reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("API key")),
+            "{}",
+            campaign.body
+        );
+    }
+    let leads = calling.api.get("/api/v1/leads", &token).await;
+    for lead in leads.body["items"].as_array().expect("items") {
+        assert_eq!(lead["status"], "to_call", "{lead}");
+        assert_eq!(lead["call_attempts"], 0, "no attempt charged: {lead}");
+    }
+    let notifications = calling.api.get("/api/v1/notifications", &token).await;
+    let alerts = notifications.body["items"]
+        .as_array()
+        .expect("items")
+        .iter()
+        .filter(|n| n["type"] == "system_alert")
+        .count();
+    assert_eq!(alerts, 1, "{}", notifications.body);
+    let status = calling.api.get("/api/v1/calling/status", &token).await;
+    assert_eq!(status.body["live_calls"], 0, "{}", status.body);
 }

@@ -234,5 +234,9 @@ fn every_function_is_deployed_and_has_a_sample_event() {
         );
         let tests = root().join("functions").join(function).join("tests");
         assert!(tests.is_dir(), "functions/{function} has no handler test");
+        assert!(
+            tests.join("deployed.rs").is_file(),
+            "functions/{function} has no test that starts it with the template's environment"
+        );
     }
 }

@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use async_trait::async_trait;
+use soraaya_calling::vapi::{VapiConfig, VapiVoice};
 use soraaya_core::queue::{DialMessage, DialQueue, QueueError};
 use soraaya_core::voice::Voice;
 use soraaya_core::{App, Config, ManualClock, SecretString};
@@ -17,6 +18,7 @@ use soraaya_local::sqs_poller::SqsPoller;
 use soraaya_store::ItemStore;
 
 use crate::TestApp;
+use crate::fake_vapi::{FakeVapi, FakeVapiOptions};
 
 /// The webhook secret of calling test apps.
 pub const WEBHOOK_SECRET: &str = "test-vapi-webhook-secret";
@@ -54,8 +56,9 @@ pub struct CallingOptions {
     pub transport: Transport,
     /// Most live calls of the organisation.
     pub org_cap: u32,
-    /// Another voice than the simulator (a VAPI client to a fake server).
-    pub voice: Option<Arc<dyn Voice>>,
+    /// Calls through the real VAPI client to a fake VAPI (which plays them
+    /// with the simulator), instead of through the simulator directly.
+    pub fake_vapi: Option<FakeVapiOptions>,
 }
 
 impl Default for CallingOptions {
@@ -66,7 +69,7 @@ impl Default for CallingOptions {
             duplicate_messages: false,
             transport: Transport::Local,
             org_cap: 100,
-            voice: None,
+            fake_vapi: None,
         }
     }
 }
@@ -76,6 +79,8 @@ pub struct CallingApp {
     pub runtime: Arc<LocalRuntime>,
     pub simulator: Arc<Simulator>,
     pub clock: Arc<ManualClock>,
+    /// The fake VAPI calls go through, when asked for.
+    pub vapi: Option<FakeVapi>,
 }
 
 impl TestApp {
@@ -103,9 +108,21 @@ impl TestApp {
         } else {
             queue
         };
-        let (voice, simulated): (Arc<dyn Voice>, _) = match options.voice {
-            Some(voice) => (voice, None),
-            None => (simulator.clone(), Some(simulator.clone())),
+        let (voice, vapi): (Arc<dyn Voice>, _) = match options.fake_vapi {
+            Some(fake) => {
+                let api_key = SecretString::from("vapi-private-key");
+                let fake = FakeVapi::start(simulator.clone(), fake).await;
+                let client = VapiVoice::new(VapiConfig {
+                    base_url: fake.base_url.clone(),
+                    api_key,
+                    phone_number_id: "pn-mumbai-1".into(),
+                    server_url: format!("{PUBLIC_URL}/api/v1/webhooks/vapi"),
+                    server_secret: SecretString::from(WEBHOOK_SECRET),
+                })
+                .expect("a VAPI client");
+                (Arc::new(client), Some(fake))
+            }
+            None => (simulator.clone(), None),
         };
         let app = App::with_clock(config, store, clock.clone())
             .with_voice(voice)
@@ -114,7 +131,7 @@ impl TestApp {
         let runtime = Arc::new(LocalRuntime::new(
             app.clone(),
             consumer,
-            simulated,
+            Some(simulator.clone()),
             options.chaos,
         ));
         CallingApp {
@@ -122,6 +139,7 @@ impl TestApp {
             runtime,
             simulator,
             clock,
+            vapi,
         }
     }
 }
@@ -157,22 +175,6 @@ impl CallingApp {
         use soraaya_core::Clock;
         self.clock.now()
     }
-}
-
-/// A fresh SQS queue on the emulator, or `None` when none runs.
-pub async fn emulator_queue() -> Option<(aws_sdk_sqs::Client, String)> {
-    let endpoint = crate::emulator_endpoint()?;
-    let client = soraaya_calling::sqs::sqs_client(Some(&endpoint)).await;
-    let name = format!("dial-{}", uuid::Uuid::new_v4().simple());
-    let url = client
-        .create_queue()
-        .queue_name(name)
-        .send()
-        .await
-        .expect("create the emulator queue")
-        .queue_url
-        .expect("queue url");
-    Some((client, url))
 }
 
 /// An organisation, a campaign of one lead (Rohan, `+91 98200 12345`, in

@@ -4,40 +4,7 @@ use std::sync::Arc;
 
 use soraaya_store::{DynamoDbStore, EmbeddedStore, ItemStore, TableDef};
 
-/// The DynamoDB emulator the README test command started, if any.
-///
-/// With `SORAAYA_REQUIRE_EMULATOR=1` (set by that command) a missing emulator
-/// fails the test instead of skipping it.
-pub fn emulator_endpoint() -> Option<String> {
-    match std::env::var("SORAAYA_TEST_DYNAMODB_ENDPOINT") {
-        Ok(endpoint) if !endpoint.is_empty() => Some(endpoint),
-        _ => {
-            assert!(
-                std::env::var("SORAAYA_REQUIRE_EMULATOR").as_deref() != Ok("1"),
-                "SORAAYA_REQUIRE_EMULATOR=1 but SORAAYA_TEST_DYNAMODB_ENDPOINT is not set"
-            );
-            eprintln!("skipped: no DynamoDB emulator (run the README test command)");
-            None
-        }
-    }
-}
-
-/// A DynamoDB client for the emulator, with dummy credentials.
-pub async fn emulator_client(endpoint: &str) -> aws_sdk_dynamodb::Client {
-    let config = aws_config::defaults(aws_config::BehaviorVersion::latest())
-        .endpoint_url(endpoint)
-        .region(aws_config::Region::new("us-east-1"))
-        .credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-            "test",
-            "test",
-            None,
-            None,
-            "soraaya-tests",
-        ))
-        .load()
-        .await;
-    aws_sdk_dynamodb::Client::new(&config)
-}
+pub use soraaya_emulator::{emulator_client, emulator_endpoint, emulator_queue};
 
 /// A store on freshly created emulator tables (a unique prefix per call), or
 /// `None` when no emulator runs.
@@ -68,4 +35,5 @@ pub fn embedded_file_store() -> Arc<dyn ItemStore> {
 mod api;
 pub mod calling;
 pub mod events;
+pub mod fake_vapi;
 pub use api::{TestApp, TestResponse, start_time};

@@ -13,7 +13,7 @@ use soraaya_core::{App, AppState};
 pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
     let function = CampaignsApiFunctionConfig::from_vars(vars)?;
     let store = deployed_store(&function.config).await;
-    let queue = SqsQueue::at(&function.dial_queue_url).await;
+    let queue = SqsQueue::at(&function.dial_queue_url, &function.config.aws).await;
     Ok(Arc::new(
         App::new(function.config, store).with_queue(Arc::new(queue)),
     ))

@@ -21,7 +21,7 @@ pub async fn init(vars: &dyn Vars) -> Result<Dialer, ConfigError> {
     let function = CallingFunctionConfig::from_vars(vars)?;
     let voice = VapiVoice::new(VapiConfig::new(&function.vapi, &function.config)?)?;
     let store = deployed_store(&function.config).await;
-    let queue = Arc::new(SqsQueue::at(&function.dial_queue_url).await);
+    let queue = Arc::new(SqsQueue::at(&function.dial_queue_url, &function.config.aws).await);
     let app = App::new(function.config, store)
         .with_voice(Arc::new(voice))
         .with_queue(queue.clone());

@@ -3,7 +3,11 @@
 //! VAPI transient assistant with a system prompt, a first message, a voice,
 //! and the schema of the structured data the call must yield.
 
+use std::time::Duration;
+
+use jiff::Timestamp;
 use serde_json::{Value, json};
+use soraaya_core::voice::{Assistant, VoiceChoice};
 use soraaya_domain::{
     Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property,
 };
@@ -15,6 +19,8 @@ pub struct AssistantContext<'a> {
     pub campaign: &'a Campaign,
     pub properties: &'a [Property],
     pub lead: &'a Lead,
+    /// When the call is placed (the lead's local time is in the prompt).
+    pub now: Timestamp,
 }
 
 /// The fields the assistant must fill in; `outcome::Answers` reads them back.
@@ -44,7 +50,7 @@ pub fn structured_data_schema() -> Value {
 }
 
 /// `provider:voiceId`, or the persona's accent's default voice.
-fn voice(persona: Option<&AgentPersona>) -> Value {
+fn voice(persona: Option<&AgentPersona>) -> VoiceChoice {
     let configured = persona.and_then(|p| p.voice_model_id.split_once(':'));
     let (provider, voice_id) = match (configured, persona.map(|p| p.accent)) {
         (Some((provider, id)), _) if !provider.is_empty() && !id.is_empty() => (provider, id),
@@ -52,7 +58,10 @@ fn voice(persona: Option<&AgentPersona>) -> Value {
         (_, Some(Accent::Usa)) => ("azure", "en-US-JennyNeural"),
         _ => ("azure", "en-IN-NeerjaNeural"),
     };
-    json!({ "provider": provider, "voiceId": voice_id })
+    VoiceChoice {
+        provider: provider.to_owned(),
+        voice_id: voice_id.to_owned(),
+    }
 }
 
 fn language(persona: Option<&AgentPersona>) -> &'static str {
@@ -98,6 +107,12 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
             .as_deref()
             .map(|l| format!(" in {l}"))
             .unwrap_or_default(),
+    );
+    let local = ctx.lead.timezone.zone().to_datetime(ctx.now);
+    prompt += &format!(
+        "Where they are it is now {} ({}); say days and times in their local time.\n",
+        local.strftime("%A %-d %B %Y, %H:%M"),
+        ctx.lead.timezone,
     );
     if let Some(persona) = persona {
         if !persona.market_knowledge.is_empty() {
@@ -156,8 +171,11 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
     prompt
 }
 
-/// The VAPI transient assistant for the call.
-pub fn assistant(ctx: &AssistantContext<'_>) -> Value {
+/// The longest a qualification call may last.
+const MAX_CALL: Duration = Duration::from_secs(900);
+
+/// The assistant for the call.
+pub fn assistant(ctx: &AssistantContext<'_>) -> Assistant {
     let persona = ctx.persona;
     let agent = persona.map_or("Aisha", |p| p.name.as_str());
     let greeting = persona
@@ -165,26 +183,17 @@ pub fn assistant(ctx: &AssistantContext<'_>) -> Value {
         .unwrap_or_else(|| {
             "Hello, am I speaking with {lead_name}? This is {agent_name} from {company}.".to_owned()
         });
-    json!({
-        "name": format!("{agent} – {}", ctx.campaign.name).chars().take(40).collect::<String>(),
-        "firstMessage": fill(&greeting, ctx, agent),
-        "model": {
-            "provider": "openai",
-            "model": "gpt-4o",
-            "temperature": 0.4,
-            "messages": [{ "role": "system", "content": system_prompt(ctx) }],
-        },
-        "voice": voice(persona),
-        "transcriber": { "provider": "deepgram", "model": "nova-2", "language": language(persona) },
-        "maxDurationSeconds": 900,
-        "endCallFunctionEnabled": true,
-        "voicemailDetection": { "provider": "twilio" },
-        "analysisPlan": {
-            "summaryPrompt": "Summarise the call for a sales manager in two sentences: interest, budget, timeline, next step.",
-            "structuredDataPrompt": "Fill in what the conversation established. Use unknown or omit what was not said.",
-            "structuredDataSchema": structured_data_schema(),
-        },
-    })
+    Assistant {
+        name: format!("{agent} – {}", ctx.campaign.name),
+        first_message: fill(&greeting, ctx, agent),
+        system_prompt: system_prompt(ctx),
+        voice: voice(persona),
+        language: language(persona).to_owned(),
+        max_duration: MAX_CALL,
+        summary_prompt: "Summarise the call for a sales manager in two sentences: interest, budget, timeline, next step.".to_owned(),
+        structured_data_prompt: "Fill in what the conversation established. Use unknown or omit what was not said.".to_owned(),
+        structured_data_schema: structured_data_schema(),
+    }
 }
 
 #[cfg(test)]
@@ -228,20 +237,26 @@ mod tests {
             campaign: &campaign,
             properties: &[],
             lead: &lead,
+            now: "2026-11-24T05:30:00Z".parse().unwrap(),
         });
         assert_eq!(
-            body["firstMessage"],
+            body.first_message,
             "Hello, am I speaking with Rohan? This is Aisha from Skyline Estates."
         );
-        let prompt = body["model"]["messages"][0]["content"].as_str().unwrap();
+        let prompt = &body.system_prompt;
         assert!(
             prompt.contains("Rohan Malhotra")
                 && prompt.contains("Worli")
                 && prompt.contains("parking for three cars")
         );
-        assert_eq!(body["voice"]["voiceId"], "en-IN-NeerjaNeural");
+        assert!(
+            prompt.contains("Tuesday 24 November 2026, 11:00 (Asia/Kolkata)"),
+            "{prompt}"
+        );
+        assert_eq!(body.voice.voice_id, "en-IN-NeerjaNeural");
+        assert_eq!(body.language, "en-IN");
         assert_eq!(
-            body["analysisPlan"]["structuredDataSchema"]["properties"]["do_not_call"]["type"],
+            body.structured_data_schema["properties"]["do_not_call"]["type"],
             "boolean"
         );
     }

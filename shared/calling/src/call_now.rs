@@ -158,6 +158,16 @@ pub async fn stop_calling(
     org: OrgId,
     campaign: Option<CampaignId>,
 ) -> Result<Vec<Campaign>, CallingError> {
+    pause_calling(app, org, campaign, "stopped from the calling controls").await
+}
+
+/// Pauses one campaign, or every active one, saying why.
+pub async fn pause_calling(
+    app: &App,
+    org: OrgId,
+    campaign: Option<CampaignId>,
+    reason: &str,
+) -> Result<Vec<Campaign>, CallingError> {
     let targets: Vec<Campaign> = match campaign {
         Some(id) => vec![get_campaign(app, org, id).await?],
         None => Records::new(app.store.as_ref())
@@ -174,7 +184,7 @@ pub async fn stop_calling(
             org,
             target.id,
             soraaya_domain::CampaignAction::Pause,
-            Some("stopped from the calling controls".into()),
+            Some(reason.to_owned()),
         )
         .await
         {

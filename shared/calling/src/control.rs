@@ -81,6 +81,11 @@ pub async fn queue_leads(
     let mut messages = Vec::new();
     let mut changes = Vec::new();
     let now = app.clock.now();
+    let callbacks_due: std::collections::HashSet<LeadId> = leads
+        .iter()
+        .filter(|l| l.callback_due(now))
+        .map(|l| l.id)
+        .collect();
     for lead in leads {
         match decide(&lead, campaign, &zone, now, false) {
             Decision::DialNow => {
@@ -151,13 +156,22 @@ pub async fn queue_leads(
     // Staggered: the n-th dial is sent about when its slot should come
     // (n ÷ cap calls ahead of it), so that a large campaign does not start
     // with every dial polling for a slot. Dials that find none still wait.
+    // Promised callbacks that are due go first, at once.
     let pace = app.config.calling.typical_call.as_secs_f64() * 0.8
         / f64::from(campaign.settings.max_concurrent_calls.max(1));
-    let messages: Vec<(DialMessage, Duration)> = messages
+    let (callbacks, others): (Vec<DialMessage>, Vec<DialMessage>) = messages
         .into_iter()
         .filter(|m| sendable.contains(&m.lead_id))
-        .enumerate()
-        .map(|(n, m)| (m, Duration::from_secs_f64(n as f64 * pace).min(MAX_DELAY)))
+        .partition(|m| callbacks_due.contains(&m.lead_id));
+    let messages: Vec<(DialMessage, Duration)> = callbacks
+        .into_iter()
+        .map(|m| (m, Duration::ZERO))
+        .chain(
+            others
+                .into_iter()
+                .enumerate()
+                .map(|(n, m)| (m, Duration::from_secs_f64(n as f64 * pace).min(MAX_DELAY))),
+        )
         .collect();
     // A failed send is not lost: the queued leads are sent again by the scheduler.
     if let Err(err) = app.queue.send(&messages).await {

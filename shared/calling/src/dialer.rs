@@ -9,15 +9,21 @@ use std::time::Duration;
 use jiff::SignedDuration;
 use rand::RngExt;
 use soraaya_domain::{
-    AgentPersona, Campaign, CampaignStatus, Lead, LeadStatus, LiveCall, Mover, Property,
+    AgentPersona, Campaign, CampaignStatus, Lead, LeadStatus, LiveCall, Mover, NotificationKind,
+    Property,
 };
+use soraaya_notifications as notifications;
 use tracing::{Instrument, info, info_span, warn};
 
 use crate::CallingError;
 use crate::assistant::{AssistantContext, assistant};
+use crate::call_now::pause_calling;
 use crate::control::save_schedule;
 use crate::ending::{EndSource, end_call};
-use crate::records::{SlotScope, live_calls_in, take_slots};
+use crate::records::{
+    Claimant, SlotScope, hold_slot_for_callback, live_calls_in, release_slots, remember_voice_call,
+    take_slots,
+};
 use soraaya_core::App;
 use soraaya_core::queue::{Delivery, DialMessage, Disposition};
 use soraaya_core::records::Records;
@@ -29,12 +35,18 @@ use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
 use soraaya_leads::repo::{LeadChange, LeadsRepo, WriteError};
 use soraaya_leads::service::{self as leads, LeadError, NextState};
 
-/// A message received this often without finding a slot is dropped; the
-/// scheduler sends its lead again later with a fresh count.
+/// A message received this often without finding a slot is dropped (before
+/// SQS would move it to the dead-letter queue); the scheduler sends its lead
+/// again later with a fresh count. A due callback is not made to wait that
+/// long: it is sent afresh instead, and looks less often the longer it waits.
 const MAX_RECEIVES: u32 = 50;
 
 /// The longest a dial waits for a slot before looking again.
 const MAX_WAIT: Duration = Duration::from_secs(900);
+
+/// How long a due callback holds the campaign's next free slot; it renews
+/// the hold each time it looks, well within this.
+const CALLBACK_HOLD: SignedDuration = SignedDuration::from_secs(20);
 
 /// Tries of a call the provider answered with a transient failure.
 const PLACE_TRIES: u32 = 3;
@@ -73,12 +85,19 @@ pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, 
 /// ahead of the wait, so the scheduler does not take the message for lost.
 async fn wait_for_slot(
     app: &App,
+    message: &DialMessage,
     lead: &Lead,
     campaign: &Campaign,
     receive_count: u32,
     now: jiff::Timestamp,
 ) -> Result<Disposition, CallingError> {
+    let callback_due = lead.callback_due(now);
     if receive_count >= MAX_RECEIVES {
+        if callback_due {
+            app.queue
+                .send(&[(message.clone(), app.config.calling.no_slot_retry)])
+                .await?;
+        }
         return Ok(Disposition::Done);
     }
     let totals = LeadsRepo::new(app.store.as_ref())
@@ -93,18 +112,24 @@ async fn wait_for_slot(
     let drain = totals.queued as f64 / f64::from(campaign.settings.max_concurrent_calls.max(1))
         * average_call;
     let floor = app.config.calling.no_slot_retry.as_secs_f64();
-    // A promised callback keeps looking at the shortest wait: it takes the
-    // next slot that frees, ahead of the dials spread over the drain time.
-    let promised = lead.status == LeadStatus::CallbackRequested
-        && lead.callback_scheduled_at.is_some_and(|at| at <= now);
-    let wait = {
+    // A promised callback holds the campaign's next free slot and looks
+    // again soon, so it takes the next slot that frees, ahead of the dials
+    // spread over the drain time.
+    let wait = if callback_due {
+        hold_slot_for_callback(
+            app.store.as_ref(),
+            campaign.org_id,
+            campaign.id,
+            now + CALLBACK_HOLD,
+        )
+        .await?;
+        // Back before the hold lapses.
+        let patience = 1.0 + f64::from(receive_count) / 20.0;
+        (floor * rand::rng().random_range(0.2..0.4) * patience)
+            .min(CALLBACK_HOLD.as_secs_f64() * 0.75)
+    } else {
         let mut rng = rand::rng();
-        let spread = if promised {
-            0.0
-        } else {
-            drain * rng.random_range(0.05..0.3)
-        };
-        spread
+        (drain * rng.random_range(0.05..0.3))
             .max(floor * rng.random_range(0.7..1.3))
             .min(MAX_WAIT.as_secs_f64())
     };
@@ -189,7 +214,7 @@ pub async fn dial(
     )
     .await?;
     if live[0] >= cap || live[1] >= org_cap {
-        return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
+        return wait_for_slot(app, message, &lead, &campaign, receive_count, now).await;
     }
 
     // Win the lead for this attempt and a slot, together.
@@ -228,13 +253,25 @@ pub async fn dial(
             &zone,
             now,
             &[change],
-            take_slots(org, campaign.id, cap, org_cap).into(),
+            take_slots(
+                org,
+                campaign.id,
+                cap,
+                org_cap,
+                if lead.callback_due(now) {
+                    Claimant::DueCallback
+                } else {
+                    Claimant::Dial
+                },
+                now,
+            )
+            .into(),
         )
         .await
     {
         Ok(()) => {}
         Err(WriteError::Extra { .. }) => {
-            return wait_for_slot(app, &lead, &campaign, receive_count, now).await;
+            return wait_for_slot(app, message, &lead, &campaign, receive_count, now).await;
         }
         // Someone else won this lead, or it changed: this message has nothing to do.
         Err(WriteError::Stale { .. }) => return Ok(Disposition::Done),
@@ -260,21 +297,106 @@ pub async fn dial(
             info!(call_id = %call_id, "call placed");
             remember_call_id(app, &metadata, &call_id).await?;
         }
+        Err(VoiceError::Unauthorized(why)) => {
+            warn!(error = %why, "the voice provider refused the API key; calling paused");
+            take_back(app, &lead, &metadata, &why).await?;
+            stop_for_the_organisation(app, org, &why).await?;
+        }
         Err(err) => {
             warn!(error = %err, "call could not be placed");
-            let report = CallReport {
-                ended_reason: match err {
-                    VoiceError::Rejected(_) => "call.start.error-rejected".into(),
-                    VoiceError::Transient(_) => "call.start.error-provider-unavailable".into(),
-                    VoiceError::Unconfigured => "call.start.error-no-voice-provider".into(),
+            let report = match err {
+                VoiceError::Rejected(why) => CallReport::rejected("", &why),
+                other => CallReport {
+                    ended_reason: match other {
+                        VoiceError::Unconfigured => "call.start.error-no-voice-provider".into(),
+                        _ => "call.start.error-provider-unavailable".into(),
+                    },
+                    summary: Some(other.to_string()),
+                    ..CallReport::default()
                 },
-                summary: Some(err.to_string()),
-                ..CallReport::default()
             };
             end_call(app, &metadata, &report, EndSource::Placement).await?;
         }
     }
     Ok(Disposition::Done)
+}
+
+/// Undoes the win of a call that was never placed: the lead is back where it
+/// was (queued, its attempt not used), the slots are free.
+async fn take_back(
+    app: &App,
+    before: &Lead,
+    metadata: &CallMetadata,
+    why: &str,
+) -> Result<(), CallingError> {
+    let result = leads::modify(app, metadata.org_id, metadata.lead_id, true, |lead, now| {
+        let Some(live) = lead
+            .live_call
+            .as_ref()
+            .filter(|c| c.attempt == metadata.attempt && c.call_id.is_none())
+        else {
+            return Ok(None);
+        };
+        lead.status.check_transition(before.status, Mover::System)?;
+        let mut after = lead.clone();
+        after.status = before.status;
+        after.queued = before.queued.clone();
+        after.call_attempts = before.call_attempts;
+        after.live_call = None;
+        let mut event = TimelineEvent::new(
+            &after,
+            EventKind::StatusChanged,
+            &Actor::system("dialer"),
+            now,
+        );
+        event.from = Some(lead.status);
+        event.to = Some(before.status);
+        event.reason = Some(format!("the call was not placed: {why}"));
+        Ok(Some(NextState {
+            lead: after,
+            events: vec![event],
+            extra: release_slots(metadata.org_id, live.campaign_id).into(),
+        }))
+    })
+    .await;
+    match result {
+        Ok(_) | Err(LeadError::NotFound) => Ok(()),
+        Err(err) => Err(err.into()),
+    }
+}
+
+/// Pauses every calling campaign of the organisation, once, and tells people.
+async fn stop_for_the_organisation(
+    app: &App,
+    org: soraaya_domain::OrgId,
+    why: &str,
+) -> Result<(), CallingError> {
+    let reason = format!("the voice provider refused the API key ({why})");
+    let paused = pause_calling(app, org, None, &reason).await?;
+    if paused.is_empty() {
+        // Another dial of the same batch paused them first.
+        return Ok(());
+    }
+    let now = app.clock.now();
+    let names: Vec<&str> = paused.iter().map(|c| c.name.as_str()).collect();
+    let note = notifications::notification(
+        NotificationKind::SystemAlert,
+        org,
+        None,
+        None,
+        &format!(
+            "The voice provider refused Soraaya's API key: {why}. Calling is paused ({}). \
+             Put a valid VAPI key in place, then resume the campaigns; their queued leads \
+             keep their attempts.",
+            names.join(", ")
+        ),
+        &format!("org:voice-key-refused:{}", now.as_second()),
+        now,
+    );
+    app.store
+        .transact_write(vec![notifications::put_op(&note)?])
+        .await?;
+    Ok(())
 }
 
 /// Places a call, trying again on transient failures with growing waits.
@@ -299,7 +421,7 @@ async fn build_assistant(
     organisation: &soraaya_domain::Organisation,
     campaign: &Campaign,
     lead: &Lead,
-) -> Result<serde_json::Value, CallingError> {
+) -> Result<soraaya_core::voice::Assistant, CallingError> {
     let records = Records::new(app.store.as_ref());
     let persona_id = campaign.persona_id.or(lead.agent_persona_id);
     let persona = match persona_id {
@@ -323,15 +445,24 @@ async fn build_assistant(
         campaign,
         properties: &properties,
         lead,
+        now: app.clock.now(),
     }))
 }
 
-/// Notes the provider's call id on the live call (for checking it later).
+/// Notes the provider's call id: on the live call (for checking it later),
+/// and as the way back from the call to its attempt (for the webhooks).
 async fn remember_call_id(
     app: &App,
     metadata: &CallMetadata,
     call_id: &str,
 ) -> Result<(), CallingError> {
+    app.store
+        .transact_write(vec![remember_voice_call(
+            call_id,
+            metadata,
+            app.clock.now(),
+        )?])
+        .await?;
     let result = leads::modify(app, metadata.org_id, metadata.lead_id, true, |lead, _| {
         // Already ended, or already known: nothing to note.
         let Some(live) = lead

@@ -219,14 +219,33 @@ pub async fn end_call(
             }
             .put()?,
         );
-        let source_key = format!("call:{}:{}", lead.id, live.attempt);
+        // A refusal of the provider is about the campaign's calls, not this
+        // lead: one notification per campaign and cause, however many leads.
+        let refused = report.ended_reason == CallReport::REJECTED;
+        let (about, source_key, detail) = if refused {
+            let cause = report.summary.as_deref().unwrap_or("no reason given");
+            (
+                None,
+                format!("campaign:{}:refused:{cause}", live.campaign_id),
+                format!(
+                    "The voice provider refuses this campaign's calls: {cause}. \
+                     The leads it refused are in call_failed; once fixed, call them again."
+                ),
+            )
+        } else {
+            (
+                Some(&after),
+                format!("call:{}:{}", lead.id, live.attempt),
+                outcome.reason.clone(),
+            )
+        };
         for kind in &outcome.notify {
             let note = notifications::notification(
                 *kind,
                 org,
-                Some(&after),
+                about,
                 Some(&campaign),
-                &outcome.reason,
+                &detail,
                 &source_key,
                 now,
             );

@@ -9,7 +9,7 @@ use soraaya_core::keys::{keyed_item, sortable};
 use soraaya_core::paging::{collect_all, query_all};
 use soraaya_core::tables::{CALLS, CAMPAIGNS, TRANSCRIPTS};
 use soraaya_domain::{
-    CallResult, CampaignId, LeadId, LeadStatus, OrgId, TranscriptId, TranscriptLine,
+    CallMetadata, CallResult, CampaignId, LeadId, LeadStatus, OrgId, TranscriptId, TranscriptLine,
 };
 use soraaya_store::{
     AttributeValue, BatchOp, Condition, ItemStore, Key, Put, Query, StoreError, Update, UpdateItem,
@@ -36,29 +36,85 @@ fn slots_key(org: OrgId, scope: SlotScope) -> Key {
     }
 }
 
-fn take(org: OrgId, scope: SlotScope, cap: u32) -> WriteOp {
-    UpdateItem::new(
-        &CAMPAIGNS,
-        slots_key(org, scope),
-        Update::new().add("live", 1),
-    )
-    .when(Condition::not_exists("live").or(Condition::lt("live", cap)))
-    .into()
+/// Until when (epoch seconds) the campaign's next free slot is held for a
+/// promised callback that is due and waiting.
+const HELD_FOR_CALLBACK: &str = "held_for_callback_until";
+
+/// Who takes a slot: any dial, or a promised callback that is due (which
+/// may take a slot held for callbacks).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Claimant {
+    Dial,
+    DueCallback,
+}
+
+fn below_cap(cap: u32) -> Condition {
+    Condition::not_exists("live").or(Condition::lt("live", cap))
 }
 
 /// Takes a live-call slot of the campaign and one of the organisation, if
-/// fewer than their caps are taken. Both or neither, in the lead's
+/// fewer than their caps are taken and, for a plain dial, the campaign's
+/// next slot is not held for a due callback. Both or neither, in the lead's
 /// transaction; a failed condition on either means "no slot now".
 pub fn take_slots(
     org: OrgId,
     campaign: CampaignId,
     campaign_cap: u32,
     org_cap: u32,
+    claimant: Claimant,
+    now: Timestamp,
 ) -> [WriteOp; 2] {
+    let (condition, update) = match claimant {
+        Claimant::Dial => (
+            below_cap(campaign_cap).and(
+                Condition::not_exists(HELD_FOR_CALLBACK)
+                    .or(Condition::lt(HELD_FOR_CALLBACK, now.as_second())),
+            ),
+            Update::new().add("live", 1),
+        ),
+        // The callback takes what was held for it; another waiting callback
+        // holds the next slot again when it next looks.
+        Claimant::DueCallback => (
+            below_cap(campaign_cap),
+            Update::new().add("live", 1).remove(HELD_FOR_CALLBACK),
+        ),
+    };
     [
-        take(org, SlotScope::Campaign(campaign), campaign_cap),
-        take(org, SlotScope::Organisation, org_cap),
+        UpdateItem::new(
+            &CAMPAIGNS,
+            slots_key(org, SlotScope::Campaign(campaign)),
+            update,
+        )
+        .when(condition)
+        .into(),
+        UpdateItem::new(
+            &CAMPAIGNS,
+            slots_key(org, SlotScope::Organisation),
+            Update::new().add("live", 1),
+        )
+        .when(below_cap(org_cap))
+        .into(),
     ]
+}
+
+/// Holds the campaign's next free slot for a due callback until `until`:
+/// without it, a callback that polls for a slot races every waiting dial
+/// and can lose for minutes. The hold lapses by itself if the callback's
+/// message is lost.
+pub async fn hold_slot_for_callback(
+    store: &dyn ItemStore,
+    org: OrgId,
+    campaign: CampaignId,
+    until: Timestamp,
+) -> Result<(), StoreError> {
+    store
+        .update(UpdateItem::new(
+            &CAMPAIGNS,
+            slots_key(org, SlotScope::Campaign(campaign)),
+            Update::new().set(HELD_FOR_CALLBACK, until.as_second()),
+        ))
+        .await?;
+    Ok(())
 }
 
 /// Gives the slots back. Only the write that ends the lead's call does this,
@@ -217,6 +273,44 @@ pub async fn find_telephony_call(
         .await?
         .map(from_item)
         .transpose()
+}
+
+/// Which attempt a VAPI call belongs to: the webhook finds a call by its id
+/// first, and by the metadata VAPI echoes only when the id is not known yet
+/// (a status can arrive before `POST /call` has answered).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct VoiceCall {
+    #[serde(flatten)]
+    pub call: CallMetadata,
+    pub expires_at: i64,
+}
+
+fn voice_call_key(call_id: &str) -> Key {
+    Key::new(format!("VAPI#{call_id}"), "CALL")
+}
+
+pub fn remember_voice_call(
+    call_id: &str,
+    call: &CallMetadata,
+    now: Timestamp,
+) -> Result<WriteOp, StoreError> {
+    let record = VoiceCall {
+        call: call.clone(),
+        expires_at: now.as_second() + TELEPHONY_MEMORY_SECONDS,
+    };
+    Ok(Put::new(&CALLS, keyed_item(&voice_call_key(call_id), &record)?).into())
+}
+
+pub async fn find_voice_call(
+    store: &dyn ItemStore,
+    call_id: &str,
+) -> Result<Option<CallMetadata>, StoreError> {
+    Ok(store
+        .get(&CALLS, voice_call_key(call_id))
+        .await?
+        .map(from_item::<VoiceCall>)
+        .transpose()?
+        .map(|v| v.call))
 }
 
 /// A call's transcript and what was made of it.

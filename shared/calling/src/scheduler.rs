@@ -19,6 +19,7 @@ use soraaya_core::keys::sortable;
 use soraaya_core::queue::DialMessage;
 use soraaya_core::records::Records;
 use soraaya_core::tables::{DUE_SHARDS, LEADS};
+use soraaya_core::voice::VoiceError;
 use soraaya_domain::{CallMetadata, CallReport};
 use soraaya_leads::repo::LeadsRepo;
 
@@ -190,6 +191,13 @@ async fn check_call(
         None => None,
         Some(call_id) => match app.voice.final_report(call_id).await {
             Ok(Some(report)) => Some(report),
+            // The provider has no such call: it never happened, or is gone.
+            Err(VoiceError::UnknownCall) => Some(CallReport {
+                call_id: call_id.clone(),
+                ended_reason: "unknown-error-call-not-found".into(),
+                summary: Some("the voice provider does not know this call".into()),
+                ..CallReport::default()
+            }),
             Ok(None) | Err(_) if now - call.started_at >= give_up => Some(CallReport {
                 call_id: call_id.clone(),
                 ended_reason: "unknown-error-no-final-report".into(),

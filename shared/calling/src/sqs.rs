@@ -6,18 +6,21 @@ use std::time::Duration;
 use async_trait::async_trait;
 use aws_lambda_events::event::sqs::{BatchItemFailure, SqsBatchResponse, SqsEvent};
 use soraaya_core::App;
+use soraaya_core::config::{AwsService, AwsSettings, ProcessEnv};
 use soraaya_core::queue::{Delivery, DialMessage, DialQueue, Disposition, MAX_DELAY, QueueError};
+use soraaya_core::storage::service_config;
 use tracing::warn;
 
 use crate::dialer::handle_batch;
 
-/// An SQS client; `endpoint` (or `AWS_ENDPOINT_URL_SQS`) overrides AWS's.
+/// An SQS client for the local tools; `endpoint` (or the process's
+/// `AWS_ENDPOINT_URL_SQS`) overrides AWS's.
 pub async fn sqs_client(endpoint: Option<&str>) -> aws_sdk_sqs::Client {
-    let endpoint = endpoint
-        .map(str::to_owned)
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_SQS").ok())
-        .filter(|e| !e.is_empty());
-    aws_sdk_sqs::Client::new(&soraaya_core::storage::aws_config(endpoint).await)
+    let mut settings = AwsSettings::from_vars(&ProcessEnv);
+    if let Some(endpoint) = endpoint {
+        settings.sqs_endpoint = Some(endpoint.to_owned());
+    }
+    aws_sdk_sqs::Client::new(&service_config(&settings, AwsService::Sqs).await)
 }
 
 /// Handles an SQS event: messages to retry later get their visibility moved
@@ -89,8 +92,10 @@ impl SqsQueue {
     }
 
     /// The queue at `url`, with a client from the standard AWS configuration.
-    pub async fn at(url: &str) -> Self {
-        SqsQueue::new(sqs_client(None).await, url)
+    /// The queue at `url`, as a deployed function's settings reach SQS.
+    pub async fn at(url: &str, settings: &AwsSettings) -> Self {
+        let config = service_config(settings, AwsService::Sqs).await;
+        SqsQueue::new(aws_sdk_sqs::Client::new(&config), url)
     }
 
     pub fn client(&self) -> &aws_sdk_sqs::Client {

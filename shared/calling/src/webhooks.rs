@@ -9,7 +9,6 @@ use base64::engine::general_purpose::STANDARD;
 use hmac::{Hmac, KeyInit, Mac};
 use jiff::Timestamp;
 use secrecy::ExposeSecret;
-use serde_json::Value;
 use sha1::Sha1;
 use sha2::Sha256;
 use soraaya_core::App;
@@ -23,8 +22,10 @@ use tracing::{info, warn};
 
 use crate::CallingError;
 use crate::ending::{EndSource, end_call};
-use crate::records::{find_telephony_call, remember_telephony_call, telephony_call};
-use crate::vapi::{metadata, report_from_end_of_call};
+use crate::records::{
+    find_telephony_call, find_voice_call, remember_telephony_call, telephony_call,
+};
+use crate::vapi::wire::{CallStatus, Envelope, EnvelopeKind, ServerMessage};
 
 /// Oldest `x-timestamp` accepted with an HMAC signature.
 const SIGNATURE_MAX_AGE_SECONDS: i64 = 300;
@@ -153,27 +154,43 @@ pub fn verify_twilio(
     )
 }
 
-/// Acts on one VAPI server message (`{"message": {"type", "call", ...}}`):
+/// Acts on one VAPI server message (`{"message": {"type", ...}}`):
 /// `status-update`, `end-of-call-report`, `hang`; other types are
 /// acknowledged and ignored. Answers the message's type.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn on_vapi_message(app: &App, body: &[u8]) -> Result<String, WebhookError> {
-    let value: Value = serde_json::from_slice(body)
-        .map_err(|e| WebhookError::Malformed(format!("the body is not valid JSON: {e}")))?;
-    let message = &value["message"];
-    let kind = message["type"].as_str().unwrap_or_default();
-    match kind {
-        "status-update" => {
-            let status = message["status"].as_str().unwrap_or_default();
-            if let Some(meta) = metadata(&message["call"]) {
-                let call_id = message["call"]["id"].as_str();
-                let telephony = message["call"]["phoneCallProviderId"].as_str();
-                on_status(app, &meta, status, call_id, telephony).await?;
+    let malformed =
+        |e: serde_json::Error| WebhookError::Malformed(format!("not a VAPI server message: {e}"));
+    let kind = serde_json::from_slice::<EnvelopeKind>(body)
+        .map_err(malformed)?
+        .message
+        .kind;
+    let Envelope { message } = serde_json::from_slice(body).map_err(malformed)?;
+    match message {
+        ServerMessage::StatusUpdate(update) => {
+            match find_call(app, update.call_id(), update.metadata()).await? {
+                Some(meta) => {
+                    on_status(
+                        app,
+                        &meta,
+                        update.status == CallStatus::InProgress,
+                        update.call_id(),
+                        update.telephony_call_id(),
+                    )
+                    .await?;
+                }
+                None => {
+                    warn!(
+                        call_id = update.call_id().unwrap_or_default(),
+                        "status of a call Soraaya did not place"
+                    )
+                }
             }
         }
-        "end-of-call-report" => {
-            let report = report_from_end_of_call(message);
-            match report.metadata.clone() {
+        ServerMessage::EndOfCallReport(message) => {
+            let report = message.report();
+            let call_id = Some(report.call_id.as_str()).filter(|id| !id.is_empty());
+            match find_call(app, call_id, report.metadata.clone()).await? {
                 Some(meta) => {
                     let ended = end_call(app, &meta, &report, EndSource::Webhook).await?;
                     info!(call_id = %report.call_id, ?ended, "end-of-call report");
@@ -183,15 +200,35 @@ pub async fn on_vapi_message(app: &App, body: &[u8]) -> Result<String, WebhookEr
                 }
             }
         }
-        "hang" => {
+        ServerMessage::Hang(hang) => {
             warn!(
-                call_id = message["call"]["id"].as_str().unwrap_or_default(),
+                call_id = hang
+                    .call
+                    .as_ref()
+                    .map(|c| c.id.as_str())
+                    .unwrap_or_default(),
                 "the assistant did not answer in time (hang)"
             );
         }
-        _ => {}
+        ServerMessage::Other => {}
     }
-    Ok(kind.to_owned())
+    Ok(kind)
+}
+
+/// Which attempt a VAPI call is: by its id first (recorded when it was
+/// placed), then by the metadata VAPI echoes (a message can come before the
+/// id is recorded).
+async fn find_call(
+    app: &App,
+    call_id: Option<&str>,
+    echoed: Option<CallMetadata>,
+) -> Result<Option<CallMetadata>, CallingError> {
+    if let Some(id) = call_id
+        && let Some(known) = find_voice_call(app.store.as_ref(), id).await?
+    {
+        return Ok(Some(known));
+    }
+    Ok(echoed)
 }
 
 /// A call status from VAPI or Twilio: `in-progress` moves a dialling lead in
@@ -199,7 +236,7 @@ pub async fn on_vapi_message(app: &App, body: &[u8]) -> Result<String, WebhookEr
 async fn on_status(
     app: &App,
     meta: &CallMetadata,
-    status: &str,
+    connected: bool,
     call_id: Option<&str>,
     telephony: Option<&str>,
 ) -> Result<(), CallingError> {
@@ -210,7 +247,6 @@ async fn on_status(
             .transact_write(vec![remember_telephony_call(sid, &record)?])
             .await?;
     }
-    let connected = status == "in-progress";
     let result = leads::modify(app, meta.org_id, meta.lead_id, true, |lead, now| {
         // This attempt already ended: a late status changes nothing.
         let Some(live) = lead
@@ -349,7 +385,7 @@ pub async fn on_twilio_status(app: &App, status: TwilioStatus<'_>) -> Result<(),
             end_call(app, &meta, &report, EndSource::Telephony).await?;
         }
         None if call_status == "in-progress" => {
-            on_status(app, &meta, call_status, None, None).await?;
+            on_status(app, &meta, true, None, None).await?;
         }
         None => {}
     }

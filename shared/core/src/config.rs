@@ -76,6 +76,7 @@ pub struct Config {
     /// Physical DynamoDB table names are this prefix plus the logical name.
     pub table_prefix: String,
     pub calling: CallingConfig,
+    pub aws: AwsSettings,
 }
 
 impl Default for Config {
@@ -86,7 +87,56 @@ impl Default for Config {
             session_ttl: Duration::from_secs(30 * 86_400),
             table_prefix: "soraaya-".to_owned(),
             calling: CallingConfig::default(),
+            aws: AwsSettings::default(),
         }
+    }
+}
+
+/// An AWS service whose endpoint can be overridden.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum AwsService {
+    DynamoDb,
+    Sqs,
+    S3,
+}
+
+/// Where the AWS services are, from the same variables the AWS SDKs read
+/// (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), read
+/// with the rest of the configuration so that a test can hand a function
+/// its whole environment. On Lambda none is set but the region.
+#[derive(Debug, Clone, Default)]
+pub struct AwsSettings {
+    pub region: Option<String>,
+    pub endpoint: Option<String>,
+    pub dynamodb_endpoint: Option<String>,
+    pub sqs_endpoint: Option<String>,
+    pub s3_endpoint: Option<String>,
+    /// Whether credentials are in the environment (else an emulator gets dummy ones).
+    pub has_credentials: bool,
+}
+
+impl AwsSettings {
+    pub fn from_vars(vars: &dyn Vars) -> AwsSettings {
+        AwsSettings {
+            region: vars
+                .var("AWS_REGION")
+                .or_else(|| vars.var("AWS_DEFAULT_REGION")),
+            endpoint: vars.var("AWS_ENDPOINT_URL"),
+            dynamodb_endpoint: vars.var("AWS_ENDPOINT_URL_DYNAMODB"),
+            sqs_endpoint: vars.var("AWS_ENDPOINT_URL_SQS"),
+            s3_endpoint: vars.var("AWS_ENDPOINT_URL_S3"),
+            has_credentials: vars.var("AWS_ACCESS_KEY_ID").is_some(),
+        }
+    }
+
+    /// The endpoint override for `service`, if any.
+    pub fn endpoint_of(&self, service: AwsService) -> Option<&str> {
+        match service {
+            AwsService::DynamoDb => self.dynamodb_endpoint.as_deref(),
+            AwsService::Sqs => self.sqs_endpoint.as_deref(),
+            AwsService::S3 => self.s3_endpoint.as_deref(),
+        }
+        .or(self.endpoint.as_deref())
     }
 }
 
@@ -246,6 +296,7 @@ impl Config {
                 .var(TABLE_PREFIX_VAR)
                 .unwrap_or_else(|| "soraaya-".to_owned()),
             calling,
+            aws: AwsSettings::from_vars(vars),
         })
     }
 

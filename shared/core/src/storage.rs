@@ -5,6 +5,8 @@ use std::sync::Arc;
 
 use soraaya_store::{DynamoDbStore, EmbeddedStore, ItemStore, StoreError};
 
+use crate::config::{AwsService, AwsSettings, ProcessEnv};
+
 /// Where items live.
 #[derive(Debug, Clone)]
 pub enum StoreChoice {
@@ -34,43 +36,55 @@ pub async fn open(choice: &StoreChoice) -> Result<Arc<dyn ItemStore>, StoreError
 /// The DynamoDB tables of a deployed function, named with its table prefix.
 pub async fn deployed_store(config: &crate::Config) -> Arc<dyn ItemStore> {
     Arc::new(DynamoDbStore::new(
-        dynamodb_client(None).await,
+        aws_sdk_dynamodb::Client::new(&service_config(&config.aws, AwsService::DynamoDb).await),
         config.table_prefix.clone(),
     ))
 }
 
-/// The shared AWS configuration, for any service's client; an explicit or
-/// environment endpoint override without credentials (an emulator) gets dummy
-/// credentials and `us-east-1`.
-pub async fn aws_config(endpoint: Option<String>) -> aws_config::SdkConfig {
+/// The AWS configuration for one service of a deployed function: the
+/// standard chain (credentials, region) with what `settings` says. An
+/// endpoint override without credentials (an emulator) gets dummy
+/// credentials, and `us-east-1` when no region is set.
+pub async fn service_config(settings: &AwsSettings, service: AwsService) -> aws_config::SdkConfig {
     let mut loader = aws_config::defaults(aws_config::BehaviorVersion::latest());
-    if let Some(endpoint) = &endpoint {
-        loader = loader.endpoint_url(endpoint);
+    if let Some(region) = &settings.region {
+        loader = loader.region(aws_config::Region::new(region.clone()));
     }
-    if endpoint.is_some() || std::env::var("AWS_ENDPOINT_URL").is_ok() {
-        if std::env::var("AWS_ACCESS_KEY_ID").is_err() {
-            loader = loader.credentials_provider(aws_sdk_dynamodb::config::Credentials::new(
-                "local",
-                "local",
-                None,
-                None,
-                "soraaya-local",
-            ));
+    if let Some(endpoint) = settings.endpoint_of(service) {
+        loader = loader.endpoint_url(endpoint);
+        if !settings.has_credentials {
+            loader = loader.credentials_provider(emulator_credentials());
         }
-        if std::env::var("AWS_REGION").is_err() && std::env::var("AWS_DEFAULT_REGION").is_err() {
+        if settings.region.is_none() {
             loader = loader.region(aws_config::Region::new("us-east-1"));
         }
     }
     loader.load().await
 }
 
-/// A DynamoDB client from the standard AWS configuration chain. For an explicit
-/// or environment endpoint override without credentials (an emulator), dummy
-/// credentials and `us-east-1` are filled in.
+fn emulator_credentials() -> aws_sdk_dynamodb::config::Credentials {
+    aws_sdk_dynamodb::config::Credentials::new("local", "local", None, None, "soraaya-local")
+}
+
+/// The AWS configuration of the local tools (the CLI, tests): the process
+/// environment, with an explicit endpoint first.
+pub async fn aws_config(endpoint: Option<String>) -> aws_config::SdkConfig {
+    let mut settings = AwsSettings::from_vars(&ProcessEnv);
+    if endpoint.is_some() {
+        settings.endpoint = endpoint;
+        settings.dynamodb_endpoint = None;
+        settings.sqs_endpoint = None;
+        settings.s3_endpoint = None;
+    }
+    service_config(&settings, AwsService::DynamoDb).await
+}
+
+/// A DynamoDB client for the local tools: an explicit endpoint, or the
+/// process environment's.
 pub async fn dynamodb_client(endpoint: Option<&str>) -> aws_sdk_dynamodb::Client {
-    let endpoint = endpoint
-        .map(str::to_owned)
-        .or_else(|| std::env::var("AWS_ENDPOINT_URL_DYNAMODB").ok())
-        .filter(|e| !e.is_empty());
-    aws_sdk_dynamodb::Client::new(&aws_config(endpoint).await)
+    let mut settings = AwsSettings::from_vars(&ProcessEnv);
+    if let Some(endpoint) = endpoint {
+        settings.dynamodb_endpoint = Some(endpoint.to_owned());
+    }
+    aws_sdk_dynamodb::Client::new(&service_config(&settings, AwsService::DynamoDb).await)
 }

@@ -122,6 +122,7 @@ pub static CAMPAIGNS: TableDef = TableDef {
 /// |---|---|---|
 /// | call attempt | `ORG#{org}#LEAD#{lead}` | `ATTEMPT#{n}` |
 /// | telephony call (Twilio CallSid → attempt) | `TWILIO#{sid}` | `CALL` |
+/// | voice call (VAPI call id → attempt) | `VAPI#{id}` | `CALL` |
 ///
 /// Ended attempts are listed by campaign through `by_campaign_ended`
 /// (`ORG#{org}#{campaign}`, `{ended}#{lead}#{n}`): the recent calls of a campaign.

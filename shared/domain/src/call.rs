@@ -46,6 +46,22 @@ pub struct CallReport {
     pub telephony_call_id: Option<String>,
 }
 
+impl CallReport {
+    /// The ended reason of a call the voice provider refused to place (its
+    /// words in the summary).
+    pub const REJECTED: &'static str = "call.start.error-rejected";
+
+    /// The report of a call the voice provider refused to place.
+    pub fn rejected(call_id: &str, why: &str) -> CallReport {
+        CallReport {
+            call_id: call_id.to_owned(),
+            ended_reason: CallReport::REJECTED.to_owned(),
+            summary: Some(why.to_owned()),
+            ..CallReport::default()
+        }
+    }
+}
+
 /// How a call went on the line.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 #[serde(rename_all = "snake_case")]

@@ -418,6 +418,13 @@ pub struct LiveCall {
 }
 
 impl Lead {
+    /// A promised callback whose time has come: it goes ahead of every
+    /// other dial of its campaign.
+    pub fn callback_due(&self, now: Timestamp) -> bool {
+        self.status == LeadStatus::CallbackRequested
+            && self.callback_scheduled_at.is_some_and(|at| at <= now)
+    }
+
     /// When the scheduler must next look at this lead, if ever.
     pub fn due_at(&self) -> Option<Timestamp> {
         match (&self.live_call, &self.queued) {

@@ -18,6 +18,9 @@ pub enum NotificationKind {
     UrgentCallback,
     /// A campaign paused itself.
     CampaignPaused,
+    /// Something is wrong for the whole organisation (the voice provider
+    /// refuses our key, a queue backs up).
+    SystemAlert,
 }
 
 impl NotificationKind {
@@ -28,6 +31,7 @@ impl NotificationKind {
             NotificationKind::TechnicalIssue => "technical_issue",
             NotificationKind::UrgentCallback => "urgent_callback",
             NotificationKind::CampaignPaused => "campaign_paused",
+            NotificationKind::SystemAlert => "system_alert",
         }
     }
 
@@ -38,6 +42,7 @@ impl NotificationKind {
             NotificationKind::TechnicalIssue,
             NotificationKind::UrgentCallback,
             NotificationKind::CampaignPaused,
+            NotificationKind::SystemAlert,
         ]
         .into_iter()
         .find(|k| k.as_str() == text.trim())

@@ -186,6 +186,16 @@ pub fn decide(lead: &Lead, campaign: &Campaign, report: &CallReport, now: Timest
                 );
             }
         }
+        CallResult::Failed if report.ended_reason == CallReport::REJECTED => {
+            // The provider refused the request itself: the same request
+            // would be refused again, so no retry; people must look.
+            outcome.status = LeadStatus::CallFailed;
+            outcome.reason = format!(
+                "the voice provider refused the call: {}",
+                report.summary.as_deref().unwrap_or("no reason given")
+            );
+            outcome.notify.push(NotificationKind::TechnicalIssue);
+        }
         CallResult::Failed => {
             if attempts_left {
                 retry(
@@ -456,6 +466,28 @@ mod tests {
         );
         assert_eq!(failed.status, LeadStatus::CallFailed);
         assert_eq!(failed.notify, vec![NotificationKind::TechnicalIssue]);
+    }
+
+    #[test]
+    fn a_call_the_provider_refused_is_not_retried_and_tells_people() {
+        let refused = decide(
+            &lead(1),
+            &campaign(),
+            &CallReport::rejected("", "property metadata should not exist"),
+            now(),
+        );
+        assert_eq!(refused.result, CallResult::Failed);
+        assert_eq!(refused.status, LeadStatus::CallFailed);
+        assert_eq!(
+            refused.next_call_at, None,
+            "the same request would fail again"
+        );
+        assert!(
+            refused
+                .reason
+                .contains("property metadata should not exist")
+        );
+        assert_eq!(refused.notify, vec![NotificationKind::TechnicalIssue]);
     }
 
     #[test]

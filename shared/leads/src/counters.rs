@@ -162,6 +162,15 @@ impl Counters {
                     self.add(scope, names::CALLS_PLACED, 1);
                 }
             }
+            // The attempt was taken back: the call was never placed.
+            (Some(campaign), None)
+                if after
+                    .is_some_and(|a| before.is_some_and(|b| a.call_attempts < b.call_attempts)) =>
+            {
+                for scope in call_scopes(campaign, day) {
+                    self.add(scope, names::CALLS_PLACED, -1);
+                }
+            }
             (Some(campaign), None) => {
                 let result = after
                     .and_then(|l| l.last_call_result.clone())

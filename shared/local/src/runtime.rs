@@ -33,12 +33,15 @@ use crate::sqs_poller::SqsPoller;
 /// Mistreatment of webhooks, to prove the handlers do not mind it.
 #[derive(Debug, Clone, Default)]
 pub struct Chaos {
-    /// Deliver every webhook twice.
-    pub duplicate: bool,
+    /// Deliver this share of webhooks twice (1.0: every one).
+    pub duplicates: f64,
     /// Delay each delivery by up to this many seconds (so they arrive out of order).
     pub reorder_seconds: u32,
     /// Drop this share of end-of-call reports (the scheduler must find those calls).
     pub drop_reports: f64,
+    /// Deliver no webhook at all for this share of calls (the scheduler must
+    /// ask the voice provider how they ended).
+    pub silent_calls: f64,
     pub seed: u64,
 }
 
@@ -128,6 +131,9 @@ impl LocalRuntime {
         };
         for body in simulator.due_webhooks() {
             let is_report = body["message"]["type"] == "end-of-call-report";
+            if self.is_silent(body["message"]["call"]["id"].as_str().unwrap_or_default()) {
+                continue;
+            }
             let mut rng = self.rng.lock().unwrap_or_else(|p| p.into_inner());
             if is_report
                 && self.chaos.drop_reports > 0.0
@@ -135,7 +141,9 @@ impl LocalRuntime {
             {
                 continue;
             }
-            let copies = if self.chaos.duplicate { 2 } else { 1 };
+            let twice =
+                self.chaos.duplicates > 0.0 && rng.random_bool(self.chaos.duplicates.min(1.0));
+            let copies = if twice { 2 } else { 1 };
             for _ in 0..copies {
                 let delay = if self.chaos.reorder_seconds > 0 {
                     SignedDuration::from_millis(
@@ -147,6 +155,25 @@ impl LocalRuntime {
                 self.hold(now + delay, body.to_string());
             }
         }
+    }
+
+    /// Whether a call is one of the share whose webhooks never come: decided
+    /// by its id and the seed, so every webhook of the call agrees.
+    fn is_silent(&self, call_id: &str) -> bool {
+        if self.chaos.silent_calls <= 0.0 {
+            return false;
+        }
+        // FNV-1a over the seed and the id: stable across builds.
+        let hash = self
+            .chaos
+            .seed
+            .to_le_bytes()
+            .iter()
+            .chain(call_id.as_bytes())
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        (hash as f64 / u64::MAX as f64) < self.chaos.silent_calls
     }
 
     async fn post_webhook(&self, body: String) {

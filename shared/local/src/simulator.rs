@@ -19,10 +19,30 @@ use rand_chacha::ChaCha8Rng;
 use serde_json::{Value, json};
 use soraaya_domain::LeadId;
 
-use soraaya_calling::vapi::report_from_call;
+use soraaya_calling::vapi::wire::{AssistantMetadata, Call};
 use soraaya_core::Clock;
 use soraaya_core::voice::{OutboundCall, PlacedCall, Voice, VoiceError};
-use soraaya_domain::CallReport;
+use soraaya_domain::{CallMetadata, CallReport, TimeZoneName};
+
+/// What the simulator needs of a call: who, where, and our ids.
+#[derive(Debug, Clone)]
+pub struct SimulatedCall {
+    pub number: String,
+    pub name: String,
+    pub time_zone: TimeZoneName,
+    pub metadata: CallMetadata,
+}
+
+impl From<&OutboundCall> for SimulatedCall {
+    fn from(call: &OutboundCall) -> Self {
+        SimulatedCall {
+            number: call.customer_number.as_str().to_owned(),
+            name: call.customer_name.clone(),
+            time_zone: call.customer_time_zone.clone(),
+            metadata: call.metadata.clone(),
+        }
+    }
+}
 
 #[derive(Debug, Clone)]
 pub struct SimulatorConfig {
@@ -100,6 +120,8 @@ pub struct Simulator {
     live: AtomicUsize,
     max_live: AtomicUsize,
     placed: Mutex<Vec<PlacedRecord>>,
+    /// Calls on the line, as `GET /call/{id}` shows them.
+    live_calls: Mutex<HashMap<String, Value>>,
     /// Scenarios forced for the next calls (tests).
     forced: Mutex<Vec<Scenario>>,
 }
@@ -146,6 +168,7 @@ impl Simulator {
             live: AtomicUsize::new(0),
             max_live: AtomicUsize::new(0),
             placed: Mutex::new(Vec::new()),
+            live_calls: Mutex::new(HashMap::new()),
             forced: Mutex::new(Vec::new()),
         }
     }
@@ -194,6 +217,10 @@ impl Simulator {
             };
             if let Some(call_id) = pending.ends {
                 self.live.fetch_sub(1, Ordering::Relaxed);
+                self.live_calls
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .remove(&call_id);
                 self.ended
                     .lock()
                     .unwrap_or_else(|p| p.into_inner())
@@ -234,12 +261,12 @@ impl Simulator {
     fn conversation(
         &self,
         scenario: Scenario,
-        call: &OutboundCall,
+        call: &SimulatedCall,
         rng: &mut ChaCha8Rng,
         now: Timestamp,
     ) -> (Vec<(&'static str, String)>, Value, String, &'static str) {
         let first = call
-            .customer_name
+            .name
             .split_whitespace()
             .next()
             .unwrap_or("there")
@@ -305,7 +332,7 @@ impl Simulator {
                 )
             }
             Scenario::Callback => {
-                let zone = call.customer_time_zone.zone();
+                let zone = call.time_zone.zone();
                 let tomorrow = zone
                     .to_datetime(now + SignedDuration::from_hours(24))
                     .date();
@@ -416,6 +443,30 @@ impl Simulator {
 #[async_trait]
 impl Voice for Simulator {
     async fn place_call(&self, call: &OutboundCall) -> Result<PlacedCall, VoiceError> {
+        Ok(self.start(&SimulatedCall::from(call)))
+    }
+
+    async fn final_report(&self, call_id: &str) -> Result<Option<CallReport>, VoiceError> {
+        match self.call_object(call_id) {
+            Some(call) if call["status"] == "ended" => serde_json::from_value::<Call>(call)
+                .map(|c| Some(c.report()))
+                .map_err(|e| VoiceError::Transient(e.to_string())),
+            Some(_) => Ok(None),
+            // Placed by an earlier run of the process: that conversation is gone.
+            None => Ok(Some(CallReport {
+                call_id: call_id.to_owned(),
+                ended_reason: "unknown-error-simulator-restarted".into(),
+                summary: Some("the simulator restarted during the call".into()),
+                ..CallReport::default()
+            })),
+        }
+    }
+}
+
+impl Simulator {
+    /// Starts a pretend call: its conversation runs on the service clock and
+    /// its webhooks come due as it goes.
+    pub fn start(&self, call: &SimulatedCall) -> PlacedCall {
         let now = self.clock.now();
         // Repeatable per seed, lead and attempt, whatever the order of calls.
         let lead_bits = call.metadata.lead_id.as_uuid().as_u128();
@@ -442,7 +493,7 @@ impl Voice for Simulator {
                 telephony_id: sid.clone(),
                 lead_id: call.metadata.lead_id,
                 attempt: call.metadata.attempt,
-                number: call.customer_number.to_string(),
+                number: call.number.clone(),
                 at: now,
                 scenario,
             });
@@ -468,22 +519,55 @@ impl Voice for Simulator {
             Scenario::Busy | Scenario::Failed | Scenario::NoAnswer
         );
         let ended_at = at(length);
+        // As VAPI echoes a call: our ids are in the assistant's metadata.
+        let assistant = json!({
+            "name": "Soraaya simulated agent",
+            "metadata": AssistantMetadata {
+                call: call.metadata.clone(),
+                customer_time_zone: call.time_zone.to_string(),
+            },
+        });
+        let customer = json!({ "number": call.number, "name": call.name });
         let base = json!({
             "id": call_id,
+            "orgId": "sim-org",
             "type": "outboundPhoneCall",
             "phoneCallProviderId": sid,
-            "customer": { "number": call.customer_number.as_str(), "name": call.customer_name },
-            "metadata": call.metadata,
+            "phoneNumberId": "sim-phone-number",
+            "customer": customer,
+            "assistant": assistant,
+            "createdAt": now.to_string(),
         });
-        let with = |status: &str| {
+        let with = |status: &str, at: Timestamp| {
             let mut c = base.clone();
             c["status"] = json!(status);
+            c["updatedAt"] = json!(at.to_string());
             c
         };
-        self.schedule(at(0.5), json!({ "message": { "type": "status-update", "status": "ringing", "call": with("ringing") } }), None);
+        let millis = |at: Timestamp| at.as_millisecond();
+        let status_update = |status: &str, at: Timestamp, call: Value| {
+            json!({ "message": {
+                "type": "status-update", "status": status, "timestamp": millis(at),
+                "call": call, "assistant": assistant, "customer": customer,
+            } })
+        };
+        self.schedule(
+            at(0.5),
+            status_update("ringing", at(0.5), with("ringing", at(0.5))),
+            None,
+        );
         if connected {
-            self.schedule(at(length.min(3.0)), json!({ "message": { "type": "status-update", "status": "in-progress", "call": with("in-progress") } }), None);
+            let answered = at(length.min(3.0));
+            self.schedule(
+                answered,
+                status_update("in-progress", answered, with("in-progress", answered)),
+                None,
+            );
         }
+        self.live_calls
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .insert(call_id.clone(), with("in-progress", now));
         let step = if lines.is_empty() {
             0.0
         } else {
@@ -494,7 +578,12 @@ impl Voice for Simulator {
             .enumerate()
             .map(|(i, (role, text))| {
                 let role = if *role == "assistant" { "bot" } else { "user" };
-                json!({ "role": role, "message": text, "secondsFromStart": 3.0 + step * i as f64 })
+                let from_start = 3.0 + step * i as f64;
+                json!({
+                    "role": role, "message": text,
+                    "time": millis(at(from_start)), "endTime": millis(at(from_start + step * 0.8)),
+                    "secondsFromStart": from_start, "duration": step * 0.8,
+                })
             })
             .collect();
         let transcript: Vec<String> = lines
@@ -506,55 +595,62 @@ impl Voice for Simulator {
                 )
             })
             .collect();
-        let mut ended_call = with("ended");
+        let recording = format!("https://sim.soraaya.local/recordings/{call_id}.wav");
+        let artifact = json!({
+            "messages": messages,
+            "transcript": transcript.join("\n"),
+            "recording": { "mono": { "combinedUrl": recording } },
+            "recordingUrl": recording,
+        });
+        let analysis = json!({ "summary": summary, "structuredData": data });
+        let cost = ((length / 60.0) * 0.11 * 100.0).round() / 100.0;
+        let mut ended_call = with("ended", ended_at);
         ended_call["endedReason"] = json!(reason);
         ended_call["startedAt"] = json!(now.to_string());
         ended_call["endedAt"] = json!(ended_at.to_string());
-        ended_call["cost"] = json!(((length / 60.0) * 0.11 * 100.0).round() / 100.0);
-        ended_call["analysis"] = json!({ "summary": summary, "structuredData": data });
-        ended_call["artifact"] = json!({ "messages": messages, "transcript": transcript.join("\n"), "recordingUrl": format!("https://sim.soraaya.local/recordings/{call_id}.wav") });
-        self.schedule(ended_at, json!({ "message": { "type": "status-update", "status": "ended", "call": ended_call } }), None);
+        ended_call["cost"] = json!(cost);
+        ended_call["analysis"] = analysis.clone();
+        ended_call["artifact"] = artifact.clone();
+        let mut ended = status_update("ended", ended_at, ended_call.clone());
+        ended["message"]["endedReason"] = json!(reason);
+        self.schedule(ended_at, ended, None);
+        let reported = at(length + 1.0);
         let report = json!({
             "message": {
                 "type": "end-of-call-report",
                 "endedReason": reason,
+                "timestamp": millis(reported),
                 "call": ended_call,
+                "assistant": assistant,
+                "customer": customer,
                 "startedAt": now.to_string(),
                 "endedAt": ended_at.to_string(),
                 "durationSeconds": (length * 10.0).round() / 10.0,
-                "cost": ended_call["cost"],
-                "artifact": ended_call["artifact"],
-                "analysis": ended_call["analysis"],
+                "cost": cost,
+                "artifact": artifact,
+                "analysis": analysis,
             }
         });
-        self.schedule(at(length + 1.0), report, Some(call_id.clone()));
-        Ok(PlacedCall { call_id })
+        self.schedule(reported, report, Some(call_id.clone()));
+        PlacedCall { call_id }
     }
 
-    async fn final_report(&self, call_id: &str) -> Result<Option<CallReport>, VoiceError> {
+    /// The call as VAPI's `GET /call/{id}` would answer it: ended with its
+    /// report once its time has come, in progress before; `None` if this
+    /// simulator never placed it.
+    pub fn call_object(&self, call_id: &str) -> Option<Value> {
         if let Some(call) = self
             .ended
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .get(call_id)
         {
-            return Ok(Some(report_from_call(call)));
+            return Some(call.clone());
         }
-        let placed_here = self
-            .placed
+        self.live_calls
             .lock()
             .unwrap_or_else(|p| p.into_inner())
-            .iter()
-            .any(|p| p.call_id == call_id);
-        if placed_here {
-            return Ok(None);
-        }
-        // Placed by an earlier run of the process: that conversation is gone.
-        Ok(Some(CallReport {
-            call_id: call_id.to_owned(),
-            ended_reason: "unknown-error-simulator-restarted".into(),
-            summary: Some("the simulator restarted during the call".into()),
-            ..CallReport::default()
-        }))
+            .get(call_id)
+            .cloned()
     }
 }

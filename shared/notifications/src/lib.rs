@@ -62,11 +62,18 @@ pub fn notification(
             format!("Human input needed: {name}"),
             "Read the transcript and decide the next step".to_owned(),
         ),
-        NotificationKind::TechnicalIssue => (
-            Priority::Medium,
-            format!("Technical issue calling {name}"),
-            "Check the number and the voice provider, then retry".to_owned(),
-        ),
+        NotificationKind::TechnicalIssue => match (lead, campaign) {
+            (None, Some(campaign)) => (
+                Priority::High,
+                format!("Calls refused in {}", campaign.name),
+                "Fix what the voice provider refuses, then call the leads again".to_owned(),
+            ),
+            _ => (
+                Priority::Medium,
+                format!("Technical issue calling {name}"),
+                "Check the number and the voice provider, then retry".to_owned(),
+            ),
+        },
         NotificationKind::UrgentCallback => (
             Priority::High,
             format!("Urgent callback: {name}"),
@@ -79,6 +86,11 @@ pub fn notification(
                 campaign.map_or("a campaign", |c| c.name.as_str())
             ),
             "Find why calls fail, then resume the campaign".to_owned(),
+        ),
+        NotificationKind::SystemAlert => (
+            Priority::High,
+            "Calling is stopped for the organisation".to_owned(),
+            "Fix the cause, then resume the paused campaigns".to_owned(),
         ),
     };
     let namespace = org.as_uuid();
