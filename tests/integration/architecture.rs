@@ -15,17 +15,19 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-core", 2),
     ("soraaya-accounts", 3),
     ("soraaya-emulator", 3),
+    ("soraaya-aws", 3),
     ("soraaya-leads", 4),
     ("soraaya-campaigns", 5),
     ("soraaya-notifications", 5),
     ("soraaya-calling", 6),
-    ("soraaya-api", 7),
-    ("soraaya-local", 8),
-    ("soraaya-tests", 9),
+    ("soraaya-jobs", 7),
+    ("soraaya-api", 8),
+    ("soraaya-local", 9),
+    ("soraaya-tests", 10),
 ];
 
 /// Functions, the CLI and benchmarks sit on top of everything.
-const TOP: u8 = 10;
+const TOP: u8 = 11;
 
 /// What no deployed function may link, directly or not.
 const LOCAL_ONLY: &[&str] = &[

@@ -4,10 +4,12 @@
 
 mod architecture;
 mod auth;
+mod bulk_jobs;
 mod calling;
 mod calling_e2e;
 mod conformance;
 mod docs;
+mod lead_jobs;
 mod leads;
 mod leads_access;
 mod leads_import;

@@ -63,8 +63,13 @@ impl TestApp {
 
     /// Every router over `app`, whose clock is `clock`.
     pub fn from_app(app: AppState, clock: Arc<ManualClock>) -> TestApp {
+        TestApp::from_app_with(app, clock, Router::new())
+    }
+
+    /// Every router over `app`, and `more` routes besides.
+    pub fn from_app_with(app: AppState, clock: Arc<ManualClock>, more: Router) -> TestApp {
         TestApp {
-            router: router(Arc::clone(&app), all_routes()),
+            router: more.merge(router(Arc::clone(&app), all_routes())),
             app,
             clock,
         }

@@ -36,4 +36,5 @@ mod api;
 pub mod calling;
 pub mod events;
 pub mod fake_vapi;
+pub mod jobs;
 pub use api::{TestApp, TestResponse, start_time};

@@ -1,20 +1,31 @@
-//! The leads API function: the lead book, import, export and the do-not-call list.
+//! The leads API function: the lead book, import (small files at once, large
+//! ones as jobs), export, bulk jobs and the do-not-call list.
 
 use std::sync::Arc;
 
 use axum::Router;
-use soraaya_core::config::{ApiFunctionConfig, ConfigError, Vars};
+use soraaya_aws::{S3Blobs, SqsJobQueue};
+use soraaya_core::config::{ConfigError, LeadsApiFunctionConfig, Vars};
 use soraaya_core::storage::deployed_store;
 use soraaya_core::{App, AppState};
 
 /// The function's dependencies, from exactly the variables it is given.
 pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
-    let config = ApiFunctionConfig::from_vars(vars)?.config;
+    let LeadsApiFunctionConfig { config, jobs } = LeadsApiFunctionConfig::from_vars(vars)?;
     let store = deployed_store(&config).await;
-    Ok(Arc::new(App::new(config, store)))
+    let blobs = S3Blobs::at(&jobs.bucket, &config.aws).await;
+    let queue = SqsJobQueue::at(&jobs.job_queue_url, &config.aws).await;
+    Ok(Arc::new(
+        App::new(config, store)
+            .with_blobs(Arc::new(blobs))
+            .with_jobs(Arc::new(queue)),
+    ))
 }
 
-/// The function's handler: the leads routes, as they also run locally.
+/// The function's handler: the leads and lead-job routes, as they also run locally.
 pub fn handler(app: AppState) -> Router {
-    soraaya_api::router(app, soraaya_api::leads::routes())
+    soraaya_api::router(
+        app,
+        soraaya_api::leads::routes().merge(soraaya_api::jobs::routes()),
+    )
 }

@@ -12,7 +12,7 @@ use soraaya_calling::vapi::{VapiConfig, VapiVoice};
 use soraaya_core::ShiftedClock;
 use soraaya_core::config::{ProcessEnv, VapiAccount};
 use soraaya_local::bootstrap::{FirstAdmin, bootstrap_if_empty};
-use soraaya_local::runtime::{LocalCalling, LocalVoice, local_calling};
+use soraaya_local::runtime::{LocalCalling, LocalFiles, LocalVoice, local_calling};
 use soraaya_local::simulator::SimulatorConfig;
 use tracing::{info, warn};
 
@@ -71,7 +71,24 @@ pub async fn serve(
             fixed_length: false,
         })
     };
-    let LocalCalling { app, runtime, .. } = local_calling(app, voice);
+    // Bound first: the local server's address is in its signed file URLs.
+    let listener = tokio::net::TcpListener::bind(addr)
+        .await
+        .with_context(|| format!("cannot listen on {addr}"))?;
+    let local = listener.local_addr()?;
+    let files = LocalFiles {
+        dir: soraaya_local::files::blobs_dir(&stores.data_dir),
+        base_url: std::env::var("SORAAYA_PUBLIC_URL")
+            .ok()
+            .filter(|u| !u.is_empty())
+            .unwrap_or_else(|| format!("http://{local}")),
+    };
+    let LocalCalling {
+        app,
+        runtime,
+        blobs,
+        ..
+    } = local_calling(app, voice, files);
     let first = FirstAdmin::from_env()?;
     if let Some(created) = bootstrap_if_empty(&app, first).await? {
         println!(
@@ -132,16 +149,14 @@ pub async fn serve(
 
     tokio::spawn(Arc::clone(&runtime).run(CALLING_TICK));
 
-    let listener = tokio::net::TcpListener::bind(addr)
-        .await
-        .with_context(|| format!("cannot listen on {addr}"))?;
-    let local = listener.local_addr()?;
     println!(
         "Soraaya is serving http://{local} on the {}",
         opened.description
     );
     info!(addr = %local, store = %opened.description, "serving");
-    axum::serve(listener, router(app, all_routes()))
+    let routes =
+        soraaya_local::files::routes(Arc::clone(&app), blobs).merge(router(app, all_routes()));
+    axum::serve(listener, routes)
         .with_graceful_shutdown(shutdown_signal())
         .await
         .context("server failed")?;

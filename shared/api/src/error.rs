@@ -19,6 +19,7 @@ use soraaya_accounts::{AccountError, AuthError, Caller};
 use soraaya_calling::CallingError;
 use soraaya_calling::webhooks::WebhookError;
 use soraaya_core::validation::{FieldError, FieldErrors};
+use soraaya_jobs::JobError;
 use soraaya_leads::import::ImportError;
 use soraaya_leads::list::ListError;
 use soraaya_leads::service::LeadError;
@@ -79,8 +80,8 @@ pub enum ApiError {
         message: String,
         details: Option<Value>,
     },
-    #[error("the request body is too large")]
-    PayloadTooLarge,
+    #[error("{0}")]
+    PayloadTooLarge(String),
     #[error("{0}")]
     UnsupportedMediaType(String),
     #[error("{message}")]
@@ -127,7 +128,7 @@ impl ApiError {
             ApiError::Forbidden { .. } => StatusCode::FORBIDDEN,
             ApiError::NotFound(_) => StatusCode::NOT_FOUND,
             ApiError::Conflict { .. } => StatusCode::CONFLICT,
-            ApiError::PayloadTooLarge => StatusCode::PAYLOAD_TOO_LARGE,
+            ApiError::PayloadTooLarge(_) => StatusCode::PAYLOAD_TOO_LARGE,
             ApiError::UnsupportedMediaType(_) => StatusCode::UNSUPPORTED_MEDIA_TYPE,
             ApiError::TooManyRequests { .. } => StatusCode::TOO_MANY_REQUESTS,
             ApiError::Unavailable(_) => StatusCode::SERVICE_UNAVAILABLE,
@@ -144,7 +145,7 @@ impl ApiError {
             | ApiError::Forbidden { code, .. }
             | ApiError::Conflict { code, .. } => code,
             ApiError::NotFound(_) => "not_found",
-            ApiError::PayloadTooLarge => "payload_too_large",
+            ApiError::PayloadTooLarge(_) => "payload_too_large",
             ApiError::UnsupportedMediaType(_) => "unsupported_media_type",
             ApiError::TooManyRequests { .. } => "too_many_requests",
             ApiError::Unavailable(_) => "unavailable",
@@ -347,6 +348,20 @@ impl From<ListError> for ApiError {
     }
 }
 
+impl From<JobError> for ApiError {
+    fn from(err: JobError) -> Self {
+        match err {
+            JobError::NotFound => ApiError::NotFound("job"),
+            JobError::Invalid(fields) => ApiError::Validation(fields),
+            JobError::Import(import) => import.into(),
+            JobError::Lead(lead) => lead.into(),
+            JobError::Store(store) => store.into(),
+            JobError::Blob(blob) => ApiError::internal(blob),
+            JobError::Queue(queue) => ApiError::internal(queue),
+        }
+    }
+}
+
 impl From<ImportError> for ApiError {
     fn from(err: ImportError) -> Self {
         match err {
@@ -357,6 +372,7 @@ impl From<ImportError> for ApiError {
             },
             ImportError::Lead(lead) => lead.into(),
             ImportError::Read(io) => ApiError::bad_request("unreadable_body", io.to_string()),
+            ImportError::Superseded => ApiError::conflict("import_running", err.to_string()),
         }
     }
 }

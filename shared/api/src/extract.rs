@@ -69,7 +69,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
 
 pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
     if rejection.status() == axum::http::StatusCode::PAYLOAD_TOO_LARGE {
-        ApiError::PayloadTooLarge
+        ApiError::PayloadTooLarge(format!(
+            "the request body is larger than the {} bytes this endpoint takes",
+            crate::DEFAULT_BODY_LIMIT
+        ))
     } else {
         ApiError::bad_request("unreadable_body", rejection.body_text())
     }

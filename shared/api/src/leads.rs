@@ -5,11 +5,10 @@ use axum::body::Body;
 use axum::extract::{DefaultBodyLimit, FromRequest, Multipart, Request, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use futures::TryStreamExt;
+use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, Permission, Priority, UserId};
+use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, Permission, UserId};
 use soraaya_store::Cursor;
-use tokio_util::io::StreamReader;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -18,21 +17,77 @@ use soraaya_accounts::Caller;
 use soraaya_calling::privacy;
 use soraaya_calling::records::{Transcript, transcripts_of};
 use soraaya_core::validation::Patch;
-use soraaya_domain::moment::{parse_moment, parse_until};
+use soraaya_domain::moment::parse_moment;
 use soraaya_leads::export::{Selection, export};
 use soraaya_leads::import::{ImportReport, OnDuplicate, import};
 use soraaya_leads::input::LeadInput;
-use soraaya_leads::list::{LeadPage, LeadQuery, SortField, list};
+use soraaya_leads::list::{LeadFilter, LeadPage, LeadQuery, SortField, list};
 use soraaya_leads::record::{Actor, TimelineEvent};
 use soraaya_leads::repo::{DncEntry, LeadsRepo};
-use soraaya_leads::service::{self, BulkChanges, StatusChange};
+use soraaya_leads::service::{self, BulkChangesInput, StatusChange};
+use std::sync::atomic::AtomicBool;
 
 use crate::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require, etag, if_match,
 };
 
-/// Largest CSV upload.
-pub const IMPORT_BODY_LIMIT: usize = 256 * 1024 * 1024;
+/// Largest CSV file `POST /api/v1/leads/import` takes; larger files go
+/// through an import job (`POST /api/v1/leads/imports`), whose file is
+/// uploaded straight to storage.
+pub const IMPORT_BODY_LIMIT: usize = 1024 * 1024;
+
+/// A multipart form carries a little more than its file.
+const MULTIPART_OVERHEAD: usize = 64 * 1024;
+
+fn import_too_large() -> ApiError {
+    ApiError::PayloadTooLarge(format!(
+        "the file is larger than the {IMPORT_BODY_LIMIT} bytes this endpoint takes; \
+         import it through POST /api/v1/leads/imports"
+    ))
+}
+
+/// The error a capped upload stream ends with.
+#[derive(Debug, thiserror::Error)]
+#[error("the upload is larger than the cap")]
+struct OverCap;
+
+/// Ends `stream` with an error once it has passed `cap` bytes.
+fn capped<S, E>(stream: S, cap: usize) -> impl futures::Stream<Item = std::io::Result<bytes::Bytes>>
+where
+    S: futures::Stream<Item = Result<bytes::Bytes, E>>,
+    E: std::error::Error + Send + Sync + 'static,
+{
+    let mut seen = 0usize;
+    stream
+        .map_err(std::io::Error::other)
+        .and_then(move |chunk| {
+            seen += chunk.len();
+            futures::future::ready(if seen > cap {
+                Err(std::io::Error::other(OverCap))
+            } else {
+                Ok(chunk)
+            })
+        })
+}
+
+/// The whole of a capped upload, read before anything is imported, so that
+/// a file over the cap imports nothing.
+async fn read_capped(
+    stream: impl futures::Stream<Item = std::io::Result<bytes::Bytes>>,
+) -> Result<Vec<u8>, ApiError> {
+    let mut file = Vec::new();
+    let mut stream = std::pin::pin!(stream);
+    while let Some(chunk) = stream.next().await {
+        match chunk {
+            Ok(chunk) => file.extend_from_slice(&chunk),
+            Err(err) if err.get_ref().is_some_and(|e| e.is::<OverCap>()) => {
+                return Err(import_too_large());
+            }
+            Err(err) => return Err(ApiError::bad_request("unreadable_body", err.to_string())),
+        }
+    }
+    Ok(file)
+}
 /// Most leads one bulk request may name.
 pub const MAX_BULK: usize = 500;
 
@@ -51,7 +106,9 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes((
             schemas,
             paths,
-            import_route.layer(DefaultBodyLimit::max(IMPORT_BODY_LIMIT)),
+            import_route.layer(DefaultBodyLimit::max(
+                IMPORT_BODY_LIMIT + MULTIPART_OVERHEAD,
+            )),
         ))
         .routes(routes!(list_dnc, add_dnc))
         .routes(routes!(remove_dnc))
@@ -98,54 +155,30 @@ fn comma_list(text: &Option<String>) -> Vec<&str> {
         .unwrap_or_default()
 }
 
+impl ListParams {
+    fn filter(&self) -> LeadFilter {
+        LeadFilter {
+            status: self.status.clone(),
+            campaign_id: self.campaign_id.clone(),
+            priority: self.priority.clone(),
+            search: self.search.clone(),
+            created_from: self.created_from.clone(),
+            created_to: self.created_to.clone(),
+            assigned_agent_id: self.assigned_agent_id.clone(),
+            do_not_call: self.do_not_call,
+            tag: self.tag.clone(),
+        }
+    }
+}
+
 async fn lead_query(
     app: &ApiState,
     caller: &Caller,
     params: &ListParams,
 ) -> Result<LeadQuery, ApiError> {
     let organisation = soraaya_accounts::org(app, caller.org_id).await?;
-    let zone = &organisation.time_zone;
     let mut errors = FieldErrors::new();
-    let mut query = LeadQuery::default();
-    for status in comma_list(&params.status) {
-        match LeadStatus::parse(status) {
-            Some(status) => query.statuses.push(status),
-            None => errors.add("status", format!("{status:?} is not a lead status")),
-        }
-    }
-    for priority in comma_list(&params.priority) {
-        if let Some(priority) = errors.check("priority", Priority::parse(priority)) {
-            query.priorities.push(priority);
-        }
-    }
-    if let Some(id) = &params.campaign_id {
-        query.campaign_id = errors.check(
-            "campaign_id",
-            CampaignId::parse(id).map_err(|_| "is not a campaign id"),
-        );
-    }
-    if let Some(id) = &params.assigned_agent_id {
-        query.assigned_agent_id = errors.check(
-            "assigned_agent_id",
-            UserId::parse(id).map_err(|_| "is not a user id"),
-        );
-    }
-    query.search = params.search.clone().filter(|s| !s.trim().is_empty());
-    if query
-        .search
-        .as_ref()
-        .is_some_and(|s| s.chars().count() > 100)
-    {
-        errors.add("search", "is longer than 100 characters");
-    }
-    query.tag = params.tag.clone().filter(|t| !t.trim().is_empty());
-    query.do_not_call = params.do_not_call;
-    if let Some(from) = &params.created_from {
-        query.created_from = errors.check("created_from", parse_moment(from, zone));
-    }
-    if let Some(to) = &params.created_to {
-        query.created_to = errors.check("created_to", parse_until(to, zone));
-    }
+    let mut query = params.filter().parse(&organisation, &mut errors);
     if let Some(sort) = &params.sort {
         let (descending, name) = match sort.trim().strip_prefix('-') {
             Some(name) => (true, name),
@@ -400,7 +433,7 @@ pub struct PageParams {
 }
 
 impl PageParams {
-    fn parse(&self) -> Result<(Option<Cursor>, u32), ApiError> {
+    pub(crate) fn parse(&self) -> Result<(Option<Cursor>, u32), ApiError> {
         let mut errors = FieldErrors::new();
         let cursor = match &self.cursor {
             Some(text) => errors.check(
@@ -622,46 +655,27 @@ async fn bulk_update(
 ) -> Result<Json<BulkResponse>, ApiError> {
     caller.require(Permission::LeadsWrite)?;
     let ids = check_ids(&body.lead_ids)?;
-    let mut errors = FieldErrors::new();
-    let priority = body
-        .priority
-        .as_deref()
-        .and_then(|p| errors.check("priority", Priority::parse(p)));
-    let status = match &body.status {
-        Some(status) => match LeadStatus::parse(status) {
-            Some(to) => Some(StatusChange {
-                to,
-                reason: body.reason.clone(),
-                callback_at: None,
-            }),
-            None => {
-                errors.add("status", format!("{status:?} is not a lead status"));
-                None
-            }
-        },
-        None => None,
-    };
-    let changes = BulkChanges {
-        status,
-        priority,
+    let input = BulkChangesInput {
+        status: body.status,
+        reason: body.reason,
+        priority: body.priority,
         campaign_id: body.campaign_id,
         assigned_agent_id: body.assigned_agent_id,
     };
-    if changes.status.is_none()
-        && changes.priority.is_none()
-        && changes.campaign_id.is_absent()
-        && changes.assigned_agent_id.is_absent()
-    {
-        errors.add(
-            "body",
-            "change at least one of status, priority, campaign_id, assigned_agent_id",
-        );
-    }
-    errors.finish()?;
+    let prepared = service::prepare_bulk_update(&app, caller.org_id, &input).await?;
     let actor = Actor::user(&caller);
     let mut results = Vec::with_capacity(ids.len());
     for id in ids {
-        let result = service::bulk_update(&app, caller.org_id, &actor, id, &changes).await;
+        let result = service::apply_bulk_update(
+            &app,
+            caller.org_id,
+            &actor,
+            id,
+            &prepared,
+            &[],
+            &AtomicBool::new(false),
+        )
+        .await;
         results.push((id, result.map(drop).map_err(ApiError::from)));
     }
     Ok(Json(bulk_response(results)))
@@ -762,6 +776,7 @@ pub struct ImportParams {
     responses(
         (status = 200, description = "What was imported", body = ImportReport),
         (status = 400, description = "Not a usable CSV file", body = ErrorBody),
+        (status = 413, description = "Larger than 1 MiB: use an import job", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
@@ -773,6 +788,14 @@ async fn import_leads(
 ) -> Result<Json<ImportReport>, ApiError> {
     caller.require(Permission::LeadsImport)?;
     let actor = Actor::user(&caller);
+    let declared = request
+        .headers()
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<usize>().ok());
+    if declared.is_some_and(|length| length > IMPORT_BODY_LIMIT + MULTIPART_OVERHEAD) {
+        return Err(import_too_large());
+    }
     let content_type = request
         .headers()
         .get(header::CONTENT_TYPE)
@@ -780,14 +803,18 @@ async fn import_leads(
         .unwrap_or_default()
         .to_ascii_lowercase();
     let report = if content_type.starts_with("multipart/form-data") {
+        let multipart_error = |e: axum::extract::multipart::MultipartError| {
+            if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
+                import_too_large()
+            } else {
+                ApiError::bad_request("invalid_multipart", e.body_text())
+            }
+        };
         let mut multipart = Multipart::from_request(request, &app)
             .await
             .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
         loop {
-            let field = multipart
-                .next_field()
-                .await
-                .map_err(|e| ApiError::bad_request("invalid_multipart", e.body_text()))?;
+            let field = multipart.next_field().await.map_err(multipart_error)?;
             let Some(field) = field else {
                 return Err(ApiError::field(
                     "file",
@@ -798,12 +825,12 @@ async fn import_leads(
                 continue;
             }
             let source = field.file_name().map(|name| format!("import of {name}"));
-            let reader = StreamReader::new(field.map_err(std::io::Error::other));
+            let file = read_capped(capped(field, IMPORT_BODY_LIMIT)).await?;
             break import(
                 &app,
                 caller.org_id,
                 &actor,
-                reader,
+                file.as_slice(),
                 params.on_duplicate,
                 source,
             )
@@ -813,15 +840,16 @@ async fn import_leads(
         || content_type.starts_with("application/csv")
         || content_type.starts_with("text/plain")
     {
-        let stream = request
-            .into_body()
-            .into_data_stream()
-            .map_err(std::io::Error::other);
+        let file = read_capped(capped(
+            request.into_body().into_data_stream(),
+            IMPORT_BODY_LIMIT,
+        ))
+        .await?;
         import(
             &app,
             caller.org_id,
             &actor,
-            StreamReader::new(stream),
+            file.as_slice(),
             params.on_duplicate,
             None,
         )

@@ -8,6 +8,7 @@ pub mod accounts;
 pub mod campaigns;
 pub mod error;
 pub mod extract;
+pub mod jobs;
 pub mod leads;
 pub mod notifications;
 pub mod webhooks;
@@ -56,6 +57,7 @@ impl std::ops::Deref for ApiState {
 pub fn all_routes() -> OpenApiRouter<ApiState> {
     accounts::routes()
         .merge(leads::routes())
+        .merge(jobs::routes())
         .merge(campaigns::routes())
         .merge(notifications::routes())
         .merge(webhooks::vapi_routes())

@@ -9,7 +9,8 @@ use soraaya_core::validation::Patch;
 use soraaya_domain::{CampaignId, CampaignStatus, LeadId, OrgId};
 use soraaya_leads::record::Actor;
 use soraaya_leads::repo::{LeadChange, LeadsRepo};
-use soraaya_leads::service::{self as leads, BulkChanges, LeadError};
+use soraaya_leads::service::{self as leads, BulkChangesInput, LeadError};
+use std::sync::atomic::AtomicBool;
 use tracing::info;
 use utoipa::ToSchema;
 
@@ -95,14 +96,16 @@ pub async fn assign_leads(
         ))
         .into());
     }
-    let changes = BulkChanges {
+    let changes = BulkChangesInput {
         campaign_id: Patch::Set(id),
-        ..BulkChanges::default()
+        ..BulkChangesInput::default()
     };
+    let prepared = leads::prepare_bulk_update(app, org, &changes).await?;
     let mut results = Vec::with_capacity(lead_ids.len());
     let mut assigned_leads = Vec::new();
     for &lead_id in lead_ids {
-        match leads::bulk_update(app, org, actor, lead_id, &changes).await {
+        let wrote = AtomicBool::new(false);
+        match leads::apply_bulk_update(app, org, actor, lead_id, &prepared, &[], &wrote).await {
             Ok(lead) => {
                 assigned_leads.push(lead);
                 results.push(AssignResult {

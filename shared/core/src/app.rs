@@ -5,8 +5,10 @@ use std::sync::Arc;
 
 use soraaya_store::ItemStore;
 
+use crate::blobs::{Blobs, NoBlobs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
+use crate::jobs::{JobQueue, NoJobQueue};
 use crate::org_cache::OrgCache;
 use crate::passwords::Passwords;
 use crate::queue::{DialQueue, NoQueue};
@@ -26,6 +28,10 @@ pub struct App {
     pub voice: Arc<dyn Voice>,
     /// Carries dials to the dialer (SQS, or in-process locally).
     pub queue: Arc<dyn DialQueue>,
+    /// Carries jobs to their runner (SQS, or in-process locally).
+    pub jobs: Arc<dyn JobQueue>,
+    /// Files too big for a request (S3, or a directory locally).
+    pub blobs: Arc<dyn Blobs>,
 }
 
 /// What axum handlers receive as state.
@@ -46,6 +52,8 @@ impl App {
             organisations: OrgCache::default(),
             voice: Arc::new(NoVoice),
             queue: Arc::new(NoQueue),
+            jobs: Arc::new(NoJobQueue),
+            blobs: Arc::new(NoBlobs),
             store,
             clock,
             config,
@@ -61,6 +69,18 @@ impl App {
     /// Sends dials through `queue`.
     pub fn with_queue(mut self, queue: Arc<dyn DialQueue>) -> App {
         self.queue = queue;
+        self
+    }
+
+    /// Sends jobs through `jobs`.
+    pub fn with_jobs(mut self, jobs: Arc<dyn JobQueue>) -> App {
+        self.jobs = jobs;
+        self
+    }
+
+    /// Keeps files in `blobs`.
+    pub fn with_blobs(mut self, blobs: Arc<dyn Blobs>) -> App {
+        self.blobs = blobs;
         self
     }
 }

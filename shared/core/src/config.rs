@@ -50,6 +50,8 @@ pub const TABLE_PREFIX_VAR: &str = "SORAAYA_TABLE_PREFIX";
 pub const ACCESS_MINUTES_VAR: &str = "SORAAYA_ACCESS_TOKEN_MINUTES";
 pub const SESSION_DAYS_VAR: &str = "SORAAYA_SESSION_DAYS";
 pub const DIAL_QUEUE_URL_VAR: &str = "SORAAYA_DIAL_QUEUE_URL";
+pub const JOB_QUEUE_URL_VAR: &str = "SORAAYA_JOB_QUEUE_URL";
+pub const BUCKET_VAR: &str = "SORAAYA_BUCKET";
 pub const PUBLIC_URL_VAR: &str = "SORAAYA_PUBLIC_URL";
 pub const VAPI_API_KEY_VAR: &str = "SORAAYA_VAPI_API_KEY";
 pub const VAPI_PHONE_NUMBER_ID_VAR: &str = "SORAAYA_VAPI_PHONE_NUMBER_ID";
@@ -337,6 +339,55 @@ impl CampaignsApiFunctionConfig {
         Ok(CampaignsApiFunctionConfig {
             config: ApiFunctionConfig::from_vars(vars)?.config,
             dial_queue_url: required(vars, DIAL_QUEUE_URL_VAR)?,
+        })
+    }
+}
+
+/// Where lead jobs go: the bucket of their files and the queue of their runner.
+#[derive(Debug, Clone)]
+pub struct JobsConfig {
+    pub bucket: String,
+    pub job_queue_url: String,
+}
+
+impl JobsConfig {
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, ConfigError> {
+        Ok(JobsConfig {
+            bucket: required(vars, BUCKET_VAR)?,
+            job_queue_url: required(vars, JOB_QUEUE_URL_VAR)?,
+        })
+    }
+}
+
+/// The leads API: an API function that also starts jobs (large imports,
+/// bulk changes, exports) and signs their upload and download URLs.
+#[derive(Debug, Clone)]
+pub struct LeadsApiFunctionConfig {
+    pub config: Config,
+    pub jobs: JobsConfig,
+}
+
+impl LeadsApiFunctionConfig {
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, ConfigError> {
+        Ok(LeadsApiFunctionConfig {
+            config: ApiFunctionConfig::from_vars(vars)?.config,
+            jobs: JobsConfig::from_vars(vars)?,
+        })
+    }
+}
+
+/// The job runner: it reads uploaded files and writes exports.
+#[derive(Debug, Clone)]
+pub struct JobRunnerFunctionConfig {
+    pub config: Config,
+    pub jobs: JobsConfig,
+}
+
+impl JobRunnerFunctionConfig {
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, ConfigError> {
+        Ok(JobRunnerFunctionConfig {
+            config: Config::from_vars(vars)?,
+            jobs: JobsConfig::from_vars(vars)?,
         })
     }
 }

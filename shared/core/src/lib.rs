@@ -1,12 +1,15 @@
 //! What every Soraaya service builds on: configuration read once, the clock,
-//! the table definitions, the ports besides the store (voice, dial queue) and
+//! the table definitions, the ports besides the store (voice, dial queue,
+//! job queue, blobs) and
 //! their absent defaults, signing and password keys, and the small helpers
 //! that several domains share (keys, validation errors, partial changes,
 //! reading every page, versioned organisation records). No HTTP here.
 
 mod app;
+pub mod blobs;
 pub mod clock;
 pub mod config;
+pub mod jobs;
 pub mod keys;
 mod org_cache;
 pub mod paging;

@@ -165,6 +165,29 @@ pub static NOTIFICATIONS: TableDef = TableDef {
     ttl_attribute: Some("expires_at"),
 };
 
+/// Jobs: work bigger than one request (imports, bulk changes, exports),
+/// listed newest first through `by_org` (`ORG#{org}`, `{created}#{id}`).
+///
+/// | item | pk | sk |
+/// |---|---|---|
+/// | job | `ORG#{org}#JOB#{job}` | `JOB` |
+/// | one shard of its counts | `ORG#{org}#JOB#{job}` | `COUNT#{n}` |
+/// | a batch done (its start in the file) | `ORG#{org}#JOB#{job}` | `BATCH#{offset}` |
+/// | a row's errors | `ORG#{org}#JOB#{job}` | `ERROR#{line}` |
+/// | a lead's result (bulk jobs) | `ORG#{org}#JOB#{job}` | `RESULT#{n}` |
+///
+/// Every item expires with its job.
+pub static JOBS: TableDef = TableDef {
+    name: "jobs",
+    indexes: &[IndexDef {
+        name: "by_org",
+        pk: "org_pk",
+        sk: "org_sk",
+        projection: Projection::All,
+    }],
+    ttl_attribute: Some("expires_at"),
+};
+
 /// Every table, in creation order.
 pub static ALL: &[&TableDef] = &[
     &ACCOUNTS,
@@ -173,6 +196,7 @@ pub static ALL: &[&TableDef] = &[
     &CALLS,
     &TRANSCRIPTS,
     &NOTIFICATIONS,
+    &JOBS,
 ];
 
 /// The TTL attribute name shared by every table that expires items.

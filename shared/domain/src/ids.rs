@@ -101,3 +101,7 @@ id_type!(
     /// A notification.
     NotificationId
 );
+id_type!(
+    /// Work bigger than one request: an import, a bulk change, an export.
+    JobId
+);

@@ -32,8 +32,8 @@ pub use campaign::{
 pub use eligibility::{Decision, SkipReason};
 pub use email::{Email, EmailError};
 pub use ids::{
-    CampaignId, EventId, IdError, LeadId, NotificationId, OrgId, PersonaId, PropertyId, SessionId,
-    TranscriptId, UserId,
+    CampaignId, EventId, IdError, JobId, LeadId, NotificationId, OrgId, PersonaId, PropertyId,
+    SessionId, TranscriptId, UserId,
 };
 pub use lead::{
     ChoiceError, Consent, FinancingStatus, Lead, LiveCall, Priority, PropertyPreferences,

@@ -22,7 +22,8 @@ pub enum Selection {
     Chosen(Vec<LeadId>),
 }
 
-fn header() -> Bytes {
+/// The file's first line (with a byte-order mark).
+pub fn header() -> Bytes {
     // A byte-order mark, so spreadsheet programs read the file as UTF-8.
     let mut out = b"\xEF\xBB\xBF".to_vec();
     out.extend(rows(std::iter::once(
@@ -40,7 +41,8 @@ fn rows(records: impl IntoIterator<Item = Vec<String>>) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
-fn lead_rows(leads: &[Lead]) -> Bytes {
+/// The leads' lines.
+pub fn lead_rows(leads: &[Lead]) -> Bytes {
     Bytes::from(rows(leads.iter().map(|lead| {
         LeadField::ALL
             .iter()

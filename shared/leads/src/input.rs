@@ -488,6 +488,23 @@ pub fn derive_zone(phone: &Phone, organisation: &Organisation) -> (TimeZoneName,
 }
 
 impl LeadValues {
+    /// The organisation records these values name (campaign, persona,
+    /// agent), as one key: values with the same key check the same.
+    pub fn reference_key(&self) -> String {
+        fn part<T: std::fmt::Display>(patch: &Patch<T>) -> String {
+            match patch {
+                Patch::Set(value) => value.to_string(),
+                _ => String::new(),
+            }
+        }
+        format!(
+            "{}|{}|{}",
+            part(&self.campaign_id),
+            part(&self.agent_persona_id),
+            part(&self.assigned_agent_id)
+        )
+    }
+
     /// A new lead from these values; name and phone are required.
     pub fn into_new_lead(
         self,

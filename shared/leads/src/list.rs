@@ -7,8 +7,10 @@ use std::cmp::Ordering;
 use std::collections::BinaryHeap;
 
 use jiff::Timestamp;
-use serde::Serialize;
-use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId, Priority, UserId};
+use serde::{Deserialize, Serialize};
+use soraaya_core::validation::FieldErrors;
+use soraaya_domain::moment::{parse_moment, parse_until};
+use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId, Organisation, Priority, UserId};
 use soraaya_store::{AttributeValue, Condition, Item, Key, Query, SortKeyCondition, StoreError};
 use utoipa::ToSchema;
 
@@ -86,6 +88,93 @@ impl Default for LeadQuery {
             page: 1,
             limit: 50,
         }
+    }
+}
+
+/// The filters of a listing as a client writes them (the query parameters
+/// of `GET /api/v1/leads`; the `filter` of a bulk job or an export).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct LeadFilter {
+    /// One status or several, comma-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign_id: Option<String>,
+    /// `high`, `medium`, `low`, comma-separated.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// Part of the name, phone, email, property or location.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub search: Option<String>,
+    /// Created on or after (date or date-time; dates in the organisation's zone).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_from: Option<String>,
+    /// Created on or before (a date includes the whole day).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub created_to: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub assigned_agent_id: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub do_not_call: Option<bool>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub tag: Option<String>,
+}
+
+fn comma_list(text: &Option<String>) -> impl Iterator<Item = &str> {
+    text.as_deref()
+        .into_iter()
+        .flat_map(|t| t.split(','))
+        .map(str::trim)
+        .filter(|s| !s.is_empty())
+}
+
+impl LeadFilter {
+    /// The query these filters make (sorted by creation, first page), with
+    /// what does not read in `errors`, field by field.
+    pub fn parse(&self, organisation: &Organisation, errors: &mut FieldErrors) -> LeadQuery {
+        let zone = &organisation.time_zone;
+        let mut query = LeadQuery::default();
+        for status in comma_list(&self.status) {
+            match LeadStatus::parse(status) {
+                Some(status) => query.statuses.push(status),
+                None => errors.add("status", format!("{status:?} is not a lead status")),
+            }
+        }
+        for priority in comma_list(&self.priority) {
+            if let Some(priority) = errors.check("priority", Priority::parse(priority)) {
+                query.priorities.push(priority);
+            }
+        }
+        if let Some(id) = &self.campaign_id {
+            query.campaign_id = errors.check(
+                "campaign_id",
+                CampaignId::parse(id).map_err(|_| "is not a campaign id"),
+            );
+        }
+        if let Some(id) = &self.assigned_agent_id {
+            query.assigned_agent_id = errors.check(
+                "assigned_agent_id",
+                UserId::parse(id).map_err(|_| "is not a user id"),
+            );
+        }
+        query.search = self.search.clone().filter(|s| !s.trim().is_empty());
+        if query
+            .search
+            .as_ref()
+            .is_some_and(|s| s.chars().count() > 100)
+        {
+            errors.add("search", "is longer than 100 characters");
+        }
+        query.tag = self.tag.clone().filter(|t| !t.trim().is_empty());
+        query.do_not_call = self.do_not_call;
+        if let Some(from) = &self.created_from {
+            query.created_from = errors.check("created_from", parse_moment(from, zone));
+        }
+        if let Some(to) = &self.created_to {
+            query.created_to = errors.check("created_to", parse_until(to, zone));
+        }
+        query
     }
 }
 

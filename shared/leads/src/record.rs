@@ -16,6 +16,12 @@ pub fn lead_key(org: OrgId, lead: LeadId) -> Key {
     Key::new(lead_pk(org, lead), "LEAD")
 }
 
+/// The lead a lead item's key (or a listing index entry's) names.
+pub fn lead_id_of(key: &Key) -> Option<LeadId> {
+    let (_, id) = key.pk.rsplit_once("#LEAD#")?;
+    LeadId::parse(id).ok()
+}
+
 pub fn phone_key(org: OrgId, e164: &str) -> Key {
     Key::new(format!("ORG#{org}#PHONE#{e164}"), "PHONE")
 }

@@ -4,6 +4,7 @@
 
 use std::future::Future;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use jiff::Timestamp;
 use soraaya_domain::{
@@ -16,11 +17,13 @@ use tracing::{info, warn};
 use crate::input::{Context, LeadInput, LeadValues, validate};
 use crate::record::{Actor, AuditRecord, EventKind, TimelineEvent, lead_key};
 use crate::repo::{DncEntry, LeadChange, LeadsRepo, WriteError};
+use serde::{Deserialize, Serialize};
 use soraaya_accounts::{self as accounts, AccountError};
 use soraaya_core::App;
 use soraaya_core::tables::LEADS;
-use soraaya_core::validation::FieldError;
+use soraaya_core::validation::{FieldError, FieldErrors};
 use soraaya_core::{Patch, Raw};
+use utoipa::ToSchema;
 
 #[derive(Debug, thiserror::Error)]
 pub enum LeadError {
@@ -45,6 +48,20 @@ pub enum LeadError {
 }
 
 impl LeadError {
+    /// The stable code the API answers this error with.
+    pub fn code(&self) -> &'static str {
+        match self {
+            LeadError::NotFound => "not_found",
+            LeadError::Invalid(_) => "validation_failed",
+            LeadError::DuplicatePhone { .. } => "duplicate_phone",
+            LeadError::Transition(_) => "invalid_transition",
+            LeadError::ChangedConcurrently => "changed_concurrently",
+            LeadError::VersionMismatch { .. } => "version_mismatch",
+            LeadError::NotOnDncList => "not_found",
+            LeadError::Account(_) | LeadError::Store(_) => "internal_error",
+        }
+    }
+
     fn field(field: &str, message: impl Into<String>) -> Self {
         LeadError::Invalid(vec![FieldError {
             field: field.to_owned(),
@@ -588,8 +605,31 @@ pub async fn timeline(
         .await?)
 }
 
-/// Changes many leads at once; each succeeds or fails on its own.
-#[derive(Debug, Clone, Default)]
+/// What a bulk update changes, as a client writes it (the fields of
+/// `POST /api/v1/leads/bulk-update` besides the leads; the `changes` of a
+/// bulk-update job).
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[serde(default, deny_unknown_fields)]
+pub struct BulkChangesInput {
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub status: Option<String>,
+    /// Why, for the status change.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub priority: Option<String>,
+    /// A campaign id, or `null` to take the leads out of their campaign.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub campaign_id: Patch<CampaignId>,
+    /// A user id, or `null` to unassign.
+    #[serde(skip_serializing_if = "Patch::is_absent")]
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub assigned_agent_id: Patch<UserId>,
+}
+
+/// A bulk update's changes, read.
+#[derive(Debug, Clone)]
 pub struct BulkChanges {
     pub status: Option<StatusChange>,
     pub priority: Option<Priority>,
@@ -597,15 +637,62 @@ pub struct BulkChanges {
     pub assigned_agent_id: Patch<UserId>,
 }
 
+impl BulkChangesInput {
+    pub fn parse(&self) -> Result<BulkChanges, Vec<FieldError>> {
+        let mut errors = FieldErrors::new();
+        let priority = self
+            .priority
+            .as_deref()
+            .and_then(|p| errors.check("priority", Priority::parse(p)));
+        let status = match &self.status {
+            Some(status) => match LeadStatus::parse(status) {
+                Some(to) => Some(StatusChange {
+                    to,
+                    reason: self.reason.clone(),
+                    callback_at: None,
+                }),
+                None => {
+                    errors.add("status", format!("{status:?} is not a lead status"));
+                    None
+                }
+            },
+            None => None,
+        };
+        let changes = BulkChanges {
+            status,
+            priority,
+            campaign_id: self.campaign_id.clone(),
+            assigned_agent_id: self.assigned_agent_id.clone(),
+        };
+        if changes.status.is_none()
+            && changes.priority.is_none()
+            && changes.campaign_id.is_absent()
+            && changes.assigned_agent_id.is_absent()
+        {
+            errors.add(
+                "body",
+                "change at least one of status, priority, campaign_id, assigned_agent_id",
+            );
+        }
+        errors.finish()?;
+        Ok(changes)
+    }
+}
+
+/// A bulk update checked once (its campaign and user exist), for many leads.
+pub struct PreparedBulkUpdate {
+    changes: BulkChanges,
+    values: LeadValues,
+}
+
+/// Reads and checks a bulk update's changes.
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
-pub async fn bulk_update(
+pub async fn prepare_bulk_update(
     app: &App,
     org: OrgId,
-    actor: &Actor,
-    id: LeadId,
-    changes: &BulkChanges,
-) -> Result<Lead, LeadError> {
-    let organisation = organisation(app, org).await?;
+    input: &BulkChangesInput,
+) -> Result<PreparedBulkUpdate, LeadError> {
+    let changes = input.parse().map_err(LeadError::Invalid)?;
     let values = LeadValues {
         priority: changes.priority.map_or(Patch::Absent, Patch::Set),
         campaign_id: changes.campaign_id.clone(),
@@ -613,13 +700,30 @@ pub async fn bulk_update(
         ..LeadValues::default()
     };
     check_references(app, org, &values).await?;
+    Ok(PreparedBulkUpdate { changes, values })
+}
+
+/// Applies a checked bulk update to one lead, writing `extra` in the same
+/// transaction when the lead changes; `wrote` tells whether it did.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, lead_id = %id))]
+pub async fn apply_bulk_update(
+    app: &App,
+    org: OrgId,
+    actor: &Actor,
+    id: LeadId,
+    prepared: &PreparedBulkUpdate,
+    extra: &[WriteOp],
+    wrote: &AtomicBool,
+) -> Result<Lead, LeadError> {
+    let organisation = organisation(app, org).await?;
     let edit = Edit {
         organisation: &organisation,
         actor,
         new_number_listed: None,
         reason: Some("bulk update".into()),
     };
-    modify(app, org, id, true, |before, now| {
+    let changes = &prepared.changes;
+    let lead = modify(app, org, id, true, |before, now| {
         let mut events = Vec::new();
         let mut current = before.clone();
         if let Some(change) = &changes.status
@@ -628,7 +732,7 @@ pub async fn bulk_update(
             current = moved;
             events.push(event);
         }
-        Ok(match edit.next(org, &current, values.clone(), now)? {
+        let next = match edit.next(org, &current, prepared.values.clone(), now)? {
             Some(mut next) => {
                 events.append(&mut next.events);
                 next.events = events;
@@ -640,9 +744,16 @@ pub async fn bulk_update(
                 extra: Vec::new(),
             }),
             None => None,
-        })
+        };
+        // Set on every try: a retry may find nothing left to change.
+        wrote.store(next.is_some(), Ordering::Relaxed);
+        Ok(next.map(|mut next| {
+            next.extra.extend_from_slice(extra);
+            next
+        }))
     })
-    .await
+    .await?;
+    Ok(lead)
 }
 
 /// Adds a number to the do-not-call list and marks its lead, if any.

@@ -26,9 +26,12 @@ use soraaya_calling::vapi::VapiVoice;
 use soraaya_core::queue::Disposition;
 use soraaya_core::{App, AppState};
 
+use crate::files::LocalBlobs;
+use crate::jobs::LocalJobQueue;
 use crate::queue::LocalQueue;
 use crate::simulator::{Simulator, SimulatorConfig};
 use crate::sqs_poller::SqsPoller;
+use soraaya_jobs::RunOutcome;
 
 /// Mistreatment of webhooks, to prove the handlers do not mind it.
 #[derive(Debug, Clone, Default)]
@@ -60,6 +63,8 @@ pub struct Tick {
     pub webhooks: usize,
     pub dials: usize,
     pub scheduler_runs: usize,
+    /// Job runs that went well (a failed one is tried again on a later tick).
+    pub jobs: usize,
 }
 
 impl Tick {
@@ -84,6 +89,8 @@ pub struct LocalRuntime {
     fast_forward: AtomicBool,
     /// Dial messages handled, in all.
     pub dials_handled: AtomicU64,
+    /// Jobs to run, if this process runs them.
+    jobs: Option<Arc<LocalJobQueue>>,
 }
 
 impl LocalRuntime {
@@ -113,7 +120,40 @@ impl LocalRuntime {
             next_scheduler_run: Mutex::new(None),
             fast_forward: AtomicBool::new(false),
             dials_handled: AtomicU64::new(0),
+            jobs: None,
         }
+    }
+
+    /// Runs the jobs of `queue` too.
+    pub fn with_jobs(mut self, queue: Arc<LocalJobQueue>) -> Self {
+        self.jobs = Some(queue);
+        self
+    }
+
+    /// Runs every job waiting, each to its end (or, failing, once more later).
+    async fn run_jobs(&self) -> usize {
+        let Some(queue) = &self.jobs else {
+            return 0;
+        };
+        let mut ran = 0;
+        // Messages put back during this pass wait for the next tick.
+        let waiting = std::iter::from_fn(|| queue.receive()).collect::<Vec<_>>();
+        for delivery in waiting {
+            match soraaya_jobs::runner::run(&self.app, &delivery.message, None, delivery.tries)
+                .await
+            {
+                Ok(RunOutcome::Continue) => {
+                    ran += 1;
+                    queue.retry(delivery);
+                }
+                Ok(_) => ran += 1,
+                Err(err) => {
+                    warn!(error = %err, job_id = %delivery.message.job_id, "job failed; trying again");
+                    queue.retry(delivery);
+                }
+            }
+        }
+        ran
     }
 
     fn hold(&self, at: Timestamp, body: String) {
@@ -196,7 +236,10 @@ impl LocalRuntime {
     /// Does everything that is due now; says what it did.
     pub async fn tick(&self) -> Tick {
         let now = self.app.clock.now();
-        let mut tick = Tick::default();
+        let mut tick = Tick {
+            jobs: self.run_jobs().await,
+            ..Tick::default()
+        };
         self.collect_webhooks(now);
         loop {
             let due = {
@@ -323,7 +366,8 @@ impl LocalRuntime {
             total.webhooks += tick.webhooks;
             total.dials += tick.dials;
             total.scheduler_runs += tick.scheduler_runs;
-            if tick.webhooks == 0 && tick.dials == 0 {
+            total.jobs += tick.jobs;
+            if tick.webhooks == 0 && tick.dials == 0 && tick.jobs == 0 {
                 return total;
             }
         }
@@ -376,12 +420,20 @@ pub struct LocalCalling {
     pub app: AppState,
     pub runtime: Arc<LocalRuntime>,
     pub simulator: Option<Arc<Simulator>>,
+    /// The blobs, whose signed URLs the local server answers.
+    pub blobs: Arc<LocalBlobs>,
+}
+
+/// Where the process keeps files, and the URL it serves them at.
+pub struct LocalFiles {
+    pub dir: std::path::PathBuf,
+    pub base_url: String,
 }
 
 /// Wires `app` for calling in one process: an in-process dial queue, the
 /// voice asked for, and a webhook secret (generated when none is configured,
 /// since the simulator's webhooks go through the same authenticated handler).
-pub fn local_calling(mut app: App, voice: LocalVoice) -> LocalCalling {
+pub fn local_calling(mut app: App, voice: LocalVoice, files: LocalFiles) -> LocalCalling {
     if app.config.calling.vapi_webhook_secret.is_none() {
         let mut bytes = [0u8; 24];
         rand::fill(&mut bytes);
@@ -407,16 +459,30 @@ pub fn local_calling(mut app: App, voice: LocalVoice) -> LocalCalling {
         }
         LocalVoice::Vapi(vapi) => (app.with_voice(Arc::new(vapi)), None),
     };
-    let app: AppState = Arc::new(app.with_queue(Arc::clone(&queue) as _));
-    let runtime = Arc::new(LocalRuntime::new(
-        Arc::clone(&app),
-        Consumer::Local(queue),
-        simulator.clone(),
-        Chaos::default(),
+    let jobs = Arc::new(LocalJobQueue::default());
+    let blobs = Arc::new(LocalBlobs::new(
+        files.dir,
+        &files.base_url,
+        Arc::clone(&app.clock),
     ));
+    let app: AppState = Arc::new(
+        app.with_queue(Arc::clone(&queue) as _)
+            .with_jobs(Arc::clone(&jobs) as _)
+            .with_blobs(Arc::clone(&blobs) as _),
+    );
+    let runtime = Arc::new(
+        LocalRuntime::new(
+            Arc::clone(&app),
+            Consumer::Local(queue),
+            simulator.clone(),
+            Chaos::default(),
+        )
+        .with_jobs(jobs),
+    );
     LocalCalling {
         app,
         runtime,
         simulator,
+        blobs,
     }
 }

@@ -31,7 +31,8 @@ fn template() -> Value {
 struct Resolver<'a> {
     template: &'a Value,
     stack: String,
-    dial_queue_url: String,
+    /// Stand-ins on the emulator for the template's queues and buckets, by logical name.
+    resources: BTreeMap<String, String>,
 }
 
 impl Resolver<'_> {
@@ -60,9 +61,12 @@ impl Resolver<'_> {
         let resource = self.template["Resources"]
             .get(name)
             .unwrap_or_else(|| panic!("!Ref {name}: no such parameter or resource"));
-        match resource["Type"].as_str() {
-            Some("AWS::SQS::Queue") if name == "DialQueue" => self.dial_queue_url.clone(),
-            other => panic!("!Ref {name} ({other:?}) has no stand-in in the tests"),
+        match self.resources.get(name) {
+            Some(stand_in) => stand_in.clone(),
+            None => panic!(
+                "!Ref {name} ({:?}) has no stand-in in the tests",
+                resource["Type"].as_str()
+            ),
         }
     }
 
@@ -137,11 +141,26 @@ pub async fn deployed(binary: &str) -> Option<Deployed> {
     soraaya_store::create_tables(&client, &format!("{stack}-"), soraaya_core::tables::ALL)
         .await
         .expect("the stack's tables");
-    let dial_queue_url = crate::emulator_queue().await.expect("an emulator queue").1;
+    // Every queue and bucket of the template, made on the emulator.
+    let mut resources = BTreeMap::new();
+    for (name, resource) in template["Resources"].as_mapping().expect("Resources") {
+        let name = name.as_str().expect("resource name").to_owned();
+        match resource["Type"].as_str() {
+            Some("AWS::SQS::Queue") => {
+                let (_, url) = crate::emulator_queue().await.expect("an emulator queue");
+                resources.insert(name, url);
+            }
+            Some("AWS::S3::Bucket") => {
+                let bucket = crate::emulator_bucket().await.expect("an emulator bucket");
+                resources.insert(name, bucket);
+            }
+            _ => {}
+        }
+    }
     let resolver = Resolver {
         template: &template,
         stack: stack.clone(),
-        dial_queue_url,
+        resources,
     };
     let mut vars = BTreeMap::new();
     for (name, value) in variables(&template["Globals"]["Function"])

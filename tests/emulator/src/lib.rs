@@ -59,3 +59,25 @@ pub async fn emulator_queue() -> Option<(aws_sdk_sqs::Client, String)> {
         .expect("queue url");
     Some((client, url))
 }
+
+/// An S3 client for the emulator (path-style: the emulator has no bucket host names).
+pub async fn emulator_s3(endpoint: &str) -> aws_sdk_s3::Client {
+    let config = aws_sdk_s3::config::Builder::from(&config(endpoint).await)
+        .force_path_style(true)
+        .build();
+    aws_sdk_s3::Client::from_conf(config)
+}
+
+/// A fresh bucket on the emulator, or `None` when none runs.
+pub async fn emulator_bucket() -> Option<String> {
+    let endpoint = emulator_endpoint()?;
+    let name = format!("b-{}", uuid::Uuid::new_v4().simple());
+    emulator_s3(&endpoint)
+        .await
+        .create_bucket()
+        .bucket(&name)
+        .send()
+        .await
+        .expect("create the emulator bucket");
+    Some(name)
+}
