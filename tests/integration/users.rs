@@ -183,9 +183,13 @@ async fn deactivated_users_cannot_sign_in_and_reactivation_restores_them() {
     .await
     .expect(200);
     t.get("/api/v1/auth/me", &token).await.expect(401);
+    // A deactivated account answers as a wrong password does: the answer
+    // does not tell a guesser that the password was right.
     let refused = t.login("meera@skyline.in", "juhu-beach-house").await;
-    refused.expect(403);
-    assert_eq!(refused.code(), "account_disabled");
+    let wrong = t.login("meera@skyline.in", "not-the-password").await;
+    refused.expect(401);
+    assert_eq!(refused.code(), "invalid_credentials");
+    assert_eq!(refused.body, wrong.body);
     t.patch(
         &format!("/api/v1/users/{id}"),
         &admin,

@@ -114,11 +114,13 @@ pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn,
         info!(email = %email.masked(), "login failed: wrong password");
         return Err(AuthError::InvalidCredentials);
     }
-    throttle::clear(&repo, email).await?;
     let mut user = stored.user;
     if !user.is_active {
-        return Err(AuthError::AccountDisabled);
+        // Answered as a wrong password is, and counted as one.
+        info!(email = %email.masked(), "login refused: account deactivated");
+        return Err(AuthError::InvalidCredentials);
     }
+    throttle::clear(&repo, email).await?;
 
     let session_id = SessionId::new();
     let refresh = RefreshToken::generate(user.org_id, user.id, session_id);

@@ -18,6 +18,7 @@ use utoipa::ToSchema;
 use soraaya_accounts::{AccountError, AuthError, Caller};
 use soraaya_calling::CallingError;
 use soraaya_calling::webhooks::WebhookError;
+use soraaya_core::passwords::PasswordHashError;
 use soraaya_core::validation::{FieldError, FieldErrors};
 use soraaya_jobs::JobError;
 use soraaya_leads::import::ImportError;
@@ -176,7 +177,7 @@ impl IntoResponse for ApiError {
                 tracing::error!(error = %source, cause = ?source.source(), "internal error");
             }
             ApiError::Unavailable(source) => {
-                tracing::warn!(error = ?source, "store busy");
+                tracing::warn!(error = ?source, "unavailable for now");
             }
             _ => {}
         }
@@ -247,6 +248,7 @@ impl From<AuthError> for ApiError {
             },
             AuthError::Store(_) | AuthError::Hashing(_) | AuthError::NoSigningKey => match err {
                 AuthError::Store(store) => store.into(),
+                AuthError::Hashing(hashing) => hashing.into(),
                 other => ApiError::internal(other),
             },
         }
@@ -270,7 +272,17 @@ impl From<AccountError> for ApiError {
                 ApiError::conflict("changed_concurrently", err.to_string())
             }
             AccountError::Store(store) => store.into(),
-            AccountError::Hashing(hashing) => ApiError::internal(hashing),
+            AccountError::Hashing(hashing) => hashing.into(),
+        }
+    }
+}
+
+impl From<PasswordHashError> for ApiError {
+    fn from(err: PasswordHashError) -> Self {
+        match err {
+            // Every hasher busy: a 503 with Retry-After, not a queue that grows.
+            PasswordHashError::Busy { .. } => ApiError::Unavailable(Some(Box::new(err))),
+            other => ApiError::internal(other),
         }
     }
 }
