@@ -11,9 +11,8 @@ use std::time::Instant;
 
 use futures::{StreamExt, TryStreamExt};
 use soraaya_core::App;
-use soraaya_core::jobs::JobMessage;
 use soraaya_core::validation::{FieldError, FieldErrors};
-use soraaya_domain::{JobId, LeadId, OrgId};
+use soraaya_domain::{LeadId, OrgId};
 use soraaya_leads::import::JobCounts;
 use soraaya_leads::list::{LeadFilter, LeadQuery};
 use soraaya_leads::record::{Actor, lead_id_of};
@@ -106,29 +105,14 @@ pub async fn create(
     }
     let now = app.clock.now();
     let job = Job {
-        id: JobId::new(),
-        org_id: org,
-        kind,
-        status: JobStatus::Queued,
-        created_by: actor.clone(),
         file_name: (kind == JobKind::Export)
             .then(|| format!("leads-{}.csv", now.strftime("%Y-%m-%d"))),
-        on_duplicate: None,
         selection: Some(selection),
         changes,
         chunks: chosen
             .as_ref()
             .map(|ids| ids.len().div_ceil(CHUNK_LEADS) as u64),
-        choose_cursor: None,
-        ignored_columns: Vec::new(),
-        counts: JobCounts::default(),
-        failure: None,
-        resume: None,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        finished_at: None,
-        version: 1,
+        ..Job::queued(org, kind, actor, now)
     };
     let repo = JobsRepo::new(app.store.as_ref());
     if let Some(ids) = &chosen {
@@ -152,18 +136,12 @@ pub async fn create(
 
 /// Works on a bulk job or an export from where it stands, until it is over
 /// or `deadline` passes.
-pub async fn run(
+pub(crate) async fn run(
     app: &App,
-    message: &JobMessage,
+    job: Job,
     deadline: Option<Instant>,
 ) -> Result<RunOutcome, JobError> {
     let repo = JobsRepo::new(app.store.as_ref());
-    let Some(job) = repo.get(message.org_id, message.job_id).await? else {
-        return Ok(RunOutcome::Nothing);
-    };
-    if job.status.is_over() {
-        return Ok(RunOutcome::Nothing);
-    }
     let mut job = begin(app, job).await?;
     if job.chunks.is_none()
         && let Some(outcome) = choose(app, &mut job, deadline).await?

@@ -76,26 +76,9 @@ pub async fn create_import(
     errors.finish().map_err(JobError::Invalid)?;
     let now = app.clock.now();
     let job = Job {
-        id: JobId::new(),
-        org_id: org,
-        kind: JobKind::Import,
-        status: JobStatus::Queued,
-        created_by: actor.clone(),
         file_name: Some(file_name.to_owned()),
         on_duplicate: Some(on_duplicate),
-        selection: None,
-        changes: None,
-        chunks: None,
-        choose_cursor: None,
-        ignored_columns: Vec::new(),
-        counts: Default::default(),
-        failure: None,
-        resume: None,
-        created_at: now,
-        updated_at: now,
-        started_at: None,
-        finished_at: None,
-        version: 1,
+        ..Job::queued(org, JobKind::Import, actor, now)
     };
     JobsRepo::new(app.store.as_ref()).create(&job).await?;
     let upload = app
@@ -131,17 +114,11 @@ impl Sink for JobSink<'_> {
 /// `deadline` passes.
 pub(crate) async fn run(
     app: &App,
-    message: &JobMessage,
+    mut job: Job,
     deadline: Option<Instant>,
 ) -> Result<RunOutcome, JobError> {
     let repo = JobsRepo::new(app.store.as_ref());
-    let Some(mut job) = repo.get(message.org_id, message.job_id).await? else {
-        return Ok(RunOutcome::Nothing);
-    };
     let job = &mut job;
-    if job.status.is_over() || job.kind != JobKind::Import {
-        return Ok(RunOutcome::Nothing);
-    }
     let key = upload_key(job.org_id, job.id)?;
     let Some(size) = app.blobs.size(&key).await? else {
         // Not uploaded yet: the upload will start the job.

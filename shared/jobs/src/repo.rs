@@ -118,6 +118,34 @@ pub struct Job {
     pub version: u64,
 }
 
+impl Job {
+    /// A new job of `kind`, queued, with nothing done yet.
+    pub fn queued(org: OrgId, kind: JobKind, created_by: &Actor, now: Timestamp) -> Job {
+        Job {
+            id: JobId::new(),
+            org_id: org,
+            kind,
+            status: JobStatus::Queued,
+            created_by: created_by.clone(),
+            file_name: None,
+            on_duplicate: None,
+            selection: None,
+            changes: None,
+            chunks: None,
+            choose_cursor: None,
+            ignored_columns: Vec::new(),
+            counts: JobCounts::default(),
+            failure: None,
+            resume: None,
+            created_at: now,
+            updated_at: now,
+            started_at: None,
+            finished_at: None,
+            version: 1,
+        }
+    }
+}
+
 fn job_pk(org: OrgId, job: JobId) -> String {
     format!("ORG#{org}#JOB#{job}")
 }

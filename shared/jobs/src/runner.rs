@@ -65,9 +65,9 @@ pub async fn run(
         return Ok(RunOutcome::Nothing);
     }
     let result = match job.kind {
-        JobKind::Import => crate::import::run(app, message, deadline).await,
+        JobKind::Import => crate::import::run(app, job.clone(), deadline).await,
         JobKind::BulkUpdate | JobKind::BulkDelete | JobKind::Export => {
-            crate::bulk::run(app, message, deadline).await
+            crate::bulk::run(app, job.clone(), deadline).await
         }
     };
     match result {
