@@ -31,7 +31,7 @@ pub const MAX_IMPORT_BYTES: u64 = 100 * 1024 * 1024;
 
 /// Batches written at once (each to its own counts shard). Updates of
 /// existing leads go one batch at a time, so that rows apply in file order.
-const IN_FLIGHT: usize = 4;
+const IN_FLIGHT: usize = 16;
 
 /// Where an import job's file is uploaded.
 pub fn upload_key(org: OrgId, job: JobId) -> Result<BlobKey, BlobError> {

@@ -25,7 +25,7 @@ use std::collections::HashMap;
 pub const JOB_KEPT: SignedDuration = SignedDuration::from_hours(30 * 24);
 
 /// Count shards: batches in flight at once add to different items.
-pub const COUNT_SHARDS: u64 = 8;
+pub const COUNT_SHARDS: u64 = 16;
 
 /// Lead ids kept per chunk item (about 40 KB of the 400 KB an item may hold).
 pub const CHUNK_LEADS: usize = 1_000;

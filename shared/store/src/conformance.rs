@@ -731,6 +731,68 @@ pub async fn transactions_are_all_or_nothing(store: Store) {
     ));
 }
 
+/// Many transactions at once, some of them refused: each one stands alone
+/// (an adapter that commits concurrent writes together must not let a
+/// refused one take the others down, or leave part of itself behind).
+pub async fn concurrent_transactions_stand_alone(store: Store) {
+    store
+        .put(Put::new(&TABLE, item("ct", "guard", &[("open", n(0))])))
+        .await
+        .unwrap();
+    let mut tasks = Vec::new();
+    for writer in 0..48i64 {
+        let store = Arc::clone(&store);
+        tasks.push(tokio::spawn(async move {
+            let refused = writer % 3 == 0;
+            let mut ops: Vec<WriteOp> = vec![
+                Put::new(
+                    &TABLE,
+                    item("ct", &format!("a{writer}"), &[("writer", n(writer))]),
+                )
+                .into(),
+                UpdateItem::new(
+                    &TABLE,
+                    Key::new("ct", "total"),
+                    Update::new().add("writes", 1),
+                )
+                .into(),
+            ];
+            if refused {
+                ops.push(
+                    ConditionCheck::new(&TABLE, Key::new("ct", "guard"), Condition::eq("open", 1))
+                        .into(),
+                );
+            }
+            (writer, refused, store.transact_write(ops).await)
+        }));
+    }
+    let mut committed = 0;
+    for task in tasks {
+        let (writer, refused, result) = task.await.unwrap();
+        let written = store
+            .get(&TABLE, Key::new("ct", &format!("a{writer}")))
+            .await
+            .unwrap();
+        if refused {
+            assert_eq!(expect_conflict(result), vec![2]);
+            assert!(
+                written.is_none(),
+                "refused transaction {writer} left its put"
+            );
+        } else {
+            result.unwrap();
+            assert!(written.is_some(), "transaction {writer} lost its put");
+            committed += 1;
+        }
+    }
+    let total = store
+        .get(&TABLE, Key::new("ct", "total"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(total.get("writes"), Some(&n(committed)));
+}
+
 /// Batches of any size, mixing puts and deletes, with repeated keys.
 pub async fn batch_writes_of_any_size(store: Store) {
     let mut ops: Vec<BatchOp> = (0..130)
@@ -845,6 +907,7 @@ macro_rules! conformance_cases {
             index_queries_follow_writes,
             include_indexes_hold_projected_attributes,
             transactions_are_all_or_nothing,
+            concurrent_transactions_stand_alone,
             batch_writes_of_any_size,
             ttl_attribute_is_stored,
             invalid_requests_are_refused,

@@ -1,11 +1,21 @@
-//! The embedded adapter: every table and index in one redb file. Each call is
-//! one redb transaction, committed durably before it returns, so a committed
-//! write survives `kill -9`.
+//! The embedded adapter: every table and index in one redb file. A write is
+//! committed durably before it returns, so a committed write survives
+//! `kill -9`.
+//!
+//! Writes go through one writer thread that commits them in groups (group
+//! commit): the writes waiting while a commit runs are applied one after
+//! another in the next redb write transaction, each with its own conditions
+//! and against the state its predecessors left, and are all made durable by
+//! one commit. A write that fails its conditions writes nothing and does
+//! not disturb the others; a backend failure fails the whole group. redb
+//! serialises write transactions anyway, so concurrent writers gain one
+//! fsync per group instead of paying one each.
 
+use std::borrow::Cow;
 use std::collections::HashSet;
 use std::ops::Bound;
 use std::path::Path;
-use std::sync::Arc;
+use std::sync::{Arc, Weak, mpsc};
 
 use async_trait::async_trait;
 use redb::{
@@ -35,6 +45,56 @@ fn index_table(table: &TableDef, index: &str) -> String {
 #[derive(Clone)]
 pub struct EmbeddedStore {
     db: Arc<Database>,
+    writer: mpsc::Sender<Work>,
+}
+
+/// A write waiting for the writer thread: it runs in the group's
+/// transaction and hands back what to tell its caller once the group's
+/// commit is known.
+type Work = Box<dyn FnOnce(&WriteTransaction) -> Settle + Send>;
+
+/// Tells a caller how its write ended, given the group's commit outcome.
+struct Settle {
+    /// The write failed in the backend: the transaction may hold part of it.
+    poisoned: bool,
+    reply: Box<dyn FnOnce(Result<(), &str>) + Send>,
+}
+
+/// Most writes one commit takes.
+const MAX_GROUP: usize = 256;
+
+/// The writer thread: takes whatever writes are waiting, applies them in
+/// one transaction and commits once. It ends when every handle is dropped.
+fn run_writer(db: Weak<Database>, queue: mpsc::Receiver<Work>) {
+    while let Ok(first) = queue.recv() {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match queue.try_recv() {
+                Ok(work) => group.push(work),
+                Err(_) => break,
+            }
+        }
+        let Some(db) = db.upgrade() else { return };
+        let txn = match db.begin_write() {
+            Ok(txn) => txn,
+            Err(err) => {
+                // Nothing ran: dropping the writes tells each caller so.
+                tracing::error!(error = %err, writes = group.len(), "embedded store: cannot begin a write");
+                continue;
+            }
+        };
+        let settles: Vec<Settle> = group.into_iter().map(|work| work(&txn)).collect();
+        let outcome = if settles.iter().any(|s| s.poisoned) {
+            drop(txn);
+            Err("a write of the same group failed in the store; nothing was written".to_owned())
+        } else {
+            txn.commit().map_err(|err| err.to_string())
+        };
+        drop(db);
+        for settle in settles {
+            (settle.reply)(outcome.as_ref().map(|_| ()).map_err(String::as_str));
+        }
+    }
 }
 
 impl std::fmt::Debug for EmbeddedStore {
@@ -64,7 +124,7 @@ impl EmbeddedStore {
             .set_cache_size(cache_bytes)
             .create(path)
             .map_err(StoreError::backend)?;
-        Ok(EmbeddedStore { db: Arc::new(db) })
+        Self::start(db)
     }
 
     /// A store held in memory only: for tests that do not test durability
@@ -73,7 +133,60 @@ impl EmbeddedStore {
         let db = Database::builder()
             .create_with_backend(redb::backends::InMemoryBackend::new())
             .map_err(StoreError::backend)?;
-        Ok(EmbeddedStore { db: Arc::new(db) })
+        Self::start(db)
+    }
+
+    /// Starts the writer thread of a newly opened database.
+    fn start(db: Database) -> Result<Self, StoreError> {
+        let db = Arc::new(db);
+        let (writer, queue) = mpsc::channel();
+        let weak = Arc::downgrade(&db);
+        std::thread::Builder::new()
+            .name("embedded-store-writer".into())
+            .spawn(move || run_writer(weak, queue))
+            .map_err(StoreError::backend)?;
+        Ok(EmbeddedStore { db, writer })
+    }
+
+    /// Runs `work` in the writer's next group and waits for its commit.
+    /// When `work` fails with a conflict or an invalid request it must have
+    /// written nothing; any other failure fails the whole group.
+    async fn write<T: Send + 'static>(
+        &self,
+        work: impl FnOnce(&WriteTransaction) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let queued: Work = Box::new(move |txn| {
+            let result = work(txn);
+            let poisoned = matches!(
+                result,
+                Err(StoreError::Backend(_)
+                    | StoreError::Corrupt(_)
+                    | StoreError::Busy(_)
+                    | StoreError::BadCursor)
+            );
+            Settle {
+                poisoned,
+                reply: Box::new(move |committed| {
+                    let answer = match (result, committed) {
+                        (Err(err), _) => Err(err),
+                        (Ok(value), Ok(())) => Ok(value),
+                        (Ok(_), Err(message)) => Err(StoreError::backend(std::io::Error::other(
+                            message.to_owned(),
+                        ))),
+                    };
+                    let _ = sender.send(answer);
+                }),
+            }
+        });
+        self.writer
+            .send(queued)
+            .map_err(|_| StoreError::backend(std::io::Error::other("the store writer stopped")))?;
+        receiver.await.map_err(|_| {
+            StoreError::backend(std::io::Error::other(
+                "the store writer could not begin a transaction",
+            ))
+        })?
     }
 
     /// Runs blocking redb work off the async executor.
@@ -107,8 +220,7 @@ impl EmbeddedStore {
         tables: &'static [&'static TableDef],
         now_epoch_seconds: i64,
     ) -> Result<usize, StoreError> {
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(StoreError::backend)?;
+        self.write(move |txn| {
             let mut removed = 0;
             for table in tables {
                 let Some(ttl) = table.ttl_attribute else {
@@ -132,11 +244,10 @@ impl EmbeddedStore {
                     expired
                 };
                 for key in expired {
-                    write_item(&txn, table, &key, None)?;
+                    write_item(txn, table, &key, None)?;
                     removed += 1;
                 }
             }
-            txn.commit().map_err(StoreError::backend)?;
             Ok(removed)
         })
         .await
@@ -293,14 +404,6 @@ fn updated(current: Option<Item>, op: &UpdateItem) -> Result<Item, StoreError> {
     Ok(item)
 }
 
-fn commit(txn: WriteTransaction) -> Result<(), StoreError> {
-    txn.commit().map_err(StoreError::backend)
-}
-
-fn abort(txn: WriteTransaction) -> Result<(), StoreError> {
-    txn.abort().map_err(StoreError::backend)
-}
-
 #[async_trait]
 impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
@@ -357,33 +460,27 @@ impl ItemStore for EmbeddedStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = put.table.name))]
     async fn put(&self, put: Put) -> Result<(), StoreError> {
-        self.blocking(move |db| {
-            let key = validate_item(put.table, &put.item)?;
-            let txn = db.begin_write().map_err(StoreError::backend)?;
-            let current = read_item(&txn, put.table, &key)?;
+        let key = validate_item(put.table, &put.item)?;
+        self.write(move |txn| {
+            let current = read_item(txn, put.table, &key)?;
             if !check(put.condition.as_ref(), current.as_ref()) {
-                abort(txn)?;
                 return Err(StoreError::single_conflict());
             }
-            write_item(&txn, put.table, &key, Some(&put.item))?;
-            commit(txn)
+            write_item(txn, put.table, &key, Some(&put.item))
         })
         .await
     }
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn update(&self, op: UpdateItem) -> Result<Item, StoreError> {
-        self.blocking(move |db| {
-            op.update.validate()?;
-            let txn = db.begin_write().map_err(StoreError::backend)?;
-            let current = read_item(&txn, op.table, &op.key)?;
+        op.update.validate()?;
+        self.write(move |txn| {
+            let current = read_item(txn, op.table, &op.key)?;
             if !check(op.condition.as_ref(), current.as_ref()) {
-                abort(txn)?;
                 return Err(StoreError::single_conflict());
             }
             let item = updated(current, &op)?;
-            write_item(&txn, op.table, &op.key, Some(&item))?;
-            commit(txn)?;
+            write_item(txn, op.table, &op.key, Some(&item))?;
             Ok(item)
         })
         .await
@@ -391,17 +488,14 @@ impl ItemStore for EmbeddedStore {
 
     #[tracing::instrument(level = "debug", skip_all, fields(table = op.table.name))]
     async fn delete(&self, op: Delete) -> Result<Option<Item>, StoreError> {
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(StoreError::backend)?;
-            let current = read_item(&txn, op.table, &op.key)?;
+        self.write(move |txn| {
+            let current = read_item(txn, op.table, &op.key)?;
             if !check(op.condition.as_ref(), current.as_ref()) {
-                abort(txn)?;
                 return Err(StoreError::single_conflict());
             }
             if current.is_some() {
-                write_item(&txn, op.table, &op.key, None)?;
+                write_item(txn, op.table, &op.key, None)?;
             }
-            commit(txn)?;
             Ok(current)
         })
         .await
@@ -438,13 +532,12 @@ impl ItemStore for EmbeddedStore {
                 WriteOp::Delete(_) | WriteOp::Check(_) => {}
             }
         }
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(StoreError::backend)?;
+        self.write(move |txn| {
             // Evaluate every condition against the state before the transaction...
             let mut currents = Vec::with_capacity(ops.len());
             let mut failed = Vec::new();
             for (index, op) in ops.iter().enumerate() {
-                let current = read_item(&txn, op.table(), &op.key()?)?;
+                let current = read_item(txn, op.table(), &op.key()?)?;
                 let condition = match op {
                     WriteOp::Put(put) => put.condition.as_ref(),
                     WriteOp::Update(update) => update.condition.as_ref(),
@@ -457,28 +550,37 @@ impl ItemStore for EmbeddedStore {
                 currents.push(current);
             }
             if !failed.is_empty() {
-                abort(txn)?;
                 return Err(StoreError::Conflict { failed });
             }
-            // ...then apply them all.
+            // ...work out every item's new state (an update may still be
+            // refused)...
+            let mut writes = Vec::with_capacity(ops.len());
             for (op, current) in ops.iter().zip(currents) {
                 match op {
                     WriteOp::Put(put) => {
-                        write_item(&txn, put.table, &Key::of(&put.item)?, Some(&put.item))?;
+                        writes.push((
+                            put.table,
+                            Key::of(&put.item)?,
+                            Some(Cow::Borrowed(&put.item)),
+                        ));
                     }
                     WriteOp::Update(update) => {
                         let item = updated(current, update)?;
-                        write_item(&txn, update.table, &update.key, Some(&item))?;
+                        writes.push((update.table, update.key.clone(), Some(Cow::Owned(item))));
                     }
                     WriteOp::Delete(delete) => {
                         if current.is_some() {
-                            write_item(&txn, delete.table, &delete.key, None)?;
+                            writes.push((delete.table, delete.key.clone(), None));
                         }
                     }
                     WriteOp::Check(_) => {}
                 }
             }
-            commit(txn)
+            // ...then write them all.
+            for (table, key, item) in &writes {
+                write_item(txn, table, key, item.as_deref())?;
+            }
+            Ok(())
         })
         .await
     }
@@ -498,12 +600,11 @@ impl ItemStore for EmbeddedStore {
                 BatchOp::Delete { table, key } => keyed.push((table, key, None)),
             }
         }
-        self.blocking(move |db| {
-            let txn = db.begin_write().map_err(StoreError::backend)?;
+        self.write(move |txn| {
             for (table, key, item) in &keyed {
-                write_item(&txn, table, key, item.as_ref())?;
+                write_item(txn, table, key, item.as_ref())?;
             }
-            commit(txn)
+            Ok(())
         })
         .await
     }
