@@ -139,7 +139,7 @@ async fn parallel_guesses_cannot_exceed_the_limit() {
 }
 
 #[tokio::test]
-async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
+async fn refresh_tokens_rotate_and_a_replay_after_the_grace_revokes_the_family() {
     let t = TestApp::new().await;
     t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)
         .await;
@@ -159,7 +159,22 @@ async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
     assert_ne!(second, first);
     assert_eq!(rotated.body["user"]["email"], "asha@skyline.in");
 
-    // Replaying the used token is theft or a bug: the whole session ends.
+    // A retry within the grace (the client timed out) gets the same pair.
+    t.clock.advance(SignedDuration::from_secs(20));
+    let retried = t
+        .post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": first }),
+        )
+        .await;
+    retried.expect(200);
+    assert_eq!(retried.body["refresh_token"], rotated.body["refresh_token"]);
+    assert_eq!(retried.body["access_token"], rotated.body["access_token"]);
+
+    // After the grace, replaying the used token is theft or a bug: the
+    // whole session ends.
+    t.clock.advance(SignedDuration::from_secs(11));
     let replay = t
         .post(
             "/api/v1/auth/refresh",
@@ -193,6 +208,44 @@ async fn refresh_tokens_rotate_and_a_replay_revokes_the_family() {
         .await;
     garbage.expect(401);
     assert_eq!(garbage.code(), "invalid_token");
+}
+
+#[tokio::test]
+async fn concurrent_refreshes_with_one_token_get_one_pair_that_keeps_working() {
+    let t = TestApp::new().await;
+    t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)
+        .await;
+    let login = t.login("asha@skyline.in", PASSWORD).await;
+    let first = login.body["refresh_token"].as_str().unwrap().to_owned();
+    let refresh = || {
+        t.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": first }),
+        )
+    };
+    let (a, b, c, d) = tokio::join!(refresh(), refresh(), refresh(), refresh());
+    let answers = [a, b, c, d];
+    for answer in &answers {
+        answer.expect(200);
+        assert_eq!(
+            answer.body["refresh_token"],
+            answers[0].body["refresh_token"]
+        );
+        assert_eq!(answer.body["access_token"], answers[0].body["access_token"]);
+    }
+    let successor = answers[0].body["refresh_token"].as_str().unwrap();
+    assert_ne!(successor, first);
+    // The pair they got is the session's: it refreshes, and the access token works.
+    let access = answers[0].body["access_token"].as_str().unwrap();
+    t.get("/api/v1/auth/me", access).await.expect(200);
+    t.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": successor }),
+    )
+    .await
+    .expect(200);
 }
 
 #[tokio::test]

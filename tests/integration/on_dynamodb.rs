@@ -43,6 +43,15 @@ async fn accounts_work_end_to_end_on_dynamodb() {
     )
     .await
     .expect(200);
+    // Within the grace a retry gets the same pair; after it, a replay revokes.
+    t.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": first }),
+    )
+    .await
+    .expect(200);
+    t.clock.advance(jiff::SignedDuration::from_secs(31));
     let replay = t
         .post(
             "/api/v1/auth/refresh",

@@ -10,7 +10,7 @@ use subtle::ConstantTimeEq;
 use tracing::{info, warn};
 
 use crate::caller::Caller;
-use crate::repo::{AccountsRepo, SessionRecord};
+use crate::repo::{AccountsRepo, REFRESH_GRACE, SessionRecord};
 use crate::throttle::{self, Attempt};
 use crate::tokens::RefreshToken;
 use soraaya_core::App;
@@ -133,6 +133,7 @@ pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn,
         created_at: now,
         last_used_at: now,
         expires_at: session_expiry(app, now),
+        rotated_at: None,
         revoked_at: None,
         revoked_reason: None,
     })
@@ -146,40 +147,63 @@ pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn,
     })
 }
 
-/// Trades a refresh token for new tokens. Every refresh token works once:
-/// presenting a used one revokes its whole session.
+/// Trades a refresh token for new tokens. Every refresh token works once,
+/// with a grace: presented again within [`REFRESH_GRACE`] of its refresh
+/// (a client retrying after a timeout, or two tabs at once), it gets the
+/// same new pair; after that, presenting a used token revokes the session.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
     let presented = RefreshToken::parse(token)?;
+    let keys = keys(app)?;
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
-    let session = repo
+    let next = presented.successor(keys);
+    let mut session = repo
         .session(presented.org, presented.user, presented.session)
         .await?
         .ok_or(AuthError::InvalidToken)?;
     let hash = presented.secret_hash();
-    let is_current = bool::from(hash.as_bytes().ct_eq(session.current_hash.as_bytes()));
-    if !is_current {
-        if session
-            .previous_hashes
-            .iter()
-            .any(|old| bool::from(old.as_bytes().ct_eq(hash.as_bytes())))
-        {
-            warn!(session_id = %session.session_id, user_id = %session.user_id, "refresh token replayed; revoking session");
-            repo.revoke_session(
-                session.org_id,
-                session.user_id,
-                session.session_id,
-                "refresh token reused",
-                now,
-            )
-            .await?;
-            return Err(AuthError::RefreshTokenReused);
+    let mut issued_at = now;
+    if same_hash(&hash, &session.current_hash) {
+        if session.revoked_at.is_some() || session.expires_at <= now.as_second() {
+            return Err(AuthError::SessionEnded);
         }
+        match repo
+            .rotate_session(&session, &next.secret_hash(), now)
+            .await
+        {
+            Ok(()) => {}
+            // A refresh with the same token got there first: answered below
+            // as a repeat of it.
+            Err(StoreError::Conflict { .. }) => {
+                session = repo
+                    .session(presented.org, presented.user, presented.session)
+                    .await?
+                    .ok_or(AuthError::InvalidToken)?;
+                issued_at =
+                    repeat_of(&session, &hash, &next, now).ok_or(AuthError::SessionEnded)?;
+            }
+            Err(err) => return Err(err.into()),
+        }
+    } else if let Some(at) = repeat_of(&session, &hash, &next, now) {
+        issued_at = at;
+    } else if session
+        .previous_hashes
+        .iter()
+        .any(|old| same_hash(old, &hash))
+    {
+        warn!(session_id = %session.session_id, user_id = %session.user_id, "refresh token replayed; revoking session");
+        repo.revoke_session(
+            session.org_id,
+            session.user_id,
+            session.session_id,
+            "refresh token reused",
+            now,
+        )
+        .await?;
+        return Err(AuthError::RefreshTokenReused);
+    } else {
         return Err(AuthError::InvalidToken);
-    }
-    if session.revoked_at.is_some() || session.expires_at <= now.as_second() {
-        return Err(AuthError::SessionEnded);
     }
     let stored = repo
         .user(session.org_id, session.user_id)
@@ -188,31 +212,33 @@ pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
     if !stored.user.is_active {
         return Err(AuthError::AccountDisabled);
     }
-    let next = RefreshToken::generate(session.org_id, session.user_id, session.session_id);
-    match repo
-        .rotate_session(&session, &next.secret_hash(), now)
-        .await
-    {
-        Ok(()) => {}
-        // Someone rotated with the same token first: that token is now used twice.
-        Err(StoreError::Conflict { .. }) => {
-            warn!(session_id = %session.session_id, "refresh token used concurrently; revoking session");
-            repo.revoke_session(
-                session.org_id,
-                session.user_id,
-                session.session_id,
-                "refresh token reused",
-                now,
-            )
-            .await?;
-            return Err(AuthError::RefreshTokenReused);
-        }
-        Err(err) => return Err(err.into()),
-    }
+    // A repeat is issued as of the first answer, so its tokens are the same.
     Ok(SignedIn {
-        tokens: issue(app, &stored.user, session.session_id, &next, now)?,
+        tokens: issue(app, &stored.user, session.session_id, &next, issued_at)?,
         user: stored.user,
     })
+}
+
+fn same_hash(a: &str, b: &str) -> bool {
+    bool::from(a.as_bytes().ct_eq(b.as_bytes()))
+}
+
+/// When `hash` is the token the live session's current one replaced, within
+/// the grace, and `next` is that replacement: the time it was issued.
+fn repeat_of(
+    session: &SessionRecord,
+    hash: &str,
+    next: &RefreshToken,
+    now: Timestamp,
+) -> Option<Timestamp> {
+    let rotated_at = session.rotated_at?;
+    let replaced = session.previous_hashes.last()?;
+    (session.revoked_at.is_none()
+        && session.expires_at > now.as_second()
+        && same_hash(replaced, hash)
+        && same_hash(&session.current_hash, &next.secret_hash())
+        && now.duration_since(rotated_at) <= REFRESH_GRACE)
+        .then_some(rotated_at)
 }
 
 /// Ends the caller's session, or every session of the caller.

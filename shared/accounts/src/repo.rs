@@ -90,6 +90,11 @@ pub(super) struct SessionRecord {
     pub previous_hashes: Vec<String>,
     pub created_at: Timestamp,
     pub last_used_at: Timestamp,
+    /// When the current token was issued by a refresh (absent until the
+    /// first refresh): the previous token may be presented again until
+    /// [`REFRESH_GRACE`] after it, and gets the same answer.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rotated_at: Option<Timestamp>,
     /// TTL (epoch seconds).
     pub expires_at: i64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -109,6 +114,10 @@ pub(super) struct ThrottleRecord {
 
 /// How many previous refresh-token hashes a session remembers.
 const REMEMBERED_TOKENS: usize = 50;
+
+/// How long after a refresh the token it replaced still answers, with the
+/// same new pair: a client that timed out and retries is not signed out.
+pub(super) const REFRESH_GRACE: jiff::SignedDuration = jiff::SignedDuration::from_secs(30);
 
 pub(super) struct AccountsRepo<'a> {
     store: &'a dyn ItemStore,
@@ -339,7 +348,8 @@ impl<'a> AccountsRepo<'a> {
         let update = Update::new()
             .set("current_hash", next_hash)
             .set("previous_hashes", soraaya_store::to_value(&previous)?)
-            .set("last_used_at", now.to_string());
+            .set("last_used_at", now.to_string())
+            .set("rotated_at", now.to_string());
         self.store
             .update(
                 UpdateItem::new(

@@ -3,7 +3,7 @@
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
-use soraaya_core::tokens::TokenError;
+use soraaya_core::tokens::{TokenError, TokenKeys};
 use soraaya_domain::{OrgId, SessionId, UserId};
 
 /// A refresh token: `v1.{org}.{user}.{session}.{secret}`. The ids locate the
@@ -24,6 +24,19 @@ impl RefreshToken {
             org,
             user,
             session,
+            secret: URL_SAFE_NO_PAD.encode(bytes),
+        }
+    }
+
+    /// The token that replaces this one. It is derived, not drawn: whoever
+    /// presents this token again gets the same successor, which is how a
+    /// retried refresh is answered with the pair the first one got.
+    pub fn successor(&self, keys: &TokenKeys) -> Self {
+        let bytes = keys.derive("refresh-token-successor", self.secret.as_bytes());
+        RefreshToken {
+            org: self.org,
+            user: self.user,
+            session: self.session,
             secret: URL_SAFE_NO_PAD.encode(bytes),
         }
     }

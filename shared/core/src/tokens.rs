@@ -8,7 +8,9 @@ use jsonwebtoken::{Algorithm, DecodingKey, EncodingKey, Header, Validation};
 use serde::{Deserialize, Serialize};
 use soraaya_domain::{OrgId, Role, SessionId, User, UserId};
 
+use hmac::{Hmac, KeyInit, Mac};
 use secrecy::{ExposeSecret, SecretString};
+use sha2::Sha256;
 
 const ISSUER: &str = "soraaya";
 const AUDIENCE: &str = "soraaya-api";
@@ -38,6 +40,8 @@ pub struct AccessClaims {
 
 /// Signing and verification keys, built once from the configuration.
 pub struct TokenKeys {
+    /// Derives server-side secrets (a refresh token's successor) from the same key.
+    derivation: Hmac<Sha256>,
     encoding: EncodingKey,
     decoding: DecodingKey,
     validation: Validation,
@@ -54,11 +58,22 @@ impl TokenKeys {
         // Expiry is checked against the service clock, which tests control.
         validation.validate_exp = false;
         TokenKeys {
+            derivation: Hmac::new_from_slice(secret).expect("HMAC takes a key of any length"),
             encoding: EncodingKey::from_secret(secret),
             decoding: DecodingKey::from_secret(secret),
             validation,
             access_ttl,
         }
+    }
+
+    /// 32 bytes only this server can compute from `input`, for `purpose`
+    /// (each purpose gets its own bytes from the same input).
+    pub fn derive(&self, purpose: &str, input: &[u8]) -> [u8; 32] {
+        let mut mac = self.derivation.clone();
+        mac.update(purpose.as_bytes());
+        mac.update(&[0]);
+        mac.update(input);
+        mac.finalize().into_bytes().into()
     }
 
     pub fn access_ttl(&self) -> Duration {

@@ -176,6 +176,7 @@ pub(crate) async fn run(
                 None => break,
             }
         }
+        engine.claim_numbers(&mut group);
         let Some(last) = group.last() else {
             break;
         };

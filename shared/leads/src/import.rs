@@ -128,6 +128,9 @@ enum Parsed {
         fields: Vec<(LeadField, Patch<Raw>)>,
     },
     Rejected(Vec<(String, String)>),
+    /// A lead whose number an earlier batch written alongside this one
+    /// takes first (see [`Engine::claim_numbers`]).
+    Duplicate,
 }
 
 struct Row {
@@ -424,7 +427,7 @@ impl<'a> Engine<'a> {
             let parsed = self.parse(&record, &rows.columns).await?;
             let campaign = match &parsed {
                 Parsed::Lead { lead, .. } => lead.campaign_id,
-                Parsed::Rejected(_) => None,
+                Parsed::Rejected(_) | Parsed::Duplicate => None,
             };
             if let Some(current) = &batch {
                 let mut named = campaigns.clone();
@@ -589,6 +592,31 @@ impl<'a> Engine<'a> {
     }
 
     /// Writes a batch with what `sink` adds; `None` if a job wrote it already.
+    /// Before batches that follow each other in the file are written at
+    /// once, when duplicates are skipped: a number is taken by its first row,
+    /// later rows of it in other batches are duplicates. So the lead is the
+    /// first row's whichever batch commits first, and the batches do not
+    /// collide over a number.
+    pub fn claim_numbers(&self, batches: &mut [Batch]) {
+        if self.on_duplicate != OnDuplicate::Skip {
+            return;
+        }
+        let mut claimed: HashSet<Phone> = HashSet::new();
+        for batch in batches {
+            let mut in_batch: Vec<Phone> = Vec::new();
+            for row in &mut batch.rows {
+                if let Parsed::Lead { lead, .. } = &row.parsed {
+                    if claimed.contains(&lead.phone_number) {
+                        row.parsed = Parsed::Duplicate;
+                    } else {
+                        in_batch.push(lead.phone_number.clone());
+                    }
+                }
+            }
+            claimed.extend(in_batch);
+        }
+    }
+
     pub async fn write_batch(
         &self,
         batch: &Batch,
@@ -627,7 +655,7 @@ impl<'a> Engine<'a> {
             .iter()
             .filter_map(|row| match &row.parsed {
                 Parsed::Lead { lead, .. } => Some(&lead.phone_number),
-                Parsed::Rejected(_) => None,
+                Parsed::Rejected(_) | Parsed::Duplicate => None,
             })
             .collect();
         let owners = repo.phone_owners(self.org, &phones).await?;
@@ -649,6 +677,10 @@ impl<'a> Engine<'a> {
         let mut by_phone: HashMap<Phone, usize> = HashMap::new();
         for row in &batch.rows {
             let (lead, fields) = match &row.parsed {
+                Parsed::Duplicate => {
+                    result.counts.skipped_duplicates += 1;
+                    continue;
+                }
                 Parsed::Rejected(errors) => {
                     result.counts.rejected += 1;
                     result
