@@ -14,6 +14,7 @@ mod leads;
 mod leads_access;
 mod leads_import;
 mod on_dynamodb;
+mod strict_input;
 mod template;
 mod tenancy;
 mod users;

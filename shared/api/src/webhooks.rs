@@ -2,8 +2,8 @@
 //! callbacks. Each is authenticated from its headers and answers fast; what a
 //! message does is the calling engine's.
 
+use crate::extract::RawBody;
 use axum::Json;
-use axum::body::Bytes;
 use axum::extract::State;
 use axum::http::{HeaderMap, StatusCode, Uri};
 use serde_json::{Value, json};
@@ -38,13 +38,14 @@ fn header<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
         (status = 200, description = "Received"),
         (status = 400, description = "Not JSON", body = ErrorBody),
         (status = 401, description = "Missing or wrong secret or signature", body = ErrorBody),
+        (status = 413, description = "Larger than the body limit", body = ErrorBody),
     )
 )]
 #[tracing::instrument(skip_all)]
 async fn vapi_webhook(
     State(app): State<ApiState>,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<Json<Value>, ApiError> {
     let presented = VapiCredentials {
         secret: header(&headers, "x-vapi-secret"),
@@ -66,6 +67,7 @@ async fn vapi_webhook(
     responses(
         (status = 204, description = "Received"),
         (status = 403, description = "Missing or wrong signature", body = ErrorBody),
+        (status = 413, description = "Larger than the body limit", body = ErrorBody),
         (status = 422, description = "CallSid or CallStatus missing", body = ErrorBody),
     )
 )]
@@ -74,7 +76,7 @@ async fn twilio_webhook(
     State(app): State<ApiState>,
     uri: Uri,
     headers: HeaderMap,
-    body: Bytes,
+    RawBody(body): RawBody,
 ) -> Result<StatusCode, ApiError> {
     let params: Vec<(String, String)> = form_urlencoded::parse(&body).into_owned().collect();
     let path_and_query = uri

@@ -21,7 +21,7 @@ use soraaya_core::App;
 use soraaya_core::keys::keyed_item;
 use soraaya_core::records::{Change, RecordError, Records};
 use soraaya_core::tables::CAMPAIGNS;
-use soraaya_core::validation::{FieldError, FieldErrors, Patch, Raw};
+use soraaya_core::validation::{Amount, FieldError, FieldErrors, Patch};
 
 #[derive(Debug, thiserror::Error)]
 pub enum CampaignError {
@@ -106,14 +106,13 @@ fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize)
     }
 }
 
-fn amount(errors: &mut FieldErrors, field: &str, raw: &Raw) -> Option<Inr> {
-    let parsed = match raw {
-        Raw::Number(n) => n
+fn amount(errors: &mut FieldErrors, field: &str, amount: &Amount) -> Option<Inr> {
+    let parsed = match amount {
+        Amount::Number(n) => n
             .as_u64()
             .map(Inr::rupees)
             .ok_or("must be a whole number of rupees".to_owned()),
-        Raw::Text(t) => Inr::parse(t).map_err(|e| e.to_string()),
-        _ => Err("must be an amount such as 3.2 Cr or 32000000".to_owned()),
+        Amount::Text(t) => Inr::parse(t).map_err(|e| e.to_string()),
     };
     errors.check(field, parsed)
 }
@@ -167,9 +166,9 @@ fn strings(
 #[serde(deny_unknown_fields, default)]
 pub struct CriteriaInput {
     #[schema(value_type = Option<String>, example = "10 Cr")]
-    pub budget_min: Option<Raw>,
+    pub budget_min: Option<Amount>,
     #[schema(value_type = Option<String>, example = "40 Cr")]
-    pub budget_max: Option<Raw>,
+    pub budget_max: Option<Amount>,
     /// `immediate`, `3_months`, `6_months`, `1_year`.
     pub timelines: Vec<String>,
     /// `apartment`, `villa`, `penthouse`, `commercial`...
@@ -912,9 +911,9 @@ pub struct PropertyInput {
     #[schema(value_type = Option<String>)]
     pub price_range: Patch<String>,
     #[schema(value_type = Option<String>, example = "28 Cr")]
-    pub price_min: Patch<Raw>,
+    pub price_min: Patch<Amount>,
     #[schema(value_type = Option<String>, example = "35 Cr")]
-    pub price_max: Patch<Raw>,
+    pub price_max: Patch<Amount>,
     pub amenities: Option<Vec<String>>,
     pub specifications: Option<BTreeMap<String, String>>,
     /// `available`, `reserved`, `sold`.

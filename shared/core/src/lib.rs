@@ -28,4 +28,4 @@ pub use clock::{Clock, ManualClock, ShiftedClock, SystemClock};
 pub use config::{CallingConfig, Config, ConfigError};
 pub use org_cache::OrgCache;
 pub use secrecy::{ExposeSecret, SecretString};
-pub use validation::{FieldError, FieldErrors, Patch, Raw};
+pub use validation::{Amount, FieldError, FieldErrors, Patch, Raw};

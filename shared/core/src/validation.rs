@@ -115,10 +115,85 @@ impl<T> Patch<T> {
         changed
     }
 
+    pub fn map<U>(self, f: impl FnOnce(T) -> U) -> Patch<U> {
+        match self {
+            Patch::Absent => Patch::Absent,
+            Patch::Clear => Patch::Clear,
+            Patch::Set(value) => Patch::Set(f(value)),
+        }
+    }
+
     pub fn set(self) -> Option<T> {
         match self {
             Patch::Set(value) => Some(value),
             _ => None,
+        }
+    }
+}
+
+/// A JSON string and nothing else: a number or a boolean is refused, not
+/// taken as its text.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Text(pub String);
+
+impl From<Text> for Raw {
+    fn from(text: Text) -> Raw {
+        Raw::Text(text.0)
+    }
+}
+
+/// A JSON number and nothing else.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(transparent)]
+pub struct Number(pub serde_json::Number);
+
+impl From<Number> for Raw {
+    fn from(number: Number) -> Raw {
+        Raw::Number(number.0)
+    }
+}
+
+/// An amount: a JSON number, or text that spells one (`₹3.2 Cr`, `85 lakh`).
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(untagged)]
+pub enum Amount {
+    Number(serde_json::Number),
+    Text(String),
+}
+
+impl<'de> Deserialize<'de> for Amount {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        struct AmountVisitor;
+        impl serde::de::Visitor<'_> for AmountVisitor {
+            type Value = Amount;
+            fn expecting(&self, f: &mut std::fmt::Formatter) -> std::fmt::Result {
+                f.write_str("a number, or text such as \"3.2 Cr\"")
+            }
+            fn visit_u64<E>(self, v: u64) -> Result<Amount, E> {
+                Ok(Amount::Number(v.into()))
+            }
+            fn visit_i64<E>(self, v: i64) -> Result<Amount, E> {
+                Ok(Amount::Number(v.into()))
+            }
+            fn visit_f64<E: serde::de::Error>(self, v: f64) -> Result<Amount, E> {
+                serde_json::Number::from_f64(v)
+                    .map(Amount::Number)
+                    .ok_or_else(|| E::custom("is not a finite number"))
+            }
+            fn visit_str<E>(self, v: &str) -> Result<Amount, E> {
+                Ok(Amount::Text(v.to_owned()))
+            }
+        }
+        deserializer.deserialize_any(AmountVisitor)
+    }
+}
+
+impl From<Amount> for Raw {
+    fn from(amount: Amount) -> Raw {
+        match amount {
+            Amount::Number(n) => Raw::Number(n),
+            Amount::Text(t) => Raw::Text(t),
         }
     }
 }

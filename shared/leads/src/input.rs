@@ -11,7 +11,7 @@ use soraaya_domain::{
 use utoipa::ToSchema;
 
 use crate::fields::LeadField;
-use soraaya_core::validation::{FieldError, FieldErrors, Patch, Raw};
+use soraaya_core::validation::{Amount, FieldError, FieldErrors, Number, Patch, Raw, Text};
 
 /// What a person wants, beyond type and budget (API form).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -31,59 +31,59 @@ pub struct PreferencesInput {
 #[serde(deny_unknown_fields, default)]
 pub struct LeadInput {
     #[schema(value_type = Option<String>, example = "Rohan Malhotra")]
-    pub contact_person: Patch<Raw>,
+    pub contact_person: Patch<Text>,
     #[schema(value_type = Option<String>, example = "+91 98200 12345")]
-    pub phone_number: Patch<Raw>,
+    pub phone_number: Patch<Text>,
     #[schema(value_type = Option<String>)]
-    pub email: Patch<Raw>,
+    pub email: Patch<Text>,
     #[schema(value_type = Option<String>, example = "Lodha Altamount")]
-    pub property_name: Patch<Raw>,
+    pub property_name: Patch<Text>,
     #[schema(value_type = Option<String>, example = "penthouse")]
-    pub property_type: Patch<Raw>,
+    pub property_type: Patch<Text>,
     #[schema(value_type = Option<String>, example = "Worli, Mumbai")]
-    pub location: Patch<Raw>,
+    pub location: Patch<Text>,
     #[schema(value_type = Option<String>, example = "₹12-15 Cr")]
-    pub price_range: Patch<Raw>,
+    pub price_range: Patch<Text>,
     #[schema(value_type = Option<u64>)]
-    pub budget_range_min: Patch<Raw>,
+    pub budget_range_min: Patch<Amount>,
     #[schema(value_type = Option<u64>)]
-    pub budget_range_max: Patch<Raw>,
+    pub budget_range_max: Patch<Amount>,
     /// Initial status when creating (default `to_call`); change it later with `PUT /leads/{id}/status`.
     #[schema(value_type = Option<String>)]
-    pub status: Patch<Raw>,
+    pub status: Patch<Text>,
     #[schema(value_type = Option<String>, example = "high")]
-    pub priority: Patch<Raw>,
+    pub priority: Patch<Text>,
     #[schema(value_type = Option<String>)]
-    pub lead_source: Patch<Raw>,
+    pub lead_source: Patch<Text>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub campaign_id: Patch<Raw>,
+    pub campaign_id: Patch<Text>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub agent_persona_id: Patch<Raw>,
+    pub agent_persona_id: Patch<Text>,
     #[schema(value_type = Option<u8>)]
-    pub qualification_score: Patch<Raw>,
+    pub qualification_score: Patch<Number>,
     #[schema(value_type = Option<String>, example = "3_months")]
-    pub purchase_timeline: Patch<Raw>,
+    pub purchase_timeline: Patch<Text>,
     #[schema(value_type = Option<String>, example = "cash_buyer")]
-    pub financing_status: Patch<Raw>,
+    pub financing_status: Patch<Text>,
     #[schema(value_type = Option<String>)]
-    pub decision_maker_role: Patch<Raw>,
+    pub decision_maker_role: Patch<Text>,
     #[schema(value_type = Option<String>)]
-    pub notes: Patch<Raw>,
+    pub notes: Patch<Text>,
     /// IANA zone; derived from the phone number's country when not given.
     #[schema(value_type = Option<String>, example = "Asia/Kolkata")]
-    pub timezone: Patch<Raw>,
+    pub timezone: Patch<Text>,
     #[schema(value_type = Option<String>, example = "website form")]
-    pub consent_source: Patch<Raw>,
+    pub consent_source: Patch<Text>,
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub consent_at: Patch<Raw>,
+    pub consent_at: Patch<Text>,
     #[schema(value_type = Option<bool>)]
-    pub do_not_call: Patch<Raw>,
+    pub do_not_call: Patch<bool>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub assigned_agent_id: Patch<Raw>,
+    pub assigned_agent_id: Patch<Text>,
     #[schema(value_type = Option<Vec<String>>)]
-    pub tags: Patch<Raw>,
+    pub tags: Patch<Vec<String>>,
     #[schema(value_type = Option<String>, format = DateTime)]
-    pub callback_scheduled_at: Patch<Raw>,
+    pub callback_scheduled_at: Patch<Text>,
     #[schema(value_type = Option<PreferencesInput>)]
     pub property_preferences: Patch<PreferencesInput>,
 }
@@ -93,32 +93,41 @@ impl LeadInput {
     pub fn into_fields(self) -> Vec<(LeadField, Patch<Raw>)> {
         use LeadField as F;
         let mut fields = vec![
-            (F::ContactPerson, self.contact_person),
-            (F::PhoneNumber, self.phone_number),
-            (F::Email, self.email),
-            (F::PropertyName, self.property_name),
-            (F::PropertyType, self.property_type),
-            (F::Location, self.location),
-            (F::PriceRange, self.price_range),
-            (F::BudgetMin, self.budget_range_min),
-            (F::BudgetMax, self.budget_range_max),
-            (F::Status, self.status),
-            (F::Priority, self.priority),
-            (F::LeadSource, self.lead_source),
-            (F::CampaignId, self.campaign_id),
-            (F::AgentPersonaId, self.agent_persona_id),
-            (F::QualificationScore, self.qualification_score),
-            (F::PurchaseTimeline, self.purchase_timeline),
-            (F::FinancingStatus, self.financing_status),
-            (F::DecisionMakerRole, self.decision_maker_role),
-            (F::Notes, self.notes),
-            (F::Timezone, self.timezone),
-            (F::ConsentSource, self.consent_source),
-            (F::ConsentAt, self.consent_at),
-            (F::DoNotCall, self.do_not_call),
-            (F::AssignedAgent, self.assigned_agent_id),
-            (F::Tags, self.tags),
-            (F::CallbackScheduledAt, self.callback_scheduled_at),
+            (F::ContactPerson, self.contact_person.map(Raw::from)),
+            (F::PhoneNumber, self.phone_number.map(Raw::from)),
+            (F::Email, self.email.map(Raw::from)),
+            (F::PropertyName, self.property_name.map(Raw::from)),
+            (F::PropertyType, self.property_type.map(Raw::from)),
+            (F::Location, self.location.map(Raw::from)),
+            (F::PriceRange, self.price_range.map(Raw::from)),
+            (F::BudgetMin, self.budget_range_min.map(Raw::from)),
+            (F::BudgetMax, self.budget_range_max.map(Raw::from)),
+            (F::Status, self.status.map(Raw::from)),
+            (F::Priority, self.priority.map(Raw::from)),
+            (F::LeadSource, self.lead_source.map(Raw::from)),
+            (F::CampaignId, self.campaign_id.map(Raw::from)),
+            (F::AgentPersonaId, self.agent_persona_id.map(Raw::from)),
+            (
+                F::QualificationScore,
+                self.qualification_score.map(Raw::from),
+            ),
+            (F::PurchaseTimeline, self.purchase_timeline.map(Raw::from)),
+            (F::FinancingStatus, self.financing_status.map(Raw::from)),
+            (
+                F::DecisionMakerRole,
+                self.decision_maker_role.map(Raw::from),
+            ),
+            (F::Notes, self.notes.map(Raw::from)),
+            (F::Timezone, self.timezone.map(Raw::from)),
+            (F::ConsentSource, self.consent_source.map(Raw::from)),
+            (F::ConsentAt, self.consent_at.map(Raw::from)),
+            (F::DoNotCall, self.do_not_call.map(Raw::Bool)),
+            (F::AssignedAgent, self.assigned_agent_id.map(Raw::from)),
+            (F::Tags, self.tags.map(Raw::List)),
+            (
+                F::CallbackScheduledAt,
+                self.callback_scheduled_at.map(Raw::from),
+            ),
         ];
         match self.property_preferences {
             Patch::Absent => {}

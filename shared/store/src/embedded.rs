@@ -53,11 +53,14 @@ pub struct EmbeddedStore {
 /// commit is known.
 type Work = Box<dyn FnOnce(&WriteTransaction) -> Settle + Send>;
 
+/// Answers a caller, given the group's commit outcome (or why it failed).
+type Reply = Box<dyn FnOnce(Result<(), &str>) + Send>;
+
 /// Tells a caller how its write ended, given the group's commit outcome.
 struct Settle {
     /// The write failed in the backend: the transaction may hold part of it.
     poisoned: bool,
-    reply: Box<dyn FnOnce(Result<(), &str>) + Send>,
+    reply: Reply,
 }
 
 /// Most writes one commit takes.
