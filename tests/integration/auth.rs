@@ -108,6 +108,63 @@ async fn unknown_accounts_are_throttled_too() {
 }
 
 #[tokio::test]
+async fn one_address_guessing_many_accounts_is_limited_and_cannot_lock_the_owner_out() {
+    let t = TestApp::new().await;
+    t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)
+        .await;
+    let attacker = "203.0.113.7";
+    // Five wrong guesses at the owner's account from the attacker...
+    for _ in 0..5 {
+        t.login_from(attacker, "asha@skyline.in", "guess")
+            .await
+            .expect(401);
+    }
+    // ...lock the account from that address only.
+    t.login_from(attacker, "asha@skyline.in", PASSWORD)
+        .await
+        .expect(429);
+    t.login_from("198.51.100.20", "asha@skyline.in", PASSWORD)
+        .await
+        .expect(200);
+    // The attacker's address may try 30 times in 15 minutes, over any
+    // accounts (the refused attempt above counts too).
+    for i in 0..24 {
+        t.login_from(attacker, &format!("agent{i}@skyline.in"), "guess")
+            .await
+            .expect(401);
+    }
+    let refused = t
+        .login_from(attacker, "someone-else@skyline.in", "guess")
+        .await;
+    refused.expect(429);
+    assert!(refused.headers.contains_key("retry-after"));
+    // The owner still signs in from elsewhere, and the window slides.
+    t.login_from("198.51.100.20", "asha@skyline.in", PASSWORD)
+        .await
+        .expect(200);
+    t.clock.advance(SignedDuration::from_secs(15 * 60 + 1));
+    t.login_from(attacker, "someone-else@skyline.in", "guess")
+        .await
+        .expect(401);
+}
+
+#[tokio::test]
+async fn guessing_one_account_from_many_addresses_meets_a_ceiling() {
+    let t = TestApp::new().await;
+    for address in 0..20 {
+        for _ in 0..5 {
+            t.login_from(&format!("203.0.113.{address}"), "ghost@skyline.in", "guess")
+                .await
+                .expect(401);
+        }
+    }
+    // 100 failures from anywhere: the account waits, from any address.
+    t.login_from("198.51.100.1", "ghost@skyline.in", "guess")
+        .await
+        .expect(429);
+}
+
+#[tokio::test]
 async fn parallel_guesses_cannot_exceed_the_limit() {
     let t = std::sync::Arc::new(TestApp::new().await);
     t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)

@@ -180,6 +180,19 @@ impl TestApp {
         .await
     }
 
+    /// Signs in from a client address (as `soraaya serve` sees its peers).
+    pub async fn login_from(&self, address: &str, email: &str, password: &str) -> TestResponse {
+        let peer: std::net::SocketAddr = format!("{address}:50000").parse().expect("address");
+        let request = Request::post("/api/v1/auth/login")
+            .header("content-type", "application/json")
+            .extension(axum::extract::ConnectInfo(peer))
+            .body(Body::from(
+                serde_json::json!({ "email": email, "password": password }).to_string(),
+            ))
+            .expect("request");
+        self.send(request).await
+    }
+
     /// Signs in and returns the access token, failing the test otherwise.
     pub async fn token(&self, email: &str, password: &str) -> String {
         let response = self.login(email, password).await;

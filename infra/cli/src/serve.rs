@@ -156,10 +156,14 @@ pub async fn serve(
     info!(addr = %local, store = %opened.description, "serving");
     let routes =
         soraaya_local::files::routes(Arc::clone(&app), blobs).merge(router(app, all_routes()));
-    axum::serve(listener, routes)
-        .with_graceful_shutdown(shutdown_signal())
-        .await
-        .context("server failed")?;
+    // The peer's address is what the login limits per client count.
+    axum::serve(
+        listener,
+        routes.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown_signal())
+    .await
+    .context("server failed")?;
     info!("stopped");
     Ok(())
 }

@@ -1,6 +1,7 @@
 //! Signing in and out: login, refresh-token rotation, logout, and the check
 //! behind every authenticated request.
 
+use std::net::IpAddr;
 use std::time::Duration;
 
 use jiff::Timestamp;
@@ -91,13 +92,23 @@ fn issue(
 
 /// Checks an email and password and opens a new session.
 #[tracing::instrument(level = "debug", skip_all)]
-pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn, AuthError> {
+/// `client` is the caller's address, when known: the limits per address
+/// apply to it.
+pub async fn login(
+    app: &App,
+    email: &Email,
+    password: &str,
+    client: Option<IpAddr>,
+) -> Result<SignedIn, AuthError> {
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
-    if let Attempt::Refused(retry_after) = throttle::reserve_attempt(&repo, email, now).await? {
-        warn!(email = %email.masked(), "login throttled");
-        return Err(AuthError::Throttled { retry_after });
-    }
+    let reserved = match throttle::reserve_attempt(&repo, email, client, now).await? {
+        Attempt::Allowed(reserved) => reserved,
+        Attempt::Refused(retry_after) => {
+            warn!(email = %email.masked(), "login throttled");
+            return Err(AuthError::Throttled { retry_after });
+        }
+    };
     let Some(identity) = repo.identity(email).await? else {
         app.passwords.verify_decoy(password).await?;
         return Err(AuthError::InvalidCredentials);
@@ -120,7 +131,7 @@ pub async fn login(app: &App, email: &Email, password: &str) -> Result<SignedIn,
         info!(email = %email.masked(), "login refused: account deactivated");
         return Err(AuthError::InvalidCredentials);
     }
-    throttle::clear(&repo, email).await?;
+    throttle::succeeded(&repo, email, client, reserved).await?;
 
     let session_id = SessionId::new();
     let refresh = RefreshToken::generate(user.org_id, user.id, session_id);

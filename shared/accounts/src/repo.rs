@@ -10,6 +10,8 @@ use soraaya_store::{
 
 use soraaya_core::tables::ACCOUNTS;
 
+use crate::throttle::Scope;
+
 pub(super) fn org_pk(org: OrgId) -> String {
     format!("ORG#{org}")
 }
@@ -427,9 +429,9 @@ impl<'a> AccountsRepo<'a> {
         }
     }
 
-    pub async fn throttle(&self, email: &Email) -> Result<Option<ThrottleRecord>, StoreError> {
+    pub async fn throttle(&self, scope: Scope<'_>) -> Result<Option<ThrottleRecord>, StoreError> {
         self.store
-            .get(&ACCOUNTS, Key::new(login_pk(email), THROTTLE))
+            .get(&ACCOUNTS, Key::new(scope.partition(), THROTTLE))
             .await?
             .map(from_item)
             .transpose()
@@ -439,11 +441,11 @@ impl<'a> AccountsRepo<'a> {
     /// (0: there is none yet).
     pub async fn save_throttle(
         &self,
-        email: &Email,
+        scope: Scope<'_>,
         record: &ThrottleRecord,
         expected_version: u64,
     ) -> Result<(), StoreError> {
-        let key = Key::new(login_pk(email), THROTTLE);
+        let key = Key::new(scope.partition(), THROTTLE);
         let condition = if expected_version == 0 {
             Condition::not_exists("pk")
         } else {
@@ -454,9 +456,12 @@ impl<'a> AccountsRepo<'a> {
             .await
     }
 
-    pub async fn clear_throttle(&self, email: &Email) -> Result<(), StoreError> {
+    pub async fn clear_throttle(&self, scope: Scope<'_>) -> Result<(), StoreError> {
         self.store
-            .delete(Delete::new(&ACCOUNTS, Key::new(login_pk(email), THROTTLE)))
+            .delete(Delete::new(
+                &ACCOUNTS,
+                Key::new(scope.partition(), THROTTLE),
+            ))
             .await
             .map(drop)
     }

@@ -12,6 +12,7 @@ use utoipa_axum::routes;
 
 use soraaya_accounts::{self as accounts, Caller, NewUser, SignedIn, UserChanges};
 
+use crate::extract::ClientAddress;
 use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -76,6 +77,7 @@ impl From<SignedIn> for TokenResponse {
 #[tracing::instrument(skip_all)]
 async fn login(
     State(app): State<ApiState>,
+    ClientAddress(client): ClientAddress,
     ApiJson(body): ApiJson<LoginRequest>,
 ) -> Result<Json<TokenResponse>, ApiError> {
     let mut errors = FieldErrors::new();
@@ -87,7 +89,7 @@ async fn login(
     let Some(email) = email else {
         return Err(ApiError::field("email", "is required"));
     };
-    let signed_in = accounts::login(&app, &email, &body.password).await?;
+    let signed_in = accounts::login(&app, &email, &body.password, client).await?;
     Ok(Json(signed_in.into()))
 }
 

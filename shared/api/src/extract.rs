@@ -3,11 +3,12 @@
 
 use axum::body::Bytes;
 use axum::extract::rejection::{BytesRejection, PathRejection};
-use axum::extract::{FromRequest, FromRequestParts, Path, Request};
+use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
 use serde_json::error::Category;
+use std::net::{IpAddr, SocketAddr};
 
 use soraaya_accounts::{self as accounts, Caller};
 
@@ -64,6 +65,34 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
             return Err(not_json());
         }
         parse_json(&bytes).map(OptionalJson)
+    }
+}
+
+/// Where a request comes from: the source address API Gateway saw (on
+/// Lambda), or the connection's peer (`soraaya serve`). Forwarding headers
+/// are not read: anyone can write them. `None` for an in-process request.
+#[derive(Debug, Clone, Copy)]
+pub struct ClientAddress(pub Option<IpAddr>);
+
+impl<S: Send + Sync> FromRequestParts<S> for ClientAddress {
+    type Rejection = std::convert::Infallible;
+
+    async fn from_request_parts(parts: &mut Parts, _state: &S) -> Result<Self, Self::Rejection> {
+        if let Some(ConnectInfo(peer)) = parts.extensions.get::<ConnectInfo<SocketAddr>>() {
+            return Ok(ClientAddress(Some(peer.ip())));
+        }
+        let from_gateway = match parts
+            .extensions
+            .get::<lambda_http::request::RequestContext>()
+        {
+            Some(lambda_http::request::RequestContext::ApiGatewayV2(context)) => context
+                .http
+                .source_ip
+                .as_deref()
+                .and_then(|ip| ip.parse().ok()),
+            _ => None,
+        };
+        Ok(ClientAddress(from_gateway))
     }
 }
 

@@ -277,7 +277,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let token = login(&app, &email, "benchmark password")
+    let token = login(&app, &email, "benchmark password", None)
         .await
         .unwrap()
         .tokens
