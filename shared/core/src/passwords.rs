@@ -10,8 +10,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use argon2::password_hash::PasswordHasher;
-use argon2::password_hash::phc::PasswordHash;
+use argon2::password_hash::phc::{Output, ParamsString, PasswordHash, Salt};
 use argon2::{Algorithm, Argon2, Block, Params, Version};
 use soraaya_domain::Password;
 use subtle::ConstantTimeEq;
@@ -94,17 +93,12 @@ impl Passwords {
         .await?
     }
 
+    /// Hashes a new password (Argon2id with today's parameters and a fresh
+    /// 16-byte salt) in a pooled hasher's memory, like a verification.
     pub async fn hash(&self, password: &Password) -> Result<String, PasswordHashError> {
         let password = password.expose().to_owned();
-        // Hashing new passwords (sign-up, a password change) is rare, so it
-        // uses memory of its own; it still waits for a hasher.
-        self.with_hasher(move |_| {
-            Argon2::default()
-                .hash_password(password.as_bytes())
-                .map(|hash| hash.to_string())
-                .map_err(bad)
-        })
-        .await
+        self.with_hasher(move |blocks| hash_in(blocks, &password))
+            .await
     }
 
     /// Whether `candidate` is the password behind `stored` (a PHC string).
@@ -135,6 +129,31 @@ impl Passwords {
 
 fn bad(err: impl std::fmt::Display) -> PasswordHashError {
     PasswordHashError::Hash(err.to_string())
+}
+
+/// Hashes in the given memory, into a PHC string.
+fn hash_in(blocks: &mut [Block], password: &str) -> Result<String, PasswordHashError> {
+    let argon = Argon2::default();
+    let params = Params::default();
+    let mut salt = [0u8; 16];
+    rand::fill(&mut salt);
+    let mut out = [0u8; Params::DEFAULT_OUTPUT_LEN];
+    argon
+        .hash_password_into_with_memory(
+            password.as_bytes(),
+            &salt,
+            &mut out,
+            &mut blocks[..params.block_count()],
+        )
+        .map_err(bad)?;
+    let hash = PasswordHash {
+        algorithm: Algorithm::default().ident(),
+        version: Some(Version::default().into()),
+        params: ParamsString::try_from(&params).map_err(bad)?,
+        salt: Some(Salt::new(&salt).map_err(bad)?),
+        hash: Some(Output::new(&out).map_err(bad)?),
+    };
+    Ok(hash.to_string())
 }
 
 /// Verifies in the given memory: the hash of `candidate` with the stored
@@ -184,7 +203,12 @@ mod tests {
         let first = passwords.hash(&password).await.unwrap();
         let second = passwords.hash(&password).await.unwrap();
         assert_ne!(first, second, "salted");
-        assert!(first.starts_with("$argon2id$"));
+        assert!(first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{first}");
+        // The same PHC string the argon2 crate's own hasher reads.
+        use argon2::password_hash::PasswordVerifier;
+        Argon2::default()
+            .verify_password(b"correct horse battery", first.as_str())
+            .unwrap();
         assert!(
             passwords
                 .verify("correct horse battery", &first)
