@@ -203,7 +203,10 @@ mod tests {
         let first = passwords.hash(&password).await.unwrap();
         let second = passwords.hash(&password).await.unwrap();
         assert_ne!(first, second, "salted");
-        assert!(first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{first}");
+        assert!(
+            first.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"),
+            "{first}"
+        );
         // The same PHC string the argon2 crate's own hasher reads.
         use argon2::password_hash::PasswordVerifier;
         Argon2::default()

@@ -770,7 +770,7 @@ pub async fn concurrent_transactions_stand_alone(store: Store) {
     for task in tasks {
         let (writer, refused, result) = task.await.unwrap();
         let written = store
-            .get(&TABLE, Key::new("ct", &format!("a{writer}")))
+            .get(&TABLE, Key::new("ct", format!("a{writer}")))
             .await
             .unwrap();
         if refused {
