@@ -265,7 +265,7 @@ async fn create_user(
 /// One user of the caller's organisation.
 #[utoipa::path(
     get, path = "/api/v1/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = User),
@@ -297,7 +297,7 @@ pub struct UpdateUserRequest {
 /// cannot be demoted or deactivated.
 #[utoipa::path(
     patch, path = "/api/v1/users/{id}", tag = "users",
-    params(("id" = String, Path, description = "User id")),
+    params(("id" = uuid::Uuid, Path, description = "User id")),
     request_body = UpdateUserRequest,
     security(("bearer" = [])),
     responses(

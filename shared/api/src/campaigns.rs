@@ -185,7 +185,7 @@ async fn create_campaign(
 /// One campaign. The `ETag` is its version, for `If-Match` on updates.
 #[utoipa::path(
     get, path = "/api/v1/campaigns/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The campaign", body = Campaign),
@@ -208,7 +208,7 @@ async fn get_campaign(
 /// stop and archive.
 #[utoipa::path(
     put, path = "/api/v1/campaigns/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     request_body = CampaignInput,
     security(("bearer" = [])),
     responses(
@@ -241,7 +241,7 @@ pub struct Deleted {
 /// Delete a campaign that is not calling. Its leads stay, outside any campaign.
 #[utoipa::path(
     delete, path = "/api/v1/campaigns/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
@@ -270,7 +270,7 @@ pub struct AssignRequest {
 /// they are queued at once. One result per lead.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/assign-leads", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     request_body = AssignRequest,
     security(("bearer" = [])),
     responses(
@@ -336,7 +336,7 @@ async fn move_campaign(
 /// their calling hours wait for them.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/start", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     request_body(content = Option<StartRequest>, description = "Optional calling parameters"),
     security(("bearer" = [])),
     responses(
@@ -370,7 +370,7 @@ async fn start_campaign(
 /// Pause a calling campaign: nothing new is dialled; calls in progress finish.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/pause", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Paused", body = CampaignMoved),
@@ -390,7 +390,7 @@ async fn pause_campaign(
 /// Resume a paused campaign: its waiting leads are queued again.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/resume", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Resumed", body = CampaignMoved),
@@ -410,7 +410,7 @@ async fn resume_campaign(
 /// Complete a campaign: queued and scheduled calls are dropped; calls in progress finish.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/stop", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Completed", body = CampaignMoved),
@@ -430,7 +430,7 @@ async fn stop_campaign(
 /// Archive a draft, paused or completed campaign.
 #[utoipa::path(
     post, path = "/api/v1/campaigns/{id}/archive", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Archived", body = CampaignMoved),
@@ -451,7 +451,7 @@ async fn archive_campaign(
 /// their calling hours (with when), and skipped (with why).
 #[utoipa::path(
     get, path = "/api/v1/campaigns/{id}/preflight", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Preflight", body = Preflight),
@@ -473,7 +473,7 @@ async fn preflight(
 /// contact and qualification rates, live calls and the last calls.
 #[utoipa::path(
     get, path = "/api/v1/campaigns/{id}/performance", tag = "campaigns",
-    params(("id" = String, Path, description = "Campaign id")),
+    params(("id" = uuid::Uuid, Path, description = "Campaign id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Performance", body = CampaignPerformance),
@@ -542,7 +542,7 @@ async fn create_persona(
 /// One agent persona.
 #[utoipa::path(
     get, path = "/api/v1/agent-personas/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Persona id")),
+    params(("id" = uuid::Uuid, Path, description = "Persona id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The persona", body = AgentPersona),
@@ -563,7 +563,7 @@ async fn get_persona(
 /// Change an agent persona; campaigns using it call with the new one from their next call.
 #[utoipa::path(
     put, path = "/api/v1/agent-personas/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Persona id")),
+    params(("id" = uuid::Uuid, Path, description = "Persona id")),
     request_body = PersonaInput,
     security(("bearer" = [])),
     responses(
@@ -590,7 +590,7 @@ async fn update_persona(
 /// Delete an agent persona no running campaign uses.
 #[utoipa::path(
     delete, path = "/api/v1/agent-personas/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Persona id")),
+    params(("id" = uuid::Uuid, Path, description = "Persona id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
@@ -707,7 +707,7 @@ async fn create_property(
 /// One property.
 #[utoipa::path(
     get, path = "/api/v1/properties/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Property id")),
+    params(("id" = uuid::Uuid, Path, description = "Property id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The property", body = Property),
@@ -728,7 +728,7 @@ async fn get_property(
 /// Change a property (absent fields stay, `null` clears).
 #[utoipa::path(
     put, path = "/api/v1/properties/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Property id")),
+    params(("id" = uuid::Uuid, Path, description = "Property id")),
     request_body = PropertyInput,
     security(("bearer" = [])),
     responses(
@@ -755,7 +755,7 @@ async fn update_property(
 /// Delete a property no running campaign presents.
 #[utoipa::path(
     delete, path = "/api/v1/properties/{id}", tag = "campaigns",
-    params(("id" = String, Path, description = "Property id")),
+    params(("id" = uuid::Uuid, Path, description = "Property id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),

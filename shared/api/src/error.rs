@@ -37,9 +37,21 @@ pub struct ErrorDetail {
     pub code: String,
     /// A sentence for people.
     pub message: String,
-    /// Structured detail, such as the failing fields; `null` when there is none.
-    #[schema(value_type = Object, nullable)]
+    /// Structured detail: the failing fields (`validation_failed`), an
+    /// object for some other codes, `null` when there is none.
+    #[schema(schema_with = details_schema)]
     pub details: Option<Value>,
+}
+
+fn details_schema() -> utoipa::openapi::schema::Schema {
+    use utoipa::openapi::schema::{ArrayBuilder, ObjectBuilder, OneOfBuilder, Schema, Type};
+    Schema::OneOf(
+        OneOfBuilder::new()
+            .item(ArrayBuilder::new().items(utoipa::openapi::Ref::from_schema_name("FieldError")))
+            .item(ObjectBuilder::new().schema_type(Type::Object))
+            .item(ObjectBuilder::new().schema_type(Type::Null))
+            .build(),
+    )
 }
 
 /// A bare error envelope, for responses that are not an [`ApiError`].

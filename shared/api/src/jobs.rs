@@ -183,7 +183,7 @@ async fn detail(
 /// `rejected`), and a page of its row errors (`cursor`, `limit` page them).
 #[utoipa::path(
     get, path = "/api/v1/leads/imports/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Job id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Job id"), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The job", body = JobDetail),
@@ -206,7 +206,7 @@ async fn get_import_job(
 /// Any lead job (import, bulk change, export), with a page of its errors.
 #[utoipa::path(
     get, path = "/api/v1/leads/jobs/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Job id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Job id"), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The job", body = JobDetail),

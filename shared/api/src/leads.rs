@@ -257,7 +257,7 @@ async fn create_lead(
 /// One lead. The `ETag` is its version, for `If-Match` on updates.
 #[utoipa::path(
     get, path = "/api/v1/leads/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The lead", body = Lead),
@@ -279,7 +279,7 @@ async fn get_lead(
 /// `If-Match: "<version>"` the change applies only to that version.
 #[utoipa::path(
     put, path = "/api/v1/leads/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     request_body = LeadInput,
     security(("bearer" = [])),
     responses(
@@ -315,7 +315,7 @@ async fn update_lead(
 /// only that it happened, by whom and when).
 #[utoipa::path(
     delete, path = "/api/v1/leads/{id}", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Erased"),
@@ -349,7 +349,7 @@ pub struct StatusRequest {
 /// `If-Match: "<version>"` the move applies only to that version.
 #[utoipa::path(
     put, path = "/api/v1/leads/{id}/status", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     request_body = StatusRequest,
     security(("bearer" = [])),
     responses(
@@ -460,7 +460,7 @@ pub struct TimelinePage {
 /// What happened to a lead, newest first: who or what, when, from, to, why.
 #[utoipa::path(
     get, path = "/api/v1/leads/{id}/timeline", tag = "leads",
-    params(("id" = String, Path, description = "Lead id"), PageParams),
+    params(("id" = uuid::Uuid, Path, description = "Lead id"), PageParams),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Timeline page", body = TimelinePage),
@@ -493,7 +493,7 @@ pub struct TranscriptList {
 /// summary, structured data, score, recording, duration, cost, ended reason.
 #[utoipa::path(
     get, path = "/api/v1/leads/{id}/transcripts", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Transcripts", body = TranscriptList),
@@ -524,7 +524,7 @@ pub struct NoteRequest {
 /// Add a note to a lead's timeline.
 #[utoipa::path(
     post, path = "/api/v1/leads/{id}/notes", tag = "leads",
-    params(("id" = String, Path, description = "Lead id")),
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
     request_body = NoteRequest,
     security(("bearer" = [])),
     responses(

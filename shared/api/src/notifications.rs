@@ -112,7 +112,7 @@ async fn list_notifications(
 /// Change a notification's status (`resolved` records when), resolution note or assignee.
 #[utoipa::path(
     put, path = "/api/v1/notifications/{id}", tag = "notifications",
-    params(("id" = String, Path, description = "Notification id")),
+    params(("id" = uuid::Uuid, Path, description = "Notification id")),
     request_body = NotificationChange,
     security(("bearer" = [])),
     responses(
@@ -141,7 +141,7 @@ pub struct AssignRequest {
 /// Assign a notification to a user of the organisation.
 #[utoipa::path(
     post, path = "/api/v1/notifications/{id}/assign", tag = "notifications",
-    params(("id" = String, Path, description = "Notification id")),
+    params(("id" = uuid::Uuid, Path, description = "Notification id")),
     request_body = AssignRequest,
     security(("bearer" = [])),
     responses(
@@ -169,7 +169,7 @@ async fn assign_notification(
 /// Delete a notification.
 #[utoipa::path(
     delete, path = "/api/v1/notifications/{id}", tag = "notifications",
-    params(("id" = String, Path, description = "Notification id")),
+    params(("id" = uuid::Uuid, Path, description = "Notification id")),
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
