@@ -143,17 +143,6 @@ impl From<Text> for Raw {
     }
 }
 
-/// A JSON number and nothing else.
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
-#[serde(transparent)]
-pub struct Number(pub serde_json::Number);
-
-impl From<Number> for Raw {
-    fn from(number: Number) -> Raw {
-        Raw::Number(number.0)
-    }
-}
-
 /// An amount: a JSON number, or text that spells one (`₹3.2 Cr`, `85 lakh`).
 #[derive(Debug, Clone, PartialEq, Serialize)]
 #[serde(untagged)]

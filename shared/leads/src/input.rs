@@ -11,7 +11,7 @@ use soraaya_domain::{
 use utoipa::ToSchema;
 
 use crate::fields::LeadField;
-use soraaya_core::validation::{Amount, FieldError, FieldErrors, Number, Patch, Raw, Text};
+use soraaya_core::validation::{Amount, FieldError, FieldErrors, Patch, Raw, Text};
 
 /// What a person wants, beyond type and budget (API form).
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
@@ -60,7 +60,7 @@ pub struct LeadInput {
     #[schema(value_type = Option<String>, format = Uuid)]
     pub agent_persona_id: Patch<Text>,
     #[schema(value_type = Option<u8>)]
-    pub qualification_score: Patch<Number>,
+    pub qualification_score: Patch<u8>,
     #[schema(value_type = Option<String>, example = "3_months")]
     pub purchase_timeline: Patch<Text>,
     #[schema(value_type = Option<String>, example = "cash_buyer")]
@@ -109,7 +109,7 @@ impl LeadInput {
             (F::AgentPersonaId, self.agent_persona_id.map(Raw::from)),
             (
                 F::QualificationScore,
-                self.qualification_score.map(Raw::from),
+                self.qualification_score.map(|n| Raw::Number(n.into())),
             ),
             (F::PurchaseTimeline, self.purchase_timeline.map(Raw::from)),
             (F::FinancingStatus, self.financing_status.map(Raw::from)),
