@@ -1,6 +1,6 @@
 //! Strict input: JSON types as the OpenAPI document declares them (no
-//! boolean or number taken as text), a body that is not a JSON object
-//! refused, and every 4xx in the JSON error envelope.
+//! boolean or number taken as text), a body or nested object that is not a
+//! JSON object refused, and every 4xx in the JSON error envelope.
 
 use axum::http::Request;
 use serde_json::{Value, json};
@@ -99,6 +99,16 @@ async fn a_body_that_is_not_a_json_object_is_refused() {
             assert_field(&response, "body");
         }
     }
+    // Nor is a nested object given as an array of its fields.
+    let nested = calling
+        .api
+        .post(
+            "/api/v1/agent-personas",
+            Some(&one.token),
+            json!({ "name": "Priya", "region": "Mumbai", "script_customizations": [null, null] }),
+        )
+        .await;
+    assert_field(&nested, "script_customizations");
     let campaign = calling
         .api
         .post(

@@ -7,7 +7,6 @@ use axum::extract::{ConnectInfo, FromRequest, FromRequestParts, Path, Request};
 use axum::http::header::{AUTHORIZATION, CONTENT_TYPE};
 use axum::http::request::Parts;
 use serde::de::DeserializeOwned;
-use serde_json::error::Category;
 use std::net::{IpAddr, SocketAddr};
 
 use soraaya_accounts::{self as accounts, Caller};
@@ -124,38 +123,21 @@ pub(crate) fn body_error(rejection: BytesRejection) -> ApiError {
 }
 
 /// Parses JSON into `T`, naming the failing field on a type or value error.
-/// Every body this API takes is a JSON object (serde would also read a
-/// struct from an array of its fields in order).
+/// Parses JSON into `T`, naming the failing field on a type or value error.
+/// Structs are read only from JSON objects, at every depth (see
+/// [`crate::strict`]).
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    match bytes.iter().find(|b| !b.is_ascii_whitespace()) {
-        Some(b'{') => {}
-        // Not JSON at all: the parser below says where.
-        Some(first) if !matches!(first, b'[' | b'"' | b'-' | b'0'..=b'9' | b't' | b'f' | b'n') => {}
-        None => {}
-        Some(_) => return Err(ApiError::field("body", "must be a JSON object")),
-    }
-    let mut deserializer = serde_json::Deserializer::from_slice(bytes);
-    let value = serde_path_to_error::deserialize(&mut deserializer).map_err(|err| {
-        let path = err.path().to_string();
-        let inner = err.into_inner();
-        match inner.classify() {
-            Category::Syntax | Category::Eof | Category::Io => ApiError::bad_request(
-                "malformed_json",
-                format!("the body is not valid JSON: {inner}"),
-            ),
-            Category::Data => {
-                let (field, message) = describe(&path, &inner.to_string());
-                ApiError::field(field, message)
-            }
-        }
-    })?;
-    deserializer.end().map_err(|err| {
+    let value: serde_json::Value = serde_json::from_slice(bytes).map_err(|err| {
         ApiError::bad_request(
             "malformed_json",
             format!("the body is not valid JSON: {err}"),
         )
     })?;
-    Ok(value)
+    serde_path_to_error::deserialize(crate::strict::Strict(&value)).map_err(|err| {
+        let path = err.path().to_string();
+        let (field, message) = describe(&path, &err.into_inner().to_string());
+        ApiError::field(field, message)
+    })
 }
 
 /// Turns serde's message into a field path and a sentence about that field.

@@ -11,6 +11,7 @@ pub mod extract;
 pub mod jobs;
 pub mod leads;
 pub mod notifications;
+mod strict;
 pub mod webhooks;
 
 use std::time::Duration;
