@@ -47,7 +47,7 @@ fn not_json() -> ApiError {
     )
 }
 
-/// A JSON body that may be left out: an empty body is `T::default()`.
+/// A JSON body that may be left out: an empty body or `null` is `T::default()`.
 #[derive(Debug, Clone)]
 pub struct OptionalJson<T>(pub T);
 
@@ -62,6 +62,10 @@ impl<S: Send + Sync, T: DeserializeOwned + Default> FromRequest<S> for OptionalJ
         }
         if !is_json {
             return Err(not_json());
+        }
+        // `null` is the body left out, written out.
+        if bytes.trim_ascii() == b"null" {
+            return Ok(OptionalJson(T::default()));
         }
         parse_json(&bytes).map(OptionalJson)
     }

@@ -139,6 +139,7 @@ pub struct ListParams {
     /// Page number, from 1.
     pub page: Option<u32>,
     /// Leads per page, 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
     /// Export only: these lead ids, comma-separated (filters are then ignored).
     pub ids: Option<String>,
@@ -429,6 +430,7 @@ pub struct PageParams {
     /// From a previous page's `next_cursor`.
     pub cursor: Option<String>,
     /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 

@@ -50,6 +50,8 @@ pub struct NotificationParams {
     #[serde(rename = "type")]
     pub kind: Option<String>,
     pub cursor: Option<String>,
+    /// 1 to 200 (default 50).
+    #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
 }
 
@@ -134,7 +136,7 @@ async fn update_notification(
 
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
-pub struct AssignRequest {
+pub struct AssignNotificationRequest {
     pub user_id: UserId,
 }
 
@@ -142,7 +144,7 @@ pub struct AssignRequest {
 #[utoipa::path(
     post, path = "/api/v1/notifications/{id}/assign", tag = "notifications",
     params(("id" = uuid::Uuid, Path, description = "Notification id")),
-    request_body = AssignRequest,
+    request_body = AssignNotificationRequest,
     security(("bearer" = [])),
     responses(
         (status = 200, description = "Assigned", body = Notification),
@@ -155,7 +157,7 @@ async fn assign_notification(
     State(app): State<ApiState>,
     caller: Caller,
     ApiPath(id): ApiPath<NotificationId>,
-    ApiJson(body): ApiJson<AssignRequest>,
+    ApiJson(body): ApiJson<AssignNotificationRequest>,
 ) -> Result<Json<Notification>, ApiError> {
     caller.require(Permission::NotificationsManage)?;
     let change = NotificationChange {

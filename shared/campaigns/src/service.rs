@@ -165,9 +165,9 @@ fn strings(
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct CriteriaInput {
-    #[schema(value_type = Option<String>, example = "10 Cr")]
+    #[schema(value_type = Option<Amount>, example = "10 Cr")]
     pub budget_min: Option<Amount>,
-    #[schema(value_type = Option<String>, example = "40 Cr")]
+    #[schema(value_type = Option<Amount>, example = "40 Cr")]
     pub budget_max: Option<Amount>,
     /// `immediate`, `3_months`, `6_months`, `1_year`.
     pub timelines: Vec<String>,
@@ -910,9 +910,9 @@ pub struct PropertyInput {
     /// As shown to people, such as `₹28-35 Cr`; sets price_min and price_max when they are not given.
     #[schema(value_type = Option<String>)]
     pub price_range: Patch<String>,
-    #[schema(value_type = Option<String>, example = "28 Cr")]
+    #[schema(value_type = Option<Amount>, example = "28 Cr")]
     pub price_min: Patch<Amount>,
-    #[schema(value_type = Option<String>, example = "35 Cr")]
+    #[schema(value_type = Option<Amount>, example = "35 Cr")]
     pub price_max: Patch<Amount>,
     pub amenities: Option<Vec<String>>,
     pub specifications: Option<BTreeMap<String, String>>,

@@ -178,6 +178,29 @@ impl<'de> Deserialize<'de> for Amount {
     }
 }
 
+/// Inline, so that each field's own description and example stay with it.
+impl utoipa::PartialSchema for Amount {
+    fn schema() -> utoipa::openapi::RefOr<utoipa::openapi::schema::Schema> {
+        use utoipa::openapi::schema::{ObjectBuilder, OneOfBuilder, Schema, Type};
+        Schema::OneOf(
+            OneOfBuilder::new()
+                .description(Some(
+                    "Rupees as a number, or text such as `3.2 Cr` or `85 lakh`",
+                ))
+                .item(
+                    ObjectBuilder::new()
+                        .schema_type(Type::Integer)
+                        .minimum(Some(0)),
+                )
+                .item(ObjectBuilder::new().schema_type(Type::String))
+                .build(),
+        )
+        .into()
+    }
+}
+
+impl ToSchema for Amount {}
+
 impl From<Amount> for Raw {
     fn from(amount: Amount) -> Raw {
         match amount {

@@ -44,9 +44,9 @@ pub struct LeadInput {
     pub location: Patch<Text>,
     #[schema(value_type = Option<String>, example = "₹12-15 Cr")]
     pub price_range: Patch<Text>,
-    #[schema(value_type = Option<u64>)]
+    #[schema(value_type = Option<Amount>)]
     pub budget_range_min: Patch<Amount>,
-    #[schema(value_type = Option<u64>)]
+    #[schema(value_type = Option<Amount>)]
     pub budget_range_max: Patch<Amount>,
     /// Initial status when creating (default `to_call`); change it later with `PUT /leads/{id}/status`.
     #[schema(value_type = Option<String>)]
@@ -74,7 +74,9 @@ pub struct LeadInput {
     pub timezone: Patch<Text>,
     #[schema(value_type = Option<String>, example = "website form")]
     pub consent_source: Patch<Text>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// RFC 3339, or a date and time as people write them (`2026-11-24
+    /// 15:00`, `24/11/2026`), read in the organisation's zone.
+    #[schema(value_type = Option<String>, example = "2026-11-24T15:00:00+05:30")]
     pub consent_at: Patch<Text>,
     #[schema(value_type = Option<bool>)]
     pub do_not_call: Patch<bool>,
@@ -82,7 +84,9 @@ pub struct LeadInput {
     pub assigned_agent_id: Patch<Text>,
     #[schema(value_type = Option<Vec<String>>)]
     pub tags: Patch<Vec<String>>,
-    #[schema(value_type = Option<String>, format = DateTime)]
+    /// RFC 3339, or a date and time as people write them (`2026-11-24
+    /// 15:00`), read in the lead's zone.
+    #[schema(value_type = Option<String>, example = "2026-11-25T18:30:00+05:30")]
     pub callback_scheduled_at: Patch<Text>,
     #[schema(value_type = Option<PreferencesInput>)]
     pub property_preferences: Patch<PreferencesInput>,
