@@ -95,7 +95,11 @@ impl TestApp {
         let simulator = Arc::new(Simulator::new(clock.clone(), options.simulator));
         let (queue, consumer): (Arc<dyn DialQueue>, Consumer) = match options.transport {
             Transport::Local => {
-                let local = Arc::new(LocalQueue::new(clock.clone()));
+                let local = Arc::new(
+                    LocalQueue::open(clock.clone(), Arc::clone(&store))
+                        .await
+                        .expect("dial queue"),
+                );
                 (local.clone(), Consumer::Local(local))
             }
             Transport::Sqs { client, url } => {

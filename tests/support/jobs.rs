@@ -33,7 +33,11 @@ impl TestApp {
         let dir = tempfile::tempdir().expect("a temporary directory");
         let blobs = Arc::new(LocalBlobs::new(dir.path(), FILES_URL, clock.clone()));
         let queue = Arc::new(LocalJobQueue::default());
-        let dials = Arc::new(LocalQueue::new(clock.clone()));
+        let dials = Arc::new(
+            LocalQueue::open(clock.clone(), Arc::clone(&store))
+                .await
+                .expect("dial queue"),
+        );
         let app = Arc::new(
             App::with_clock(config, store, clock.clone())
                 .with_blobs(blobs.clone())

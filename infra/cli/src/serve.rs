@@ -88,7 +88,9 @@ pub async fn serve(
         runtime,
         blobs,
         ..
-    } = local_calling(app, voice, files);
+    } = local_calling(app, voice, files)
+        .await
+        .context("cannot open the dial queue")?;
     let first = FirstAdmin::from_env()?;
     if let Some(created) = bootstrap_if_empty(&app, first).await? {
         println!(

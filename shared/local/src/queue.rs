@@ -1,5 +1,8 @@
 //! The dial queue in this process: at-least-once like SQS, scheduled on the
-//! service clock so that tests control time.
+//! service clock so that tests control time, and durable: every message is
+//! kept in the item store (the embedded file for `soraaya serve`) until it
+//! is done, so a restart resumes the queue at once, with the messages that
+//! were waiting or being handled when the process died.
 
 use std::cmp::Reverse;
 use std::collections::BinaryHeap;
@@ -10,30 +13,72 @@ use std::time::Duration;
 
 use async_trait::async_trait;
 use jiff::{SignedDuration, Timestamp};
+use serde::{Deserialize, Serialize};
 use soraaya_core::Clock;
+use soraaya_core::keys::keyed_item;
+use soraaya_core::paging::collect_all;
 use soraaya_core::queue::{Delivery, DialMessage, DialQueue, MAX_DELAY, QueueError};
+use soraaya_core::tables::JOBS;
+use soraaya_store::{Delete, ItemStore, Key, Put, Query, StoreError};
 
-/// A queue in this process, scheduled on the service clock (so that tests
-/// control time). Delivered messages that are neither done nor retried come
-/// back after the visibility timeout, as with SQS.
+/// The partition of the jobs table that holds the queue's messages.
+const PARTITION: &str = "LOCAL_DIAL_QUEUE";
+
 /// A message waiting: when it may be delivered, order sent, id, body, receive count.
 type Waiting = Reverse<(Timestamp, u64, String, String, u32)>;
 
+/// A message as kept in the store.
+#[derive(Debug, Serialize, Deserialize)]
+struct StoredMessage {
+    id: String,
+    body: String,
+    deliver_at: Timestamp,
+    receive_count: u32,
+}
+
+fn key(id: &str) -> Key {
+    Key::new(PARTITION, format!("MSG#{id}"))
+}
+
+/// A queue in this process. The waiting messages are held in memory, in
+/// order of delivery, and each is also in the store from its send until it
+/// is [`done`](LocalQueue::done): a message received but neither done nor
+/// retried when the process dies is delivered again after a restart.
 pub struct LocalQueue {
     clock: Arc<dyn Clock>,
+    store: Arc<dyn ItemStore>,
     pending: Mutex<BinaryHeap<Waiting>>,
     sequence: AtomicU64,
     sent: AtomicU64,
 }
 
 impl LocalQueue {
-    pub fn new(clock: Arc<dyn Clock>) -> Self {
-        LocalQueue {
+    /// The queue kept in `store`, with every message a previous process left there.
+    pub async fn open(
+        clock: Arc<dyn Clock>,
+        store: Arc<dyn ItemStore>,
+    ) -> Result<Self, StoreError> {
+        let queue = LocalQueue {
             clock,
+            store,
             pending: Mutex::new(BinaryHeap::new()),
             sequence: AtomicU64::new(0),
             sent: AtomicU64::new(0),
+        };
+        let left: Vec<StoredMessage> =
+            collect_all(queue.store.as_ref(), Query::new(&JOBS, PARTITION)).await?;
+        if !left.is_empty() {
+            tracing::info!(messages = left.len(), "dial queue resumed from the store");
         }
+        for message in left {
+            queue.push(
+                message.deliver_at,
+                message.id,
+                message.body,
+                message.receive_count,
+            );
+        }
+        Ok(queue)
     }
 
     fn push(&self, at: Timestamp, id: String, body: String, receive_count: u32) {
@@ -44,7 +89,14 @@ impl LocalQueue {
             .push(Reverse((at, seq, id, body, receive_count)));
     }
 
-    /// Up to `max` messages whose delay is over, oldest first.
+    async fn keep(&self, message: &StoredMessage) -> Result<(), StoreError> {
+        self.store
+            .put(Put::new(&JOBS, keyed_item(&key(&message.id), message)?))
+            .await
+    }
+
+    /// Up to `max` messages whose delay is over, oldest first. Each stays in
+    /// the store until it is done or retried.
     pub fn receive(&self, max: usize) -> Vec<Delivery> {
         let now = self.clock.now();
         let mut pending = self.pending.lock().unwrap_or_else(|p| p.into_inner());
@@ -65,10 +117,26 @@ impl LocalQueue {
         out
     }
 
+    /// A received message was handled: it leaves the store.
+    pub async fn done(&self, delivery: &Delivery) -> Result<(), StoreError> {
+        self.store
+            .delete(Delete::new(&JOBS, key(&delivery.id)))
+            .await
+            .map(drop)
+    }
+
     /// Puts a received message back, deliverable after `delay`.
-    pub fn requeue(&self, delivery: Delivery, delay: Duration) {
+    pub async fn requeue(&self, delivery: Delivery, delay: Duration) -> Result<(), StoreError> {
         let at = self.clock.now() + SignedDuration::try_from(delay).unwrap_or(SignedDuration::ZERO);
-        self.push(at, delivery.id, delivery.body, delivery.receive_count);
+        let stored = StoredMessage {
+            id: delivery.id,
+            body: delivery.body,
+            deliver_at: at,
+            receive_count: delivery.receive_count,
+        };
+        self.keep(&stored).await?;
+        self.push(at, stored.id, stored.body, stored.receive_count);
+        Ok(())
     }
 
     /// Messages waiting, deliverable or not.
@@ -97,13 +165,22 @@ impl LocalQueue {
 
 #[async_trait]
 impl DialQueue for LocalQueue {
+    /// Each message is in the store before `send` returns.
     async fn send(&self, messages: &[(DialMessage, Duration)]) -> Result<(), QueueError> {
         for (message, delay) in messages {
             let body = serde_json::to_string(message).map_err(|e| QueueError::Send(Box::new(e)))?;
-            let id = uuid::Uuid::new_v4().to_string();
             let at = self.clock.now()
                 + SignedDuration::try_from((*delay).min(MAX_DELAY)).unwrap_or(SignedDuration::ZERO);
-            self.push(at, id, body, 0);
+            let stored = StoredMessage {
+                id: uuid::Uuid::new_v4().to_string(),
+                body,
+                deliver_at: at,
+                receive_count: 0,
+            };
+            self.keep(&stored)
+                .await
+                .map_err(|e| QueueError::Send(Box::new(e)))?;
+            self.push(at, stored.id, stored.body, 0);
             self.sent.fetch_add(1, Ordering::Relaxed);
         }
         Ok(())
@@ -119,7 +196,11 @@ mod tests {
     #[tokio::test]
     async fn messages_wait_for_their_delay_and_come_back_when_retried() {
         let clock = Arc::new(ManualClock::at("2026-11-23T10:00:00Z".parse().unwrap()));
-        let queue = LocalQueue::new(clock.clone());
+        let store: Arc<dyn ItemStore> =
+            Arc::new(soraaya_store::EmbeddedStore::in_memory().unwrap());
+        let queue = LocalQueue::open(clock.clone(), Arc::clone(&store))
+            .await
+            .unwrap();
         let message = DialMessage {
             org_id: OrgId::new(),
             lead_id: LeadId::new(),
@@ -136,16 +217,61 @@ mod tests {
         let first = queue.receive(10);
         assert_eq!(first.len(), 1);
         assert_eq!(first[0].receive_count, 1);
-        queue.requeue(first[0].clone(), Duration::from_secs(5));
+        queue
+            .requeue(first[0].clone(), Duration::from_secs(5))
+            .await
+            .unwrap();
         assert!(queue.receive(10).is_empty());
         clock.advance(SignedDuration::from_secs(5));
         assert_eq!(queue.receive(10)[0].receive_count, 2);
         clock.advance(SignedDuration::from_secs(60));
         let later = queue.receive(10);
+        assert_eq!(later.len(), 1);
         assert_eq!(
             serde_json::from_str::<DialMessage>(&later[0].body).unwrap(),
             message
         );
         assert!(queue.is_empty());
+        // Handled: gone from the store too.
+        queue.done(&later[0]).await.unwrap();
+        let reopened = LocalQueue::open(clock.clone(), Arc::clone(&store))
+            .await
+            .unwrap();
+        assert_eq!(reopened.len(), 1, "the undone message survives a restart");
+    }
+
+    #[tokio::test]
+    async fn a_restart_resumes_every_message_not_done() {
+        let clock = Arc::new(ManualClock::at("2026-11-23T10:00:00Z".parse().unwrap()));
+        let store: Arc<dyn ItemStore> =
+            Arc::new(soraaya_store::EmbeddedStore::in_memory().unwrap());
+        let message = |attempt| DialMessage {
+            org_id: OrgId::new(),
+            lead_id: LeadId::new(),
+            campaign_id: CampaignId::new(),
+            attempt,
+        };
+        let before = LocalQueue::open(clock.clone(), Arc::clone(&store))
+            .await
+            .unwrap();
+        before
+            .send(&[
+                (message(1), Duration::ZERO),
+                (message(2), Duration::ZERO),
+                (message(3), Duration::from_secs(300)),
+            ])
+            .await
+            .unwrap();
+        // One handled, one being handled when the process dies, one waiting.
+        let received = before.receive(2);
+        before.done(&received[0]).await.unwrap();
+        drop(before);
+        let after = LocalQueue::open(clock.clone(), store).await.unwrap();
+        assert_eq!(after.len(), 2);
+        let again = after.receive(10);
+        assert_eq!(again.len(), 1, "the one in hand is delivered at once");
+        assert_eq!(again[0].body, received[1].body);
+        clock.advance(SignedDuration::from_secs(300));
+        assert_eq!(after.receive(10).len(), 1, "the waiting one when it is due");
     }
 }

@@ -267,10 +267,18 @@ impl LocalRuntime {
                     .map(|d| (d.id.clone(), d.clone()))
                     .collect();
                 for (id, disposition) in handle_batch(&self.app, deliveries).await {
-                    if let (Disposition::RetryAfter(wait), Some(delivery)) =
-                        (disposition, by_id.get(&id))
-                    {
-                        queue.requeue(delivery.clone(), wait);
+                    let Some(delivery) = by_id.get(&id) else {
+                        continue;
+                    };
+                    let kept = match disposition {
+                        Disposition::Done => queue.done(delivery).await,
+                        Disposition::RetryAfter(wait) => {
+                            queue.requeue(delivery.clone(), wait).await
+                        }
+                    };
+                    if let Err(err) = kept {
+                        // Still in the store: delivered again after a restart.
+                        warn!(message_id = %id, error = %err, "could not record a dial message's outcome");
                     }
                 }
             },
@@ -430,23 +438,28 @@ pub struct LocalFiles {
     pub base_url: String,
 }
 
-/// Wires `app` for calling in one process: an in-process dial queue, the
+/// Wires `app` for calling in one process: an in-process dial queue kept in
+/// the app's store (resumed from it), the
 /// voice asked for, and a webhook secret (generated when none is configured,
 /// since the simulator's webhooks go through the same authenticated handler).
-pub fn local_calling(mut app: App, voice: LocalVoice, files: LocalFiles) -> LocalCalling {
+pub async fn local_calling(
+    mut app: App,
+    voice: LocalVoice,
+    files: LocalFiles,
+) -> Result<LocalCalling, soraaya_store::StoreError> {
     if app.config.calling.vapi_webhook_secret.is_none() {
         let mut bytes = [0u8; 24];
         rand::fill(&mut bytes);
         let secret = bytes.iter().map(|b| format!("{b:02x}")).collect::<String>();
         app.config.calling.vapi_webhook_secret = Some(SecretString::from(secret));
     }
-    // In-process messages are lost only with the process: look for them soon.
+    // Messages are kept in the store; a lost one (a store failure) is looked for soon.
     app.config.calling.resend_queued_after = app
         .config
         .calling
         .resend_queued_after
         .min(Duration::from_secs(120));
-    let queue = Arc::new(LocalQueue::new(Arc::clone(&app.clock)));
+    let queue = Arc::new(LocalQueue::open(Arc::clone(&app.clock), Arc::clone(&app.store)).await?);
     let (app, simulator) = match voice {
         LocalVoice::Simulated(config) => {
             // Pretend calls are short; a call lost with a restart is noticed soon.
@@ -479,10 +492,10 @@ pub fn local_calling(mut app: App, voice: LocalVoice, files: LocalFiles) -> Loca
         )
         .with_jobs(jobs),
     );
-    LocalCalling {
+    Ok(LocalCalling {
         app,
         runtime,
         simulator,
         blobs,
-    }
+    })
 }
