@@ -149,6 +149,10 @@ pub async fn serve(
         });
     }
 
+    // Calls that were live when the process last stopped hold no slot now.
+    soraaya_calling::scheduler::settle_calls_after_restart(&app)
+        .await
+        .context("cannot settle the calls live at the last stop")?;
     tokio::spawn(Arc::clone(&runtime).run(CALLING_TICK));
 
     println!(

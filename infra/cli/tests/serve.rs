@@ -298,3 +298,134 @@ async fn the_demo_campaign_calls_its_leads_to_the_end() {
     }
     server.kill_9();
 }
+
+/// kill -9 in the middle of a campaign, with calls on the line and dials
+/// waiting for a slot: after the restart the queue resumes at once, the
+/// calls that were live are settled without using the leads' attempts, and
+/// every lead is called to the end with the cap held.
+#[tokio::test]
+async fn a_campaign_killed_mid_call_resumes_without_losing_or_charging_anything() {
+    let dir = tempfile::tempdir().unwrap();
+    let owner = ("owner@skyline.in", "owner password 1");
+    let server = start_with(
+        dir.path(),
+        Some(owner),
+        // Long calls: some are surely on the line at the kill.
+        &[
+            "--demo",
+            "--sim-call-seconds",
+            "60",
+            "--sim-seed",
+            "3",
+            "--sim-clock-start",
+            "2026-11-24T06:00:00Z",
+        ],
+        &[("SORAAYA_NO_SLOT_RETRY_SECONDS", "1")],
+    );
+    let (_, login) = server.login(owner.0, owner.1).await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let (_, campaigns) = server.get("/api/v1/campaigns?status=draft", &token).await;
+    let id = campaigns["items"][0]["id"].as_str().unwrap().to_owned();
+    let cap = campaigns["items"][0]["settings"]["max_concurrent_calls"]
+        .as_u64()
+        .unwrap();
+    let (_, preflight) = server
+        .get(&format!("/api/v1/campaigns/{id}/preflight"), &token)
+        .await;
+    let to_dial = preflight["dial_now"].as_u64().unwrap();
+    let (status, _) = server
+        .post(
+            &format!("/api/v1/campaigns/{id}/start"),
+            Some(&token),
+            json!({}),
+        )
+        .await;
+    assert_eq!(status, 200);
+    let mut live_at_kill = 0;
+    for _ in 0..100 {
+        tokio::time::sleep(Duration::from_millis(100)).await;
+        let (_, performance) = server
+            .get(&format!("/api/v1/campaigns/{id}/performance"), &token)
+            .await;
+        live_at_kill = performance["live_calls"].as_u64().unwrap_or(0);
+        if live_at_kill > 0 {
+            break;
+        }
+    }
+    assert!(live_at_kill > 0, "no call went live before the kill");
+    server.kill_9();
+
+    // Back, with short calls now, a few minutes later on the clock.
+    let server = start_with(
+        dir.path(),
+        None,
+        &[
+            "--sim-call-seconds",
+            "2",
+            "--sim-seed",
+            "4",
+            "--sim-clock-start",
+            "2026-11-24T06:05:00Z",
+        ],
+        &[("SORAAYA_NO_SLOT_RETRY_SECONDS", "1")],
+    );
+    let (_, login) = server.login(owner.0, owner.1).await;
+    let token = login["access_token"].as_str().unwrap().to_owned();
+    let called_once = |leads: &[Value]| {
+        leads
+            .iter()
+            .filter(|l| {
+                l["status"] != "calling" && l["status"] != "in_call" && l["call_attempts"] == 1
+            })
+            .count() as u64
+    };
+    let mut leads = Vec::new();
+    for _ in 0..240 {
+        tokio::time::sleep(Duration::from_millis(500)).await;
+        let (_, performance) = server
+            .get(&format!("/api/v1/campaigns/{id}/performance"), &token)
+            .await;
+        assert!(
+            performance["live_calls"].as_u64().unwrap_or(0) <= cap,
+            "over the cap: {performance}"
+        );
+        let (_, listed) = server
+            .get(&format!("/api/v1/leads?campaign_id={id}&limit=100"), &token)
+            .await;
+        leads = listed["items"].as_array().cloned().unwrap_or_default();
+        if called_once(&leads) == to_dial && performance["live_calls"] == 0 {
+            break;
+        }
+    }
+    assert_eq!(
+        called_once(&leads),
+        to_dial,
+        "every lead called once, the cut-off calls not counted: {leads:?}"
+    );
+    // The cut-off calls say so on their leads' timelines.
+    let mut cut_off = 0;
+    for lead in &leads {
+        let (_, timeline) = server
+            .get(
+                &format!(
+                    "/api/v1/leads/{}/timeline?limit=50",
+                    lead["id"].as_str().unwrap()
+                ),
+                &token,
+            )
+            .await;
+        let items = timeline["items"].as_array().cloned().unwrap_or_default();
+        if items.iter().any(|e| {
+            e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("cut off when the process restarted"))
+        }) {
+            cut_off += 1;
+        }
+    }
+    assert_eq!(
+        cut_off, live_at_kill,
+        "each call live at the kill was settled"
+    );
+    server.kill_9();
+}

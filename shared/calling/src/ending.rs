@@ -168,6 +168,9 @@ pub async fn end_call(
             after.follow_up_count += 1;
         }
         apply_answers(&mut after, &outcome.answers, outcome.score);
+        if !outcome.counts_attempt {
+            after.call_attempts = lead.call_attempts.saturating_sub(1);
+        }
         after.version = lead.version + 1;
         after.updated_at = now;
 

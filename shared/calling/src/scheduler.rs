@@ -64,19 +64,10 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
                 )
                 .await?;
             for item in &page.items {
-                let Some(soraaya_store::AttributeValue::S(due)) = item.get("due_sk") else {
+                let Some(lead) = lead_of_due_entry(&repo, item).await? else {
                     continue;
                 };
-                let mut parts = due.split('#').skip(1);
-                let (Some(org), Some(lead)) = (parts.next(), parts.next()) else {
-                    continue;
-                };
-                let (Ok(org), Ok(lead)) = (OrgId::parse(org), LeadId::parse(lead)) else {
-                    continue;
-                };
-                let Some(lead) = repo.lead(org, lead).await? else {
-                    continue;
-                };
+                let org = lead.org_id;
                 run.due += 1;
                 if let Some(call) = lead.live_call.clone() {
                     if call.check_at <= now {
@@ -137,6 +128,88 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
         );
     }
     Ok(run)
+}
+
+/// After a restart of the local process: every call that was live when the
+/// process stopped is settled at once, so that none holds a slot or waits
+/// for the scheduler's check. A call the voice port still knows ends as it
+/// says; one it does not (a simulated conversation dies with the process),
+/// and a dial that died before its call was placed, end as cut off by the
+/// restart, which does not use one of the lead's attempts. Returns how many
+/// calls were settled.
+pub async fn settle_calls_after_restart(app: &App) -> Result<usize, CallingError> {
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let mut settled = 0;
+    for shard in 0..DUE_SHARDS {
+        let mut cursor = None;
+        loop {
+            let page = repo
+                .query(
+                    Query::new(&LEADS, format!("DUE#{shard}"))
+                        .index("by_due")
+                        .limit(200)
+                        .after(cursor.take()),
+                )
+                .await?;
+            for item in &page.items {
+                let Some(lead) = lead_of_due_entry(&repo, item).await? else {
+                    continue;
+                };
+                let Some(call) = lead.live_call.clone() else {
+                    continue;
+                };
+                let lost = |call_id: &str| CallReport {
+                    call_id: call_id.to_owned(),
+                    ended_reason: CallReport::LOST_IN_RESTART.into(),
+                    summary: Some("the process restarted during the call".into()),
+                    ..CallReport::default()
+                };
+                let report = match &call.call_id {
+                    None => Some(lost("")),
+                    Some(call_id) => match app.voice.final_report(call_id).await {
+                        Ok(Some(report)) => Some(report),
+                        Err(VoiceError::UnknownCall) => Some(lost(call_id)),
+                        // Still on the line (a real provider's call): its webhooks will come.
+                        Ok(None) => None,
+                        Err(err) => {
+                            warn!(call_id = %call_id, error = %err, "could not ask the voice provider about a call after a restart; the scheduler will");
+                            None
+                        }
+                    },
+                };
+                if let Some(report) = report {
+                    end_call(app, &metadata(&lead, &call), &report, EndSource::Checked).await?;
+                    settled += 1;
+                }
+            }
+            cursor = page.cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+    }
+    if settled > 0 {
+        info!(settled, "calls live at the restart settled");
+    }
+    Ok(settled)
+}
+
+/// The lead a `by_due` entry names, if it is still there.
+async fn lead_of_due_entry(
+    repo: &LeadsRepo<'_>,
+    item: &soraaya_store::Item,
+) -> Result<Option<Lead>, CallingError> {
+    let Some(soraaya_store::AttributeValue::S(due)) = item.get("due_sk") else {
+        return Ok(None);
+    };
+    let mut parts = due.split('#').skip(1);
+    let (Some(org), Some(lead)) = (parts.next(), parts.next()) else {
+        return Ok(None);
+    };
+    let (Ok(org), Ok(lead)) = (OrgId::parse(org), LeadId::parse(lead)) else {
+        return Ok(None);
+    };
+    Ok(repo.lead(org, lead).await?)
 }
 
 /// The earliest moment after `now` at which something is due.

@@ -51,6 +51,11 @@ impl CallReport {
     /// words in the summary).
     pub const REJECTED: &'static str = "call.start.error-rejected";
 
+    /// The ended reason of a call cut off by a restart of the local process
+    /// (its simulated conversation died with the process): not the lead's
+    /// doing, so it does not use one of the lead's attempts.
+    pub const LOST_IN_RESTART: &'static str = "unknown-error-simulator-restarted";
+
     /// The report of a call the voice provider refused to place.
     pub fn rejected(call_id: &str, why: &str) -> CallReport {
         CallReport {

@@ -136,6 +136,9 @@ pub struct Outcome {
     pub answers: Answers,
     pub do_not_call: bool,
     pub notify: Vec<NotificationKind>,
+    /// Whether the call uses one of the lead's attempts (not when it was
+    /// cut off by a restart).
+    pub counts_attempt: bool,
 }
 
 /// A callback this soon is urgent.
@@ -162,6 +165,7 @@ pub fn decide(lead: &Lead, campaign: &Campaign, report: &CallReport, now: Timest
         answers: answers.clone(),
         do_not_call: false,
         notify: Vec::new(),
+        counts_attempt: true,
     };
     let retry = |outcome: &mut Outcome, status: LeadStatus, wait: u32, why: &'static str| {
         outcome.status = status;
@@ -185,6 +189,13 @@ pub fn decide(lead: &Lead, campaign: &Campaign, report: &CallReport, now: Timest
                     campaign.settings.max_attempts
                 );
             }
+        }
+        CallResult::Failed if report.ended_reason == CallReport::LOST_IN_RESTART => {
+            // Cut off by a restart: called again at once, the attempt given back.
+            retry(&mut outcome, LeadStatus::CallFailed, 0, "failed");
+            outcome.counts_attempt = false;
+            outcome.reason =
+                "the call was cut off when the process restarted; calling again, and it does not count as an attempt".into();
         }
         CallResult::Failed if report.ended_reason == CallReport::REJECTED => {
             // The provider refused the request itself: the same request
@@ -422,6 +433,28 @@ mod tests {
             CallResult::from_ended_reason("assistant-said-end-call-phrase"),
             CallResult::Connected
         );
+    }
+
+    #[test]
+    fn a_call_cut_off_by_a_restart_is_retried_at_once_and_not_counted() {
+        // Even on the last attempt: the restart was not the lead's doing.
+        let outcome = decide(
+            &lead(3),
+            &campaign(),
+            &report(CallReport::LOST_IN_RESTART, json!({})),
+            now(),
+        );
+        assert!(!outcome.counts_attempt);
+        assert_eq!(outcome.status, LeadStatus::CallFailed);
+        assert_eq!(outcome.next_call_at, Some(now()));
+        assert!(outcome.notify.is_empty());
+        let failed = decide(
+            &lead(1),
+            &campaign(),
+            &report("pipeline-error", json!({})),
+            now(),
+        );
+        assert!(failed.counts_attempt);
     }
 
     #[test]

@@ -455,7 +455,7 @@ impl Voice for Simulator {
             // Placed by an earlier run of the process: that conversation is gone.
             None => Ok(Some(CallReport {
                 call_id: call_id.to_owned(),
-                ended_reason: "unknown-error-simulator-restarted".into(),
+                ended_reason: CallReport::LOST_IN_RESTART.into(),
                 summary: Some("the simulator restarted during the call".into()),
                 ..CallReport::default()
             })),
