@@ -2,6 +2,7 @@
 # Runs every check and test of the repository, on a fresh machine too:
 # installs the DynamoDB emulator (moto) and the template linters into .venv
 # once, starts moto on a free port, runs the Rust tests against both stores,
+# checks the OpenAPI document against `soraaya serve` with schemathesis,
 # lints template.yaml, stops moto, and prints how long each stage took.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -61,6 +62,7 @@ stage "cargo fmt --check" cargo fmt --all -- --check
 stage "cargo clippy -D warnings" cargo clippy --workspace --all-targets --all-features --quiet -- -D warnings
 stage "build the tests" cargo test --workspace --all-features --quiet --no-run
 stage "cargo test (embedded store and moto)" cargo test --workspace --all-features --quiet
+stage "schemathesis (OpenAPI against serve)" infra/schemathesis.sh 10
 stage "cfn-lint template.yaml" .venv/bin/cfn-lint template.yaml
 stage "sam validate --lint" sam_validate
 report

@@ -98,11 +98,10 @@ fn lead_ids(errors: &mut FieldErrors, ids: &[LeadId]) {
 #[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 pub struct CampaignParams {
-    /// `draft`, `active`, `paused`, `completed`, `archived`.
+    #[param(value_type = Option<soraaya_domain::CampaignStatus>)]
     pub status: Option<String>,
-    /// `outbound`, `follow_up`, `re_engagement`.
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<soraaya_domain::CampaignType>)]
     pub campaign_type: Option<String>,
     /// Part of the name.
     pub search: Option<String>,

@@ -115,6 +115,9 @@ pub fn routes() -> OpenApiRouter<ApiState> {
 }
 
 /// Filters, sort and page of a listing or export.
+/// The last page a listing serves.
+const MAX_PAGE: u32 = 10_000;
+
 #[derive(Debug, Default, Deserialize, ToSchema, utoipa::IntoParams)]
 #[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
@@ -136,7 +139,8 @@ pub struct ListParams {
     /// `created_at` (default), `updated_at`, `contact_person`, `priority`,
     /// `qualification_score`, `budget`, `status`; `-` in front for descending.
     pub sort: Option<String>,
-    /// Page number, from 1.
+    /// Page number, from 1 (to 10,000; past that, narrow the filter).
+    #[param(minimum = 1, maximum = 10000)]
     pub page: Option<u32>,
     /// Leads per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
@@ -197,8 +201,8 @@ async fn lead_query(
         }
     }
     query.page = params.page.unwrap_or(1);
-    if query.page == 0 {
-        errors.add("page", "starts at 1");
+    if !(1..=MAX_PAGE).contains(&query.page) {
+        errors.add("page", format!("must be from 1 to {MAX_PAGE}"));
     }
     query.limit = params.limit.unwrap_or(50);
     if !(1..=200).contains(&query.limit) {

@@ -42,12 +42,12 @@ pub fn routes() -> OpenApiRouter<ApiState> {
 #[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 pub struct NotificationParams {
-    /// `pending`, `in_progress`, `resolved`.
+    #[param(value_type = Option<soraaya_domain::NotificationStatus>)]
     pub status: Option<String>,
-    /// `high`, `medium`, `low`.
+    #[param(value_type = Option<soraaya_domain::Priority>)]
     pub priority: Option<String>,
-    /// `qualified_lead`, `human_input_needed`, `technical_issue`, `urgent_callback`, `campaign_paused`.
     #[serde(rename = "type")]
+    #[param(rename = "type", value_type = Option<soraaya_domain::NotificationKind>)]
     pub kind: Option<String>,
     pub cursor: Option<String>,
     /// 1 to 200 (default 50).

@@ -56,9 +56,9 @@ pub struct LeadInput {
     #[schema(value_type = Option<String>)]
     pub lead_source: Patch<Text>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub campaign_id: Patch<Text>,
+    pub campaign_id: Patch<uuid::Uuid>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub agent_persona_id: Patch<Text>,
+    pub agent_persona_id: Patch<uuid::Uuid>,
     #[schema(value_type = Option<u8>)]
     pub qualification_score: Patch<u8>,
     #[schema(value_type = Option<String>, example = "3_months")]
@@ -81,7 +81,7 @@ pub struct LeadInput {
     #[schema(value_type = Option<bool>)]
     pub do_not_call: Patch<bool>,
     #[schema(value_type = Option<String>, format = Uuid)]
-    pub assigned_agent_id: Patch<Text>,
+    pub assigned_agent_id: Patch<uuid::Uuid>,
     #[schema(value_type = Option<Vec<String>>)]
     pub tags: Patch<Vec<String>>,
     /// RFC 3339, or a date and time as people write them (`2026-11-24
@@ -109,8 +109,14 @@ impl LeadInput {
             (F::Status, self.status.map(Raw::from)),
             (F::Priority, self.priority.map(Raw::from)),
             (F::LeadSource, self.lead_source.map(Raw::from)),
-            (F::CampaignId, self.campaign_id.map(Raw::from)),
-            (F::AgentPersonaId, self.agent_persona_id.map(Raw::from)),
+            (
+                F::CampaignId,
+                self.campaign_id.map(|id| Raw::Text(id.to_string())),
+            ),
+            (
+                F::AgentPersonaId,
+                self.agent_persona_id.map(|id| Raw::Text(id.to_string())),
+            ),
             (
                 F::QualificationScore,
                 self.qualification_score.map(|n| Raw::Number(n.into())),
@@ -126,7 +132,10 @@ impl LeadInput {
             (F::ConsentSource, self.consent_source.map(Raw::from)),
             (F::ConsentAt, self.consent_at.map(Raw::from)),
             (F::DoNotCall, self.do_not_call.map(Raw::Bool)),
-            (F::AssignedAgent, self.assigned_agent_id.map(Raw::from)),
+            (
+                F::AssignedAgent,
+                self.assigned_agent_id.map(|id| Raw::Text(id.to_string())),
+            ),
             (F::Tags, self.tags.map(Raw::List)),
             (
                 F::CallbackScheduledAt,

@@ -9,7 +9,7 @@ use tracing::info;
 
 use soraaya_campaigns::service::{self as campaigns, CampaignError, PersonaInput, PropertyInput};
 use soraaya_core::App;
-use soraaya_core::validation::{Patch, Text};
+use soraaya_core::validation::Patch;
 use soraaya_leads::input::LeadInput;
 use soraaya_leads::record::Actor;
 use soraaya_leads::service::{self, LeadError};
@@ -872,7 +872,7 @@ pub async fn seed(app: &App, org: OrgId) -> Result<Seeded, DemoError> {
         if i < MUMBAI.len()
             && let Some(campaign) = campaign
         {
-            lead.campaign_id = Patch::Set(Text(campaign.to_string()));
+            lead.campaign_id = Patch::Set(campaign.as_uuid());
         }
         match service::create(app, org, &actor, lead).await {
             Ok(_) => seeded.leads_created += 1,

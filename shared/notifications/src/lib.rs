@@ -201,7 +201,7 @@ pub async fn list(
 #[derive(Debug, Default, Clone, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct NotificationChange {
-    /// `pending`, `in_progress` or `resolved`.
+    #[schema(value_type = Option<NotificationStatus>)]
     pub status: Option<String>,
     pub resolution_note: Option<String>,
     /// A user of the organisation, or `null` to unassign.
