@@ -89,3 +89,43 @@ fn the_served_openapi_document_is_the_generated_one() {
         "shared/api/openapi.json is out of date: run SORAAYA_UPDATE_OPENAPI=1 cargo test -p soraaya-tests --test integration docs::"
     );
 }
+
+/// The documentation page for people, and the files it loads, all from this
+/// server (Swagger UI vendored by `infra/vendor-swagger-ui.sh`).
+#[tokio::test]
+async fn the_api_documentation_page_is_served_without_a_cdn() {
+    let t = soraaya_tests::TestApp::new().await;
+    let page = t
+        .request(http::Method::GET, "/api/v1/docs", None, None)
+        .await;
+    page.expect(200);
+    assert!(
+        page.headers["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = page.body.as_str().expect("the page");
+    let policy = page.headers["content-security-policy"].to_str().unwrap();
+    assert!(policy.contains("script-src 'self'"), "{policy}");
+    let mut loaded = Vec::new();
+    for part in html.split(['"', '\'']) {
+        if part.starts_with("/api/v1/docs/") {
+            loaded.push(part.to_owned());
+        }
+    }
+    assert_eq!(loaded.len(), 3, "{html}");
+    assert!(!html.contains("http"), "nothing from elsewhere: {html}");
+    for file in loaded {
+        let response = t.request(http::Method::GET, &file, None, None).await;
+        response.expect(200);
+        let text = response.body.as_str().expect("text");
+        assert!(text.len() > 20, "{file}");
+        if file.ends_with("swagger-ui-bundle.js") {
+            assert!(text.contains("SwaggerUIBundle"));
+        }
+        if file.ends_with("start.js") {
+            assert!(text.contains("/api/v1/openapi.json"));
+        }
+    }
+}

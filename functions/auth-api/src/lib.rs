@@ -1,4 +1,5 @@
-//! The auth API function: sign-in, tokens, the signed-in user, and user admin.
+//! The auth API function: sign-in, tokens, the signed-in user, user admin,
+//! and the API document with its page for people.
 
 use std::sync::Arc;
 
@@ -16,5 +17,8 @@ pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
 
 /// The function's handler: the accounts routes, as they also run locally.
 pub fn handler(app: AppState) -> Router {
-    soraaya_api::router(app, soraaya_api::accounts::routes())
+    soraaya_api::router(
+        app,
+        soraaya_api::accounts::routes().merge(soraaya_api::docs::routes()),
+    )
 }

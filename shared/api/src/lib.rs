@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod docs;
 pub mod error;
 pub mod extract;
 pub mod jobs;
@@ -63,6 +64,7 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
         .merge(notifications::routes())
         .merge(webhooks::vapi_routes())
         .merge(webhooks::twilio_routes())
+        .merge(docs::routes())
 }
 
 #[derive(OpenApi)]
