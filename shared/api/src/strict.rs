@@ -42,6 +42,14 @@ fn unexpected(value: &Value) -> Unexpected<'_> {
     }
 }
 
+/// A struct or struct variant: from an object only.
+fn object<'de, V: Visitor<'de>>(value: &'de Value, visitor: V) -> Result<V::Value, Error> {
+    match value {
+        Value::Object(map) => visitor.visit_map(Entries::new(map)),
+        other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
+    }
+}
+
 fn number_unexpected(n: &Number) -> Unexpected<'static> {
     if let Some(u) = n.as_u64() {
         Unexpected::Unsigned(u)
@@ -96,10 +104,7 @@ impl<'de> Deserializer<'de> for Strict<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Entries::new(map)),
-            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
-        }
+        object(self.0, visitor)
     }
 
     fn deserialize_enum<V: Visitor<'de>>(
@@ -252,10 +257,7 @@ impl<'de> de::VariantAccess<'de> for Strict<'de> {
         _fields: &'static [&'static str],
         visitor: V,
     ) -> Result<V::Value, Error> {
-        match self.0 {
-            Value::Object(map) => visitor.visit_map(Entries::new(map)),
-            other => Err(de::Error::invalid_type(unexpected(other), &visitor)),
-        }
+        object(self.0, visitor)
     }
 }
 

@@ -14,8 +14,10 @@ use tracing::{info, warn};
 use crate::CallingError;
 use crate::control::{queue_leads, save_schedule};
 use crate::ending::{EndSource, end_call};
+use futures::TryStreamExt;
 use soraaya_core::App;
 use soraaya_core::keys::sortable;
+use soraaya_core::paging::query_all;
 use soraaya_core::queue::DialMessage;
 use soraaya_core::records::Records;
 use soraaya_core::tables::{DUE_SHARDS, LEADS};
@@ -52,18 +54,10 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
     let mut run = SchedulerRun::default();
     let mut due_by_campaign: HashMap<(OrgId, CampaignId), Vec<Lead>> = HashMap::new();
     for shard in 0..DUE_SHARDS {
-        let mut cursor = None;
-        loop {
-            let page = repo
-                .query(
-                    Query::new(&LEADS, format!("DUE#{shard}"))
-                        .index("by_due")
-                        .sort(SortKeyCondition::Le(format!("{}~", sortable(now))))
-                        .limit(200)
-                        .after(cursor.take()),
-                )
-                .await?;
-            for item in &page.items {
+        let mut pages =
+            std::pin::pin!(query_all(app.store.as_ref(), due_entries(shard, Some(now))));
+        while let Some(items) = pages.try_next().await? {
+            for item in &items {
                 let Some(lead) = lead_of_due_entry(&repo, item).await? else {
                     continue;
                 };
@@ -89,10 +83,6 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
                         .or_default()
                         .push(lead);
                 }
-            }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                break;
             }
         }
     }
@@ -141,17 +131,9 @@ pub async fn settle_calls_after_restart(app: &App) -> Result<usize, CallingError
     let repo = LeadsRepo::new(app.store.as_ref());
     let mut settled = 0;
     for shard in 0..DUE_SHARDS {
-        let mut cursor = None;
-        loop {
-            let page = repo
-                .query(
-                    Query::new(&LEADS, format!("DUE#{shard}"))
-                        .index("by_due")
-                        .limit(200)
-                        .after(cursor.take()),
-                )
-                .await?;
-            for item in &page.items {
+        let mut pages = std::pin::pin!(query_all(app.store.as_ref(), due_entries(shard, None)));
+        while let Some(items) = pages.try_next().await? {
+            for item in &items {
                 let Some(lead) = lead_of_due_entry(&repo, item).await? else {
                     continue;
                 };
@@ -182,16 +164,23 @@ pub async fn settle_calls_after_restart(app: &App) -> Result<usize, CallingError
                     settled += 1;
                 }
             }
-            cursor = page.cursor;
-            if cursor.is_none() {
-                break;
-            }
         }
     }
     if settled > 0 {
         info!(settled, "calls live at the restart settled");
     }
     Ok(settled)
+}
+
+/// One shard of the `by_due` index, page by page: every entry, or those due by `until`.
+fn due_entries(shard: u32, until: Option<Timestamp>) -> Query {
+    let query = Query::new(&LEADS, format!("DUE#{shard}"))
+        .index("by_due")
+        .limit(200);
+    match until {
+        Some(at) => query.sort(SortKeyCondition::Le(format!("{}~", sortable(at)))),
+        None => query,
+    }
 }
 
 /// The lead a `by_due` entry names, if it is still there.
