@@ -13,6 +13,7 @@ mod lead_jobs;
 mod leads;
 mod leads_access;
 mod leads_import;
+mod roles;
 mod on_dynamodb;
 mod strict_input;
 mod template;

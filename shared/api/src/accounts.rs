@@ -13,7 +13,8 @@ use utoipa_axum::routes;
 use soraaya_accounts::{self as accounts, Caller, NewUser, SignedIn, UserChanges};
 
 use crate::extract::ClientAddress;
-use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require};
+use crate::permit::{Permitted, may};
+use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
@@ -201,9 +202,8 @@ pub struct UserList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_users(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::UsersManage>,
 ) -> Result<Json<UserList>, ApiError> {
-    caller.require(Permission::UsersManage)?;
     let items = accounts::list_users(&app, caller.org_id).await?;
     Ok(Json(UserList {
         total: items.len(),
@@ -236,10 +236,9 @@ pub struct CreateUserRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_user(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::UsersManage>,
     ApiJson(body): ApiJson<CreateUserRequest>,
 ) -> Result<impl IntoResponse, ApiError> {
-    caller.require(Permission::UsersManage)?;
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(&body.email));
     let full_name = errors.check("full_name", PersonName::parse(&body.full_name));
@@ -276,10 +275,9 @@ async fn create_user(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_user(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::UsersManage>,
     ApiPath(id): ApiPath<UserId>,
 ) -> Result<Json<User>, ApiError> {
-    caller.require(Permission::UsersManage)?;
     Ok(Json(accounts::get_user(&app, caller.org_id, id).await?))
 }
 
@@ -311,11 +309,10 @@ pub struct UpdateUserRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_user(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::UsersManage>,
     ApiPath(id): ApiPath<UserId>,
     ApiJson(body): ApiJson<UpdateUserRequest>,
 ) -> Result<Json<User>, ApiError> {
-    caller.require(Permission::UsersManage)?;
     let mut errors = FieldErrors::new();
     let full_name = match &body.full_name {
         Some(name) => errors.check("full_name", PersonName::parse(name)),

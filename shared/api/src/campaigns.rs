@@ -25,6 +25,7 @@ use soraaya_campaigns::service::{
 };
 use soraaya_leads::record::Actor;
 
+use crate::permit::{Permitted, may};
 use crate::{
     ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, OptionalJson, Require,
     etag, if_match,
@@ -126,10 +127,9 @@ pub struct CampaignList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_campaigns(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiQuery(params): ApiQuery<CampaignParams>,
 ) -> Result<Json<CampaignList>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let mut errors = FieldErrors::new();
     let mut filter = CampaignFilter {
         search: params.search.filter(|s| !s.trim().is_empty()),
@@ -172,10 +172,9 @@ async fn list_campaigns(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiJson(input): ApiJson<CampaignInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let campaign =
         service::create_campaign(&app, caller.org_id, Some(caller.user_id), &input).await?;
     Ok((StatusCode::CREATED, etag(campaign.version), Json(campaign)).into_response())
@@ -194,10 +193,9 @@ async fn create_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let campaign = service::get_campaign(&app, caller.org_id, id).await?;
     Ok((etag(campaign.version), Json(campaign)).into_response())
 }
@@ -220,12 +218,11 @@ async fn get_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<CampaignId>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<CampaignInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let campaign =
         service::update_campaign(&app, caller.org_id, id, &input, if_match(&headers)?).await?;
     Ok((etag(campaign.version), Json(campaign)).into_response())
@@ -251,10 +248,9 @@ pub struct Deleted {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Deleted>, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let leads_released = membership::delete_campaign(&app, caller.org_id, id).await?;
     Ok(Json(Deleted { leads_released }))
 }
@@ -282,11 +278,10 @@ pub struct AssignRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn assign_leads(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<CampaignId>,
     ApiJson(body): ApiJson<AssignRequest>,
 ) -> Result<Json<Assignment>, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let mut errors = FieldErrors::new();
     if body.lead_ids.is_empty() {
         errors.add("lead_ids", "must name at least one lead");
@@ -325,7 +320,6 @@ async fn move_campaign(
     id: CampaignId,
     action: CampaignAction,
 ) -> Result<Json<CampaignMoved>, ApiError> {
-    caller.require(Permission::CallingControl)?;
     let reason = (action == CampaignAction::Pause).then(|| format!("paused by {}", caller.name));
     let (campaign, queue) = control::act(app, caller.org_id, id, action, reason).await?;
     Ok(Json(CampaignMoved { campaign, queue }))
@@ -347,11 +341,10 @@ async fn move_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn start_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiPath(id): ApiPath<CampaignId>,
     OptionalJson(body): OptionalJson<StartRequest>,
 ) -> Result<Json<CampaignMoved>, ApiError> {
-    caller.require(Permission::CallingControl)?;
     if let Some(cap) = body.max_concurrent_calls {
         caller.require(Permission::CampaignsManage)?;
         let change = CampaignInput {
@@ -380,7 +373,7 @@ async fn start_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn pause_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<CampaignMoved>, ApiError> {
     move_campaign(&app, &caller, id, CampaignAction::Pause).await
@@ -400,7 +393,7 @@ async fn pause_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn resume_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<CampaignMoved>, ApiError> {
     move_campaign(&app, &caller, id, CampaignAction::Resume).await
@@ -420,7 +413,7 @@ async fn resume_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn stop_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<CampaignMoved>, ApiError> {
     move_campaign(&app, &caller, id, CampaignAction::Stop).await
@@ -440,7 +433,7 @@ async fn stop_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn archive_campaign(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<CampaignMoved>, ApiError> {
     move_campaign(&app, &caller, id, CampaignAction::Archive).await
@@ -460,10 +453,9 @@ async fn archive_campaign(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn preflight(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<Preflight>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let campaign = service::get_campaign(&app, caller.org_id, id).await?;
     Ok(Json(control::preflight(&app, &campaign).await?))
 }
@@ -482,10 +474,9 @@ async fn preflight(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn campaign_performance(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiPath(id): ApiPath<CampaignId>,
 ) -> Result<Json<CampaignPerformance>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let campaign = service::get_campaign(&app, caller.org_id, id).await?;
     Ok(Json(performance(&app, &campaign).await?))
 }
@@ -507,9 +498,8 @@ pub struct PersonaList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_personas(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
 ) -> Result<Json<PersonaList>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let items = service::list_personas(&app, caller.org_id).await?;
     Ok(Json(PersonaList {
         total: items.len(),
@@ -530,10 +520,9 @@ async fn list_personas(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_persona(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiJson(input): ApiJson<PersonaInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let persona = service::create_persona(&app, caller.org_id, &input).await?;
     Ok((StatusCode::CREATED, etag(persona.version), Json(persona)).into_response())
 }
@@ -551,10 +540,9 @@ async fn create_persona(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_persona(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiPath(id): ApiPath<PersonaId>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let persona = service::get_persona(&app, caller.org_id, id).await?;
     Ok((etag(persona.version), Json(persona)).into_response())
 }
@@ -575,12 +563,11 @@ async fn get_persona(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_persona(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<PersonaId>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<PersonaInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let persona =
         service::update_persona(&app, caller.org_id, id, &input, if_match(&headers)?).await?;
     Ok((etag(persona.version), Json(persona)).into_response())
@@ -600,10 +587,9 @@ async fn update_persona(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_persona(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<PersonaId>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     service::delete_persona(&app, caller.org_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -645,10 +631,9 @@ pub struct PropertyList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_properties(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiQuery(params): ApiQuery<PropertyParams>,
 ) -> Result<Json<PropertyList>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let mut errors = FieldErrors::new();
     let mut filter = PropertyFilter {
         location: params.location.filter(|l| !l.trim().is_empty()),
@@ -695,10 +680,9 @@ async fn list_properties(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_property(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiJson(input): ApiJson<PropertyInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let property = service::create_property(&app, caller.org_id, &input).await?;
     Ok((StatusCode::CREATED, etag(property.version), Json(property)).into_response())
 }
@@ -716,10 +700,9 @@ async fn create_property(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_property(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
     ApiPath(id): ApiPath<PropertyId>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     let property = service::get_property(&app, caller.org_id, id).await?;
     Ok((etag(property.version), Json(property)).into_response())
 }
@@ -740,12 +723,11 @@ async fn get_property(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_property(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<PropertyId>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<PropertyInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     let property =
         service::update_property(&app, caller.org_id, id, &input, if_match(&headers)?).await?;
     Ok((etag(property.version), Json(property)).into_response())
@@ -765,10 +747,9 @@ async fn update_property(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_property(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsManage>,
     ApiPath(id): ApiPath<PropertyId>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Permission::CampaignsManage)?;
     service::delete_property(&app, caller.org_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -807,10 +788,9 @@ pub struct CallingStartRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn start_calling(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     ApiJson(body): ApiJson<CallingStartRequest>,
 ) -> Result<Json<CallNow>, ApiError> {
-    caller.require(Permission::CallingControl)?;
     caller.require(Permission::CampaignsManage)?;
     let mut errors = FieldErrors::new();
     lead_ids(&mut errors, &body.lead_ids);
@@ -860,10 +840,9 @@ pub struct CallingStopped {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn stop_calling(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CallingControl>,
     OptionalJson(body): OptionalJson<CallingStopRequest>,
 ) -> Result<Json<CallingStopped>, ApiError> {
-    caller.require(Permission::CallingControl)?;
     let paused = call_now::stop_calling(&app, caller.org_id, body.campaign_id).await?;
     Ok(Json(CallingStopped { paused }))
 }
@@ -877,9 +856,8 @@ async fn stop_calling(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn status(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::CampaignsRead>,
 ) -> Result<Json<CallingStatus>, ApiError> {
-    caller.require(Permission::CampaignsRead)?;
     Ok(Json(calling_status(&app, caller.org_id).await?))
 }
 
@@ -890,6 +868,9 @@ async fn status(
     responses((status = 200, description = "Calling now", body = CallingStatus))
 )]
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
-async fn stats(state: State<ApiState>, caller: Caller) -> Result<Json<CallingStatus>, ApiError> {
+async fn stats(
+    state: State<ApiState>,
+    caller: Permitted<may::CampaignsRead>,
+) -> Result<Json<CallingStatus>, ApiError> {
     status(state, caller).await
 }

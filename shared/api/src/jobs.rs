@@ -29,6 +29,7 @@ use soraaya_leads::record::Actor;
 use soraaya_leads::service::BulkChangesInput;
 
 use crate::leads::PageParams;
+use crate::permit::{Permitted, may};
 use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, Require};
 
 pub fn routes() -> OpenApiRouter<ApiState> {
@@ -92,10 +93,9 @@ pub struct CreatedImportJob {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_import_job(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsImport>,
     ApiJson(body): ApiJson<CreateImportRequest>,
 ) -> Result<(StatusCode, Json<CreatedImportJob>), ApiError> {
-    caller.require(Permission::LeadsImport)?;
     let CreatedImport { job, upload } = create_import(
         &app,
         caller.org_id,
@@ -193,11 +193,10 @@ async fn detail(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_import_job(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsImport>,
     ApiPath(id): ApiPath<JobId>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<JobDetail>, ApiError> {
-    caller.require(Permission::LeadsImport)?;
     Ok(Json(
         detail(&app, &caller, id, &page, Some(JobKind::Import)).await?,
     ))
@@ -216,11 +215,10 @@ async fn get_import_job(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_job(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiPath(id): ApiPath<JobId>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<JobDetail>, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     Ok(Json(detail(&app, &caller, id, &page, None).await?))
 }
 
@@ -240,10 +238,9 @@ pub struct JobList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_jobs(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<JobList>, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     let (cursor, limit) = page.parse()?;
     let (items, next) = JobsRepo::new(app.store.as_ref())
         .list(caller.org_id, cursor, limit)
@@ -287,7 +284,7 @@ pub struct CreateJobRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_job(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::RunLeadJobs>,
     ApiJson(body): ApiJson<CreateJobRequest>,
 ) -> Result<Response, ApiError> {
     match body.kind {

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, Permission, UserId};
+use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, UserId};
 use soraaya_store::Cursor;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -27,8 +27,9 @@ use soraaya_leads::repo::{DncEntry, LeadsRepo};
 use soraaya_leads::service::{self, BulkChangesInput, StatusChange};
 use std::sync::atomic::AtomicBool;
 
+use crate::permit::{Permitted, may};
 use crate::{
-    ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require, etag, if_match,
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, etag, if_match,
 };
 
 /// Largest CSV file `POST /api/v1/leads/import` takes; larger files go
@@ -225,10 +226,9 @@ async fn lead_query(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_leads(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Json<LeadPage>, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     if params.ids.is_some() {
         return Err(ApiError::field("ids", "is for export only"));
     }
@@ -251,10 +251,9 @@ async fn list_leads(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn create_lead(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsWrite>,
     ApiJson(input): ApiJson<LeadInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsWrite)?;
     let lead = service::create(&app, caller.org_id, &Actor::user(&caller), input).await?;
     Ok((StatusCode::CREATED, etag(lead.version), Json(lead)).into_response())
 }
@@ -272,10 +271,9 @@ async fn create_lead(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn get_lead(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiPath(id): ApiPath<LeadId>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     let lead = service::get(&app, caller.org_id, id).await?;
     Ok((etag(lead.version), Json(lead)).into_response())
 }
@@ -297,12 +295,11 @@ async fn get_lead(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_lead(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsWrite>,
     ApiPath(id): ApiPath<LeadId>,
     headers: HeaderMap,
     ApiJson(input): ApiJson<LeadInput>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsWrite)?;
     let version = if_match(&headers)?;
     let lead = service::update(
         &app,
@@ -330,10 +327,9 @@ async fn update_lead(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_lead(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsDelete>,
     ApiPath(id): ApiPath<LeadId>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Permission::LeadsDelete)?;
     privacy::erase_lead(&app, caller.org_id, &Actor::user(&caller), id, None).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -367,12 +363,11 @@ pub struct StatusRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn change_status(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsStatus>,
     ApiPath(id): ApiPath<LeadId>,
     headers: HeaderMap,
     ApiJson(body): ApiJson<StatusRequest>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsStatus)?;
     let version = if_match(&headers)?;
     let change = status_change(
         &app,
@@ -476,11 +471,10 @@ pub struct TimelinePage {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn timeline(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiPath(id): ApiPath<LeadId>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<TimelinePage>, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     let (cursor, limit) = page.parse()?;
     let (items, next) = service::timeline(&app, caller.org_id, id, cursor, limit).await?;
     Ok(Json(TimelinePage {
@@ -509,10 +503,9 @@ pub struct TranscriptList {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn transcripts(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsRead>,
     ApiPath(id): ApiPath<LeadId>,
 ) -> Result<Json<TranscriptList>, ApiError> {
-    caller.require(Permission::LeadsRead)?;
     service::get(&app, caller.org_id, id).await?;
     let items = transcripts_of(app.store.as_ref(), caller.org_id, id).await?;
     Ok(Json(TranscriptList {
@@ -542,11 +535,10 @@ pub struct NoteRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn add_note(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsNotes>,
     ApiPath(id): ApiPath<LeadId>,
     ApiJson(body): ApiJson<NoteRequest>,
 ) -> Result<(StatusCode, Json<TimelineEvent>), ApiError> {
-    caller.require(Permission::LeadsNotes)?;
     let event =
         service::add_note(&app, caller.org_id, &Actor::user(&caller), id, &body.text).await?;
     Ok((StatusCode::CREATED, Json(event)))
@@ -656,10 +648,9 @@ fn bulk_response(results: Vec<(LeadId, Result<(), ApiError>)>) -> BulkResponse {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn bulk_update(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsWrite>,
     ApiJson(body): ApiJson<BulkUpdateRequest>,
 ) -> Result<Json<BulkResponse>, ApiError> {
-    caller.require(Permission::LeadsWrite)?;
     let ids = check_ids(&body.lead_ids)?;
     let input = BulkChangesInput {
         status: body.status,
@@ -697,10 +688,9 @@ async fn bulk_update(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn bulk_delete(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsDelete>,
     ApiJson(body): ApiJson<BulkDeleteRequest>,
 ) -> Result<Json<BulkResponse>, ApiError> {
-    caller.require(Permission::LeadsDelete)?;
     let ids = check_ids(&body.lead_ids)?;
     let actor = Actor::user(&caller);
     let mut results = Vec::with_capacity(ids.len());
@@ -722,10 +712,9 @@ async fn bulk_delete(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn export_leads(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsExport>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
-    caller.require(Permission::LeadsExport)?;
     let selection = match &params.ids {
         Some(ids) => {
             let mut errors = FieldErrors::new();
@@ -788,11 +777,10 @@ pub struct ImportParams {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn import_leads(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::LeadsImport>,
     ApiQuery(params): ApiQuery<ImportParams>,
     request: Request,
 ) -> Result<Json<ImportReport>, ApiError> {
-    caller.require(Permission::LeadsImport)?;
     let actor = Actor::user(&caller);
     let declared = request
         .headers()
@@ -884,10 +872,9 @@ pub struct DncPage {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_dnc(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::DncManage>,
     ApiQuery(page): ApiQuery<PageParams>,
 ) -> Result<Json<DncPage>, ApiError> {
-    caller.require(Permission::DncManage)?;
     let (cursor, limit) = page.parse()?;
     let (items, next) = LeadsRepo::new(app.store.as_ref())
         .dnc_page(caller.org_id, cursor, limit)
@@ -919,10 +906,9 @@ pub struct DncRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn add_dnc(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::DncManage>,
     ApiJson(body): ApiJson<DncRequest>,
 ) -> Result<(StatusCode, Json<DncEntry>), ApiError> {
-    caller.require(Permission::DncManage)?;
     let entry = service::dnc_add(
         &app,
         caller.org_id,
@@ -947,10 +933,9 @@ async fn add_dnc(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn remove_dnc(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::DncManage>,
     ApiPath(phone): ApiPath<String>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Permission::DncManage)?;
     service::dnc_remove(&app, caller.org_id, &Actor::user(&caller), &phone).await?;
     Ok(StatusCode::NO_CONTENT)
 }

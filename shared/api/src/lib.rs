@@ -12,6 +12,7 @@ pub mod extract;
 pub mod jobs;
 pub mod leads;
 pub mod notifications;
+pub mod permit;
 mod strict;
 pub mod webhooks;
 
@@ -34,6 +35,7 @@ use utoipa_axum::router::OpenApiRouter;
 
 pub use error::{ApiError, ErrorBody, Require};
 pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, etag, if_match};
+pub use permit::{Permitted, may};
 pub use soraaya_core::validation::{FieldError, FieldErrors};
 use soraaya_core::{App, AppState};
 

@@ -4,11 +4,9 @@ use axum::Json;
 use axum::extract::State;
 use axum::http::StatusCode;
 use serde::{Deserialize, Serialize};
-use soraaya_accounts::Caller;
 use soraaya_core::validation::Patch;
 use soraaya_domain::{
-    Notification, NotificationId, NotificationKind, NotificationStatus, Permission, Priority,
-    UserId,
+    Notification, NotificationId, NotificationKind, NotificationStatus, Priority, UserId,
 };
 use soraaya_notifications::{
     NotificationChange, NotificationError, NotificationFilter, delete, list, update,
@@ -18,7 +16,8 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors, Require};
+use crate::permit::{Permitted, may};
+use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors};
 
 impl From<NotificationError> for ApiError {
     fn from(err: NotificationError) -> Self {
@@ -74,10 +73,9 @@ pub struct NotificationPage {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
 async fn list_notifications(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::NotificationsRead>,
     ApiQuery(params): ApiQuery<NotificationParams>,
 ) -> Result<Json<NotificationPage>, ApiError> {
-    caller.require(Permission::NotificationsRead)?;
     let mut errors = FieldErrors::new();
     let filter = NotificationFilter {
         status: params.status.as_deref().and_then(|s| {
@@ -126,11 +124,10 @@ async fn list_notifications(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn update_notification(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::NotificationsManage>,
     ApiPath(id): ApiPath<NotificationId>,
     ApiJson(change): ApiJson<NotificationChange>,
 ) -> Result<Json<Notification>, ApiError> {
-    caller.require(Permission::NotificationsManage)?;
     Ok(Json(update(&app, caller.org_id, id, change).await?))
 }
 
@@ -155,11 +152,10 @@ pub struct AssignNotificationRequest {
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn assign_notification(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::NotificationsManage>,
     ApiPath(id): ApiPath<NotificationId>,
     ApiJson(body): ApiJson<AssignNotificationRequest>,
 ) -> Result<Json<Notification>, ApiError> {
-    caller.require(Permission::NotificationsManage)?;
     let change = NotificationChange {
         assigned_to: Patch::Set(body.user_id),
         status: Some("in_progress".into()),
@@ -181,10 +177,9 @@ async fn assign_notification(
 #[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
 async fn delete_notification(
     State(app): State<ApiState>,
-    caller: Caller,
+    caller: Permitted<may::NotificationsManage>,
     ApiPath(id): ApiPath<NotificationId>,
 ) -> Result<StatusCode, ApiError> {
-    caller.require(Permission::NotificationsManage)?;
     delete(&app, caller.org_id, id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
