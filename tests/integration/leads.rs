@@ -503,6 +503,30 @@ async fn listings_filter_search_sort_and_page() {
     assert_eq!(fields, ["status", "created_from", "sort", "page", "limit"]);
     let unknown = t.get("/api/v1/leads?colour=red", &token).await;
     unknown.expect(422);
+
+    // A period that ends before it starts, in the listing and the export
+    // (whose ids do not excuse bad filters), and a page past the sorted window.
+    for path in [
+        "/api/v1/leads?created_from=2026-11-24&created_to=2026-11-23",
+        "/api/v1/leads/export?created_from=2026-11-24&created_to=2026-11-23",
+        "/api/v1/leads/export?ids=01936f3a-1111-7000-8000-00000000dead&status=sleeping",
+        "/api/v1/leads?sort=budget&limit=50&page=201",
+    ] {
+        let refused = t.get(path, &token).await;
+        refused.expect(422);
+        let field = &refused.body["error"]["details"][0]["field"];
+        let expected = if path.contains("created_to") {
+            "created_to"
+        } else if path.contains("status") {
+            "status"
+        } else {
+            "page"
+        };
+        assert_eq!(field, expected, "{path}: {}", refused.body);
+    }
+    t.get("/api/v1/leads?sort=created_at&limit=50&page=201", &token)
+        .await
+        .expect(200);
 }
 
 #[tokio::test]

@@ -600,15 +600,14 @@ async fn delete_persona(
 #[into_params(parameter_in = Query)]
 #[serde(default, deny_unknown_fields)]
 pub struct PropertyParams {
-    /// `apartment`, `villa`, `penthouse`, `commercial`...
     #[serde(rename = "type")]
-    #[param(rename = "type")]
+    #[param(rename = "type", value_type = Option<PropertyType>)]
     pub property_type: Option<String>,
     /// Part of the location.
     pub location: Option<String>,
     /// A range such as `10-20 Cr`: properties whose prices meet it.
     pub price_range: Option<String>,
-    /// `available`, `reserved`, `sold`.
+    #[param(value_type = Option<soraaya_domain::Availability>)]
     pub availability: Option<String>,
 }
 

@@ -366,7 +366,7 @@ impl From<CallingError> for ApiError {
 impl From<ListError> for ApiError {
     fn from(err: ListError) -> Self {
         match err {
-            ListError::WindowTooDeep => ApiError::bad_request("window_too_deep", err.to_string()),
+            ListError::WindowTooDeep => ApiError::field("page", err.to_string()),
             ListError::Store(store) => store.into(),
         }
     }

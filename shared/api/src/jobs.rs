@@ -51,7 +51,12 @@ const JOB_BODY_LIMIT: usize = 5 * 1024 * 1024;
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct CreateImportRequest {
-    /// The name of the file, as the user knows it (shown on the leads' timelines).
+    /// The name of the file, as the user knows it (shown on the leads' timelines):
+    /// not blank, up to 200 characters, no control characters.
+    #[schema(
+        max_length = 200,
+        pattern = r"^[^\u0000-\u001f\u007f-\u009f]*[^\s\u0000-\u001f\u007f-\u009f][^\u0000-\u001f\u007f-\u009f]*$"
+    )]
     pub file_name: String,
     /// `skip` (default) or `update` leads whose number is already known.
     #[serde(default)]

@@ -7,7 +7,7 @@ use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::{StreamExt, TryStreamExt};
 use serde::{Deserialize, Serialize};
-use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, UserId};
+use soraaya_domain::{CampaignId, Lead, LeadId, LeadStatus, Priority, UserId};
 use soraaya_store::Cursor;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
@@ -124,21 +124,27 @@ const MAX_PAGE: u32 = 10_000;
 #[serde(default, deny_unknown_fields)]
 pub struct ListParams {
     /// One status or several, comma-separated.
+    #[param(value_type = Option<Vec<LeadStatus>>, style = Form, explode = false)]
     pub status: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub campaign_id: Option<String>,
-    /// `high`, `medium`, `low`, comma-separated.
+    /// One priority or several, comma-separated.
+    #[param(value_type = Option<Vec<Priority>>, style = Form, explode = false)]
     pub priority: Option<String>,
     /// Part of the name, phone, email, property or location.
+    #[param(max_length = 100)]
     pub search: Option<String>,
     /// Created on or after (date or date-time; dates in the organisation's zone).
+    #[param(schema_with = moment_schema)]
     pub created_from: Option<String>,
     /// Created on or before (a date includes the whole day).
+    #[param(schema_with = moment_schema)]
     pub created_to: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
     pub assigned_agent_id: Option<String>,
     pub do_not_call: Option<bool>,
     pub tag: Option<String>,
-    /// `created_at` (default), `updated_at`, `contact_person`, `priority`,
-    /// `qualification_score`, `budget`, `status`; `-` in front for descending.
+    #[param(schema_with = sort_schema)]
     pub sort: Option<String>,
     /// Page number, from 1 (to 10,000; past that, narrow the filter).
     #[param(minimum = 1, maximum = 10000)]
@@ -146,8 +152,43 @@ pub struct ListParams {
     /// Leads per page, 1 to 200 (default 50).
     #[param(minimum = 1, maximum = 200)]
     pub limit: Option<u32>,
-    /// Export only: these lead ids, comma-separated (filters are then ignored).
+    /// Export only (documented there): these lead ids, comma-separated.
+    #[param(ignore)]
     pub ids: Option<String>,
+}
+
+/// A date (in the organisation's zone) or a date and time.
+fn moment_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
+    let string = |format| {
+        ObjectBuilder::new()
+            .schema_type(Type::String)
+            .format(Some(SchemaFormat::KnownFormat(format)))
+    };
+    OneOfBuilder::new()
+        .description(Some(
+            "A date (the whole day, in the organisation's zone) or a date and time",
+        ))
+        .item(string(KnownFormat::Date))
+        .item(string(KnownFormat::DateTime))
+        .build()
+        .into()
+}
+
+/// The sort keys the listing knows, each ascending or (`-`) descending.
+fn sort_schema() -> utoipa::openapi::Schema {
+    use utoipa::openapi::schema::{ObjectBuilder, Type};
+    let keys = SortField::NAMES
+        .iter()
+        .flat_map(|name| [name.to_string(), format!("-{name}")]);
+    ObjectBuilder::new()
+        .schema_type(Type::String)
+        .description(Some(
+            "The order (default created_at); `-` in front for descending",
+        ))
+        .enum_values(Some(keys))
+        .build()
+        .into()
 }
 
 fn comma_list(text: &Option<String>) -> Vec<&str> {
@@ -197,7 +238,10 @@ async fn lead_query(
             }
             None => errors.add(
                 "sort",
-                "must be created_at, updated_at, contact_person, priority, qualification_score, budget or status, with - for descending",
+                format!(
+                    "must be {}, with - for descending",
+                    SortField::NAMES.join(", ")
+                ),
             ),
         }
     }
@@ -517,6 +561,8 @@ async fn transcripts(
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NoteRequest {
+    /// Not blank; up to 5,000 characters.
+    #[schema(min_length = 1, max_length = 5000, pattern = r"\S")]
     pub text: String,
 }
 
@@ -565,6 +611,8 @@ pub struct BulkUpdateRequest {
 #[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct BulkDeleteRequest {
+    /// 1 to 500 leads.
+    #[schema(min_items = 1, max_items = 500)]
     pub lead_ids: Vec<LeadId>,
 }
 
@@ -705,7 +753,11 @@ async fn bulk_delete(
 /// The filtered (or chosen) leads as CSV, in the columns import reads.
 #[utoipa::path(
     get, path = "/api/v1/leads/export", tag = "leads",
-    params(ListParams),
+    params(
+        ListParams,
+        ("ids" = Option<Vec<uuid::Uuid>>, Query, style = Form, explode = false,
+            description = "These leads (up to 10,000), comma-separated; the other filters are then checked but not applied"),
+    ),
     security(("bearer" = [])),
     responses((status = 200, description = "CSV file", content_type = "text/csv"))
 )]
@@ -715,6 +767,8 @@ async fn export_leads(
     caller: Permitted<may::LeadsExport>,
     ApiQuery(params): ApiQuery<ListParams>,
 ) -> Result<Response, ApiError> {
+    // The filters are checked even when ids choose the leads.
+    let query = lead_query(&app, &caller, &params).await?;
     let selection = match &params.ids {
         Some(ids) => {
             let mut errors = FieldErrors::new();
@@ -733,7 +787,7 @@ async fn export_leads(
             errors.finish()?;
             Selection::Chosen(ids)
         }
-        None => Selection::Filtered(lead_query(&app, &caller, &params).await?),
+        None => Selection::Filtered(query),
     };
     let today = app.clock.now().strftime("%Y-%m-%d").to_string();
     let body = Body::from_stream(export(app.0.clone(), caller.org_id, selection));

@@ -130,7 +130,97 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
         ),
     );
     add_standard_answers(&mut document);
+    for (path, input, required) in [
+        (
+            "/api/v1/leads",
+            "LeadInput",
+            soraaya_leads::input::LeadInput::REQUIRED_ON_CREATE,
+        ),
+        (
+            "/api/v1/campaigns",
+            "CampaignInput",
+            soraaya_campaigns::service::CampaignInput::REQUIRED_ON_CREATE,
+        ),
+        (
+            "/api/v1/agent-personas",
+            "PersonaInput",
+            soraaya_campaigns::service::PersonaInput::REQUIRED_ON_CREATE,
+        ),
+        (
+            "/api/v1/properties",
+            "PropertyInput",
+            soraaya_campaigns::service::PropertyInput::REQUIRED_ON_CREATE,
+        ),
+    ] {
+        require_on_create(&mut document, path, input, required);
+    }
     document
+}
+
+/// One input schema serves creating and changing; creating also needs some
+/// fields. The `POST` of `path` gets its own schema, `New<Thing>`: the input
+/// with those fields required and not `null`.
+fn require_on_create(
+    document: &mut utoipa::openapi::OpenApi,
+    path: &str,
+    input: &str,
+    required: &[&str],
+) {
+    use serde_json::Value;
+    use utoipa::openapi::{Ref, RefOr};
+    let components = document
+        .components
+        .as_mut()
+        .expect("the document has components");
+    let base = components
+        .schemas
+        .get(input)
+        .unwrap_or_else(|| panic!("no schema {input}"));
+    let mut schema = serde_json::to_value(base).expect("a schema is JSON");
+    for field in required {
+        let property = &mut schema["properties"][*field];
+        assert!(property.is_object(), "{input} has no property {field}");
+        let property = property.as_object_mut().expect("an object");
+        property.remove("default");
+        if let Some(Value::Array(types)) = property.get_mut("type") {
+            types.retain(|t| t != "null");
+        }
+        if let Some(Value::Array(choices)) = property.remove("oneOf") {
+            let mut choices: Vec<Value> = choices
+                .into_iter()
+                .filter(|c| c["type"] != "null")
+                .collect();
+            match choices.len() {
+                1 => {
+                    if let Value::Object(only) = choices.remove(0) {
+                        property.extend(only);
+                    }
+                }
+                _ => {
+                    property.insert("oneOf".into(), Value::Array(choices));
+                }
+            }
+        }
+    }
+    schema["required"] = required.iter().map(|f| Value::from(*f)).collect();
+    let name = format!("New{}", input.trim_end_matches("Input"));
+    let schema = serde_json::from_value(schema).expect("still a schema");
+    components.schemas.insert(name.clone(), RefOr::T(schema));
+    let body = document
+        .paths
+        .paths
+        .get_mut(path)
+        .and_then(|item| item.post.as_mut())
+        .and_then(|post| match post.request_body.as_mut() {
+            Some(RefOr::T(body)) => Some(body),
+            _ => None,
+        })
+        .unwrap_or_else(|| panic!("POST {path} has no body"));
+    for content in body.content.values_mut() {
+        if let RefOr::T(content) = content {
+            content.schema = Some(RefOr::Ref(Ref::from_schema_name(name.clone())));
+        }
+    }
 }
 
 /// Every status the cross-cutting layers can answer, on every operation

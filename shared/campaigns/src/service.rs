@@ -346,6 +346,11 @@ pub struct CampaignInput {
     pub settings: Option<SettingsInput>,
 }
 
+impl CampaignInput {
+    /// What creating a campaign needs (changing one needs none).
+    pub const REQUIRED_ON_CREATE: &'static [&'static str] = &["name"];
+}
+
 /// Checks `input` against `campaign` and applies it.
 fn apply(
     campaign: &mut Campaign,
@@ -629,21 +634,30 @@ pub async fn list_campaigns(
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PersonaInput {
-    #[schema(example = "Priya")]
+    #[schema(example = "Priya", max_length = 80, pattern = r"\S")]
     pub name: Option<String>,
     /// Market it knows: mumbai, delhi, bangalore, pune, chennai, hyderabad...
-    #[schema(example = "mumbai")]
+    #[schema(example = "mumbai", max_length = 80, pattern = r"\S")]
     pub region: Option<String>,
-    /// `indian`, `uk`, `usa`.
+    #[schema(value_type = Option<Accent>)]
     pub accent: Option<String>,
-    /// `formal`, `casual`, `consultative`.
+    #[schema(value_type = Option<CommunicationStyle>)]
     pub communication_style: Option<String>,
     /// `provider:voice`, such as `azure:en-IN-NeerjaNeural`.
+    #[schema(max_length = 120, pattern = r"^\s*[^:\s][^:]*:[\s\S]*\S\s*$")]
     pub voice_model_id: Option<String>,
+    /// Up to 20, each up to 60 characters.
+    #[schema(schema_with = soraaya_domain::schema::personality_traits)]
     pub personality_traits: Option<Vec<String>>,
+    #[schema(max_length = 4000)]
     pub market_knowledge: Option<String>,
     pub script_customizations: Option<ScriptCustomizations>,
     pub is_active: Option<bool>,
+}
+
+impl PersonaInput {
+    /// What creating a persona needs (changing one needs none).
+    pub const REQUIRED_ON_CREATE: &'static [&'static str] = &["name", "region"];
 }
 
 fn parse_accent(text: &str) -> Option<Accent> {
@@ -684,10 +698,11 @@ fn apply_persona(
     creating: bool,
 ) -> Result<(), CampaignError> {
     let mut errors = FieldErrors::new();
-    for (field, value, target, required) in [
-        ("name", &input.name, &mut persona.name, true),
-        ("region", &input.region, &mut persona.region, true),
+    for (field, value, target) in [
+        ("name", &input.name, &mut persona.name),
+        ("region", &input.region, &mut persona.region),
     ] {
+        let required = PersonaInput::REQUIRED_ON_CREATE.contains(&field);
         match value {
             Some(v) => {
                 if let Some(v) = required_text(&mut errors, field, v, 80) {
@@ -901,23 +916,36 @@ pub async fn delete_persona(app: &App, org: OrgId, id: PersonaId) -> Result<(), 
 #[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields, default)]
 pub struct PropertyInput {
-    #[schema(example = "Lodha Trump Tower, Sky Residence")]
+    #[schema(
+        example = "Lodha Trump Tower, Sky Residence",
+        max_length = 160,
+        pattern = r"\S"
+    )]
     pub name: Option<String>,
-    #[schema(example = "penthouse")]
+    #[schema(value_type = Option<PropertyType>, example = "penthouse")]
     pub property_type: Option<String>,
-    #[schema(example = "Worli, Mumbai")]
+    #[schema(example = "Worli, Mumbai", max_length = 160, pattern = r"\S")]
     pub location: Option<String>,
     /// As shown to people, such as `₹28-35 Cr`; sets price_min and price_max when they are not given.
-    #[schema(value_type = Option<String>)]
+    #[schema(value_type = Option<String>, max_length = 80)]
     pub price_range: Patch<String>,
     #[schema(value_type = Option<Amount>, example = "28 Cr")]
     pub price_min: Patch<Amount>,
     #[schema(value_type = Option<Amount>, example = "35 Cr")]
     pub price_max: Patch<Amount>,
+    /// Up to 50, each up to 80 characters.
+    #[schema(schema_with = soraaya_domain::schema::amenities)]
     pub amenities: Option<Vec<String>>,
+    /// Up to 50 names of 1-60 characters, values up to 300.
+    #[schema(schema_with = soraaya_domain::schema::specifications)]
     pub specifications: Option<BTreeMap<String, String>>,
-    /// `available`, `reserved`, `sold`.
+    #[schema(value_type = Option<Availability>)]
     pub availability_status: Option<String>,
+}
+
+impl PropertyInput {
+    /// What creating a property needs (changing one needs none).
+    pub const REQUIRED_ON_CREATE: &'static [&'static str] = &["name", "location", "property_type"];
 }
 
 fn parse_availability(text: &str) -> Option<Availability> {

@@ -19,6 +19,7 @@ pub mod notification;
 pub mod outcome;
 pub mod persona;
 mod phone;
+pub mod schema;
 mod time_zone;
 pub mod zones;
 

@@ -28,10 +28,14 @@ pub enum CommunicationStyle {
 #[serde(default)]
 pub struct ScriptCustomizations {
     /// The first thing the agent says; `{lead_name}`, `{agent_name}`, `{company}` are filled in.
+    #[schema(max_length = 1000)]
     pub greeting: Option<String>,
+    #[schema(max_length = 1000)]
     pub pitch: Option<String>,
+    #[schema(max_length = 1000)]
     pub closing: Option<String>,
-    /// When the agent hands the conversation to a person.
+    /// When the agent hands the conversation to a person (up to 20, each up to 200 characters).
+    #[schema(schema_with = crate::schema::escalation_triggers)]
     pub escalation_triggers: Vec<String>,
 }
 

@@ -93,6 +93,9 @@ pub struct LeadInput {
 }
 
 impl LeadInput {
+    /// What creating a lead needs (changing one needs none).
+    pub const REQUIRED_ON_CREATE: &'static [&'static str] = &["contact_person", "phone_number"];
+
     /// The input as (field, value) pairs, preferences spread over their fields.
     pub fn into_fields(self) -> Vec<(LeadField, Patch<Raw>)> {
         use LeadField as F;

@@ -39,6 +39,17 @@ pub enum SortField {
 }
 
 impl SortField {
+    /// The names [`SortField::parse`] reads (besides a few aliases).
+    pub const NAMES: &'static [&'static str] = &[
+        "created_at",
+        "updated_at",
+        "contact_person",
+        "priority",
+        "qualification_score",
+        "budget",
+        "status",
+    ];
+
     pub fn parse(text: &str) -> Option<SortField> {
         Some(match text {
             "created_at" => SortField::CreatedAt,
@@ -173,6 +184,11 @@ impl LeadFilter {
         }
         if let Some(to) = &self.created_to {
             query.created_to = errors.check("created_to", parse_until(to, zone));
+        }
+        if let (Some(from), Some(to)) = (query.created_from, query.created_to)
+            && from > to
+        {
+            errors.add("created_to", "is before created_from");
         }
         query
     }
@@ -407,7 +423,7 @@ impl Ord for Ranked {
 #[derive(Debug, thiserror::Error)]
 pub enum ListError {
     #[error(
-        "pages beyond {MAX_SORTED_WINDOW} results cannot be sorted this way; narrow the filters"
+        "reaches past the first {MAX_SORTED_WINDOW} leads, as far as this order pages; sort by created_at or narrow the filters"
     )]
     WindowTooDeep,
     #[error(transparent)]
