@@ -74,7 +74,9 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
     info(
         title = "Soraaya API",
         description = "AI lead qualification for luxury real estate. Every error answers `{\"error\": {\"code\", \"message\", \"details\"}}`.",
-        version = "1.0.0"
+        version = "1.0.0",
+        // Cargo's `UNLICENSED` is not an SPDX identifier; say what it means.
+        license(name = "Proprietary: Soraaya, all rights reserved")
     ),
     modifiers(&BearerAuth),
     components(schemas(ErrorBody, FieldError, HealthResponse)),
