@@ -102,10 +102,12 @@ pub enum AwsService {
     S3,
 }
 
-/// Where the AWS services are, from the same variables the AWS SDKs read
-/// (`AWS_REGION`, `AWS_ENDPOINT_URL`, `AWS_ENDPOINT_URL_<SERVICE>`), read
-/// with the rest of the configuration so that a test can hand a function
-/// its whole environment. On Lambda none is set but the region.
+/// Where the AWS services are and who calls them, from the variables the
+/// AWS SDKs read (`AWS_REGION`, `AWS_ENDPOINT_URL`,
+/// `AWS_ENDPOINT_URL_<SERVICE>`, `AWS_ACCESS_KEY_ID`, `AWS_SECRET_ACCESS_KEY`,
+/// `AWS_SESSION_TOKEN`), read with the rest of the configuration so that a
+/// test can hand a function its whole environment. On Lambda the runtime
+/// sets the region and the execution role's credentials; no endpoint.
 #[derive(Debug, Clone, Default)]
 pub struct AwsSettings {
     pub region: Option<String>,
@@ -113,8 +115,17 @@ pub struct AwsSettings {
     pub dynamodb_endpoint: Option<String>,
     pub sqs_endpoint: Option<String>,
     pub s3_endpoint: Option<String>,
-    /// Whether credentials are in the environment (else an emulator gets dummy ones).
-    pub has_credentials: bool,
+    /// The environment's credentials (an emulator without them gets dummy ones).
+    pub credentials: Option<AwsCredentials>,
+}
+
+/// AWS credentials as Lambda hands them to a function: the execution role's
+/// temporary keys, in the environment for the life of the instance.
+#[derive(Debug, Clone)]
+pub struct AwsCredentials {
+    pub access_key_id: String,
+    pub secret_access_key: SecretString,
+    pub session_token: Option<SecretString>,
 }
 
 impl AwsSettings {
@@ -127,7 +138,13 @@ impl AwsSettings {
             dynamodb_endpoint: vars.var("AWS_ENDPOINT_URL_DYNAMODB"),
             sqs_endpoint: vars.var("AWS_ENDPOINT_URL_SQS"),
             s3_endpoint: vars.var("AWS_ENDPOINT_URL_S3"),
-            has_credentials: vars.var("AWS_ACCESS_KEY_ID").is_some(),
+            credentials: vars.var("AWS_ACCESS_KEY_ID").and_then(|access_key_id| {
+                Some(AwsCredentials {
+                    access_key_id,
+                    secret_access_key: vars.var("AWS_SECRET_ACCESS_KEY")?.into(),
+                    session_token: vars.var("AWS_SESSION_TOKEN").map(Into::into),
+                })
+            }),
         }
     }
 
