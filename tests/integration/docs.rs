@@ -128,4 +128,26 @@ async fn the_api_documentation_page_is_served_without_a_cdn() {
             assert!(text.contains("/api/v1/openapi.json"));
         }
     }
+    // A browser (which accepts gzip) gets the large files as they are kept.
+    for (file, inflated) in [
+        ("/api/v1/docs/swagger-ui-bundle.js", "SwaggerUIBundle"),
+        ("/api/v1/docs/swagger-ui.css", ".swagger-ui"),
+    ] {
+        let plain = t.request(http::Method::GET, file, None, None).await;
+        let request = http::Request::get(file)
+            .header("accept-encoding", "br;q=1.0, gzip;q=0.8, *;q=0.1")
+            .body(axum::body::Body::empty())
+            .unwrap();
+        let (status, headers, gzipped) = t.send_raw(request).await;
+        assert_eq!(status, 200);
+        assert_eq!(headers["content-encoding"], "gzip");
+        assert_eq!(headers["vary"], "accept-encoding");
+        let mut text = String::new();
+        std::io::Read::read_to_string(&mut flate2::read::GzDecoder::new(&gzipped[..]), &mut text)
+            .unwrap();
+        assert!(text.contains(inflated), "{file}");
+        assert_eq!(plain.body.as_str(), Some(text.as_str()), "{file}");
+        assert!(gzipped.len() * 3 < text.len(), "{file} is compressed");
+        assert!(plain.headers.get("content-encoding").is_none());
+    }
 }

@@ -97,6 +97,25 @@ impl TestApp {
     }
 
     pub async fn send(&self, request: Request<Body>) -> TestResponse {
+        let (status, headers, bytes) = self.send_raw(request).await;
+        let body = if bytes.is_empty() {
+            Value::Null
+        } else {
+            serde_json::from_slice(&bytes)
+                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
+        };
+        TestResponse {
+            status,
+            headers,
+            body,
+        }
+    }
+
+    /// The response as sent: status, headers and the body's bytes.
+    pub async fn send_raw(
+        &self,
+        request: Request<Body>,
+    ) -> (StatusCode, HeaderMap, axum::body::Bytes) {
         let response = self
             .router
             .clone()
@@ -111,17 +130,7 @@ impl TestApp {
             .await
             .expect("body")
             .to_bytes();
-        let body = if bytes.is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_slice(&bytes)
-                .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into_owned()))
-        };
-        TestResponse {
-            status,
-            headers,
-            body,
-        }
+        (status, headers, bytes)
     }
 
     pub async fn get(&self, path: &str, token: &str) -> TestResponse {
