@@ -317,8 +317,8 @@ async fn import_jobs_are_checked_guarded_and_kept_to_their_organisation() {
 #[tokio::test]
 async fn the_synchronous_import_refuses_files_over_its_cap_and_says_where_to_go() {
     let (jobs, _, admin) = setup().await;
-    let (csv, _) = generated_csv(20_000, &[]);
-    assert!(csv.len() > 1024 * 1024);
+    let (csv, _) = generated_csv(40_000, &[]);
+    assert!(csv.len() > soraaya_api::leads::IMPORT_BODY_LIMIT);
     let refused = jobs
         .api
         .post_raw("/api/v1/leads/import", &admin, "text/csv", csv)
