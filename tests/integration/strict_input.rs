@@ -144,3 +144,31 @@ async fn a_webhook_over_the_body_limit_is_413_in_the_envelope() {
         assert!(error["message"].as_str().unwrap().contains("1048576"));
     }
 }
+
+#[tokio::test]
+async fn text_limits_count_the_text_as_sent_as_the_document_states() {
+    let calling = TestApp::calling(embedded_store(), CallingOptions::default()).await;
+    let one = calling.one_lead_campaign().await;
+    // 75 characters of name inside 10 spaces: 85 as sent, over the 80 allowed.
+    let padded = format!("{0}{1}{0}", " ".repeat(5), "a".repeat(75));
+    let refused = calling
+        .api
+        .post(
+            "/api/v1/agent-personas",
+            Some(&one.token),
+            json!({ "name": padded, "region": "mumbai" }),
+        )
+        .await;
+    assert_field(&refused, "name");
+    let fits = format!(" {} ", "a".repeat(78));
+    let created = calling
+        .api
+        .post(
+            "/api/v1/agent-personas",
+            Some(&one.token),
+            json!({ "name": fits, "region": "mumbai" }),
+        )
+        .await;
+    created.expect(201);
+    assert_eq!(created.body["name"], "a".repeat(78), "stored trimmed");
+}

@@ -87,13 +87,14 @@ pub const MAX_ATTEMPTS: u32 = 10;
 /// Longest retry delay: 30 days.
 const MAX_RETRY_MINUTES: u32 = 30 * 24 * 60;
 
+/// `value` trimmed, if it is at most `max` characters as sent (the limit
+/// the API document states: whitespace around it counts).
 fn text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> Option<String> {
-    let value = value.trim();
     if value.chars().count() > max {
         errors.add(field, format!("is longer than {max} characters"));
         return None;
     }
-    Some(value.to_owned())
+    Some(value.trim().to_owned())
 }
 
 fn required_text(errors: &mut FieldErrors, field: &str, value: &str, max: usize) -> Option<String> {

@@ -65,10 +65,11 @@ pub async fn create_import(
     on_duplicate: OnDuplicate,
 ) -> Result<CreatedImport, JobError> {
     let mut errors = FieldErrors::new();
+    let length = file_name.chars().count();
     let file_name = file_name.trim();
     if file_name.is_empty() {
         errors.add("file_name", "is required");
-    } else if file_name.chars().count() > 200 {
+    } else if length > 200 {
         errors.add("file_name", "is longer than 200 characters");
     } else if file_name.chars().any(char::is_control) {
         errors.add("file_name", "has control characters");

@@ -561,15 +561,16 @@ pub async fn add_note(
     id: LeadId,
     text: &str,
 ) -> Result<TimelineEvent, LeadError> {
-    let text = text.trim();
-    if text.is_empty() {
-        return Err(LeadError::field("text", "is required"));
-    }
+    // The limit applies to the text as sent, as the API document states it.
     if text.chars().count() > MAX_NOTE_CHARS {
         return Err(LeadError::field(
             "text",
             format!("is longer than {MAX_NOTE_CHARS} characters"),
         ));
+    }
+    let text = text.trim();
+    if text.is_empty() {
+        return Err(LeadError::field("text", "is required"));
     }
     let lead = get(app, org, id).await?;
     let mut event = TimelineEvent::new(&lead, EventKind::Note, actor, app.clock.now());
