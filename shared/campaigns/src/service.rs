@@ -365,7 +365,9 @@ fn apply(
                 campaign.name = name;
             }
         }
-        None if creating => errors.add("name", "is required"),
+        None if creating && CampaignInput::REQUIRED_ON_CREATE.contains(&"name") => {
+            errors.add("name", "is required")
+        }
         None => {}
     }
     match &input.description {
@@ -974,7 +976,9 @@ fn apply_property(
                     *target = v;
                 }
             }
-            None if creating => errors.add(field, "is required"),
+            None if creating && PropertyInput::REQUIRED_ON_CREATE.contains(&field) => {
+                errors.add(field, "is required")
+            }
             None => {}
         }
     }
@@ -984,7 +988,9 @@ fn apply_property(
                 property.property_type = kind;
             }
         }
-        None if creating => errors.add("property_type", "is required"),
+        None if creating && PropertyInput::REQUIRED_ON_CREATE.contains(&"property_type") => {
+            errors.add("property_type", "is required")
+        }
         None => {}
     }
     match &input.price_range {
