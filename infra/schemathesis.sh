@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 examples=${1:-10}
 mkdir -p target
 binary=target/debug/soraaya
-[ -x "$binary" ] || cargo build --quiet -p soraaya-cli
+cargo build --quiet --all-features -p soraaya-cli   # a no-op after the test build; never a stale binary
 data=$(mktemp -d)
 port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
 password="schemathesis owner password"

@@ -156,7 +156,85 @@ pub fn openapi() -> utoipa::openapi::OpenApi {
     ] {
         require_on_create(&mut document, path, input, required);
     }
+    state_identifier_forms(&mut document);
     document
+}
+
+/// The textual forms of a UUID the server reads (those `uuid::Uuid::parse_str`
+/// takes: simple, hyphenated, braced, URN in any case). `format: uuid` alone is an
+/// annotation most validators skip, so a client generating from the document
+/// could send `None` as an identifier and be told 400.
+const UUID_PATTERN: &str = concat!(
+    "^(?:[0-9a-fA-F]{32}",
+    "|[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}",
+    "|\\{[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}\\}",
+    "|[uU][rR][nN]:[uU][uU][iI][dD]:[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12})$"
+);
+
+/// Every identifier in the document, in a path, a query or a body, states
+/// the forms it takes as a pattern.
+fn state_identifier_forms(document: &mut utoipa::openapi::OpenApi) {
+    use utoipa::openapi::schema::{AdditionalProperties, ArrayItems, KnownFormat, SchemaFormat};
+    use utoipa::openapi::{RefOr, Schema};
+    fn visit(schema: &mut RefOr<Schema>) {
+        let RefOr::T(schema) = schema else { return };
+        match schema {
+            Schema::Object(object) => {
+                if matches!(object.format, Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
+                    && object.pattern.is_none()
+                {
+                    object.pattern = Some(UUID_PATTERN.to_owned());
+                }
+                object.properties.values_mut().for_each(visit);
+                if let Some(AdditionalProperties::RefOr(more)) =
+                    object.additional_properties.as_deref_mut()
+                {
+                    visit(more);
+                }
+            }
+            Schema::Array(array) => {
+                if let ArrayItems::RefOrSchema(items) = &mut array.items {
+                    visit(items);
+                }
+            }
+            Schema::OneOf(choice) => choice.items.iter_mut().for_each(visit),
+            Schema::AllOf(all) => all.items.iter_mut().for_each(visit),
+            Schema::AnyOf(any) => any.items.iter_mut().for_each(visit),
+            _ => {}
+        }
+    }
+    if let Some(components) = document.components.as_mut() {
+        components.schemas.values_mut().for_each(visit);
+    }
+    for item in document.paths.paths.values_mut() {
+        for operation in [
+            &mut item.get,
+            &mut item.put,
+            &mut item.post,
+            &mut item.delete,
+            &mut item.patch,
+        ]
+        .into_iter()
+        .flatten()
+        {
+            for parameter in operation.parameters.iter_mut().flatten() {
+                if let RefOr::T(parameter) = parameter
+                    && let Some(schema) = parameter.schema.as_mut()
+                {
+                    visit(schema);
+                }
+            }
+            if let Some(RefOr::T(body)) = operation.request_body.as_mut() {
+                for content in body.content.values_mut() {
+                    if let RefOr::T(content) = content
+                        && let Some(schema) = content.schema.as_mut()
+                    {
+                        visit(schema);
+                    }
+                }
+            }
+        }
+    }
 }
 
 /// One input schema serves creating and changing; creating also needs some
