@@ -180,8 +180,10 @@ fn state_identifier_forms(document: &mut utoipa::openapi::OpenApi) {
         let RefOr::T(schema) = schema else { return };
         match schema {
             Schema::Object(object) => {
-                if matches!(object.format, Some(SchemaFormat::KnownFormat(KnownFormat::Uuid)))
-                    && object.pattern.is_none()
+                if matches!(
+                    object.format,
+                    Some(SchemaFormat::KnownFormat(KnownFormat::Uuid))
+                ) && object.pattern.is_none()
                 {
                     object.pattern = Some(UUID_PATTERN.to_owned());
                 }
