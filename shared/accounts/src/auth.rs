@@ -212,6 +212,7 @@ pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
             now,
         )
         .await?;
+        app.sessions.forget(session.session_id);
         return Err(AuthError::RefreshTokenReused);
     } else {
         return Err(AuthError::InvalidToken);
@@ -260,6 +261,7 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
     if everywhere {
         repo.revoke_user_sessions(caller.org_id, caller.user_id, "signed out everywhere", now)
             .await?;
+        app.sessions.forget_user(caller.org_id, caller.user_id);
     } else {
         repo.revoke_session(
             caller.org_id,
@@ -269,6 +271,7 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
             now,
         )
         .await?;
+        app.sessions.forget(caller.session_id);
     }
     info!(user_id = %caller.user_id, everywhere, "signed out");
     Ok(())
@@ -279,18 +282,28 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
 pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AuthError> {
     let now = app.clock.now();
     let claims = keys(app)?.verify_access(bearer, now)?;
+    let caller = Caller {
+        user_id: claims.sub,
+        org_id: claims.org,
+        role: claims.role,
+        name: claims.name,
+        session_id: claims.sid,
+    };
+    if app
+        .sessions
+        .is_open(claims.org, claims.sub, claims.sid, now.as_second())
+    {
+        return Ok(caller);
+    }
+    let mark = app.sessions.mark();
     let session = AccountsRepo::new(app.store.as_ref())
         .session(claims.org, claims.sub, claims.sid)
         .await?;
     match session {
         Some(session) if session.revoked_at.is_none() && session.expires_at > now.as_second() => {
-            Ok(Caller {
-                user_id: claims.sub,
-                org_id: claims.org,
-                role: claims.role,
-                name: claims.name,
-                session_id: claims.sid,
-            })
+            app.sessions
+                .remember(mark, claims.org, claims.sub, claims.sid, session.expires_at);
+            Ok(caller)
         }
         _ => Err(AuthError::SessionEnded),
     }

@@ -237,6 +237,7 @@ pub async fn update_user(
             "deactivated"
         };
         let ended = repo.revoke_user_sessions(org, user_id, reason, now).await?;
+        app.sessions.forget_user(org, user_id);
         info!(user_id = %user_id, sessions_ended = ended, reason, "user sessions ended");
     }
     info!(org_id = %org, user_id = %user_id, role = after.role.as_str(), active = after.is_active, "user updated");

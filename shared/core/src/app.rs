@@ -12,6 +12,7 @@ use crate::jobs::{JobQueue, NoJobQueue};
 use crate::org_cache::OrgCache;
 use crate::passwords::Passwords;
 use crate::queue::{DialQueue, NoQueue};
+use crate::session_cache::SessionCache;
 use crate::tokens::TokenKeys;
 use crate::voice::{NoVoice, Voice};
 
@@ -24,6 +25,8 @@ pub struct App {
     pub tokens: Option<TokenKeys>,
     pub passwords: Passwords,
     pub organisations: OrgCache,
+    /// Sessions lately found open (see [`SessionCache`]).
+    pub sessions: SessionCache,
     /// Places calls (VAPI, or the simulator locally).
     pub voice: Arc<dyn Voice>,
     /// Carries dials to the dialer (SQS, or in-process locally).
@@ -50,6 +53,7 @@ impl App {
                 .map(|secret| TokenKeys::new(secret, config.access_token_ttl)),
             passwords: Passwords::default(),
             organisations: OrgCache::default(),
+            sessions: SessionCache::default(),
             voice: Arc::new(NoVoice),
             queue: Arc::new(NoQueue),
             jobs: Arc::new(NoJobQueue),
