@@ -11,8 +11,8 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use soraaya_domain::{AgentPersona, Campaign, OrgId, Property};
 use soraaya_store::{
-    AttributeValue, Condition, Delete, Item, ItemStore, Key, Put, Query, StoreError, WriteOp,
-    from_item,
+    AttributeValue, Condition, Delete, Item, ItemStore, Key, Put, Query, StoreError, StoredItem,
+    WriteOp, from_item,
 };
 
 use crate::clock::Clock;
@@ -159,10 +159,10 @@ impl<'a> Records<'a> {
     ) -> Result<Vec<R>, StoreError> {
         let keys = ids.iter().map(|id| record_key::<R>(org, id)).collect();
         self.store
-            .get_many(&CAMPAIGNS, keys)
+            .get_stored(&CAMPAIGNS, keys)
             .await?
             .into_iter()
-            .map(from_item)
+            .map(StoredItem::read)
             .collect()
     }
 

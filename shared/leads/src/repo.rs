@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use soraaya_domain::{Lead, LeadId, OrgId, Phone};
 use soraaya_store::{
     BatchOp, Condition, Cursor, Delete, Item, ItemStore, Key, Page, Put, Query, StoreError,
-    WriteOp, from_item,
+    StoredItem, WriteOp, from_item,
 };
 
 use crate::counters::{Counters, Scope, Tally};
@@ -123,10 +123,10 @@ impl<'a> LeadsRepo<'a> {
     pub async fn leads(&self, org: OrgId, ids: &[LeadId]) -> Result<Vec<Lead>, StoreError> {
         let keys = ids.iter().map(|id| lead_key(org, *id)).collect();
         self.store
-            .get_many(&LEADS, keys)
+            .get_stored(&LEADS, keys)
             .await?
             .into_iter()
-            .map(from_item)
+            .map(StoredItem::read)
             .collect()
     }
 
@@ -135,13 +135,16 @@ impl<'a> LeadsRepo<'a> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found: HashMap<Key, Item> = HashMap::with_capacity(keys.len());
-        for item in self.store.get_many(&LEADS, keys.to_vec()).await? {
-            found.insert(Key::of(&item)?, item);
-        }
+        let mut found: HashMap<Key, StoredItem> = self
+            .store
+            .get_stored(&LEADS, keys.to_vec())
+            .await?
+            .into_iter()
+            .map(|stored| (stored.key().clone(), stored))
+            .collect();
         keys.iter()
             .filter_map(|key| found.remove(key))
-            .map(from_item)
+            .map(StoredItem::read)
             .collect()
     }
 
@@ -153,10 +156,14 @@ impl<'a> LeadsRepo<'a> {
     ) -> Result<HashMap<Phone, LeadId>, StoreError> {
         let keys = phones.iter().map(|p| phone_key(org, p.as_str())).collect();
         self.store
-            .get_many(&LEADS, keys)
+            .get_stored(&LEADS, keys)
             .await?
             .into_iter()
-            .map(|item| from_item::<PhoneGuard>(item).map(|g| (g.phone_number, g.lead_id)))
+            .map(|stored| {
+                stored
+                    .read::<PhoneGuard>()
+                    .map(|g| (g.phone_number, g.lead_id))
+            })
             .collect()
     }
 
@@ -373,10 +380,10 @@ impl<'a> LeadsRepo<'a> {
     ) -> Result<HashSet<Phone>, StoreError> {
         let keys = phones.iter().map(|p| Self::dnc_key(org, p)).collect();
         self.store
-            .get_many(&LEADS, keys)
+            .get_stored(&LEADS, keys)
             .await?
             .into_iter()
-            .map(|item| from_item::<DncEntry>(item).map(|e| e.phone_number))
+            .map(|stored| stored.read::<DncEntry>().map(|e| e.phone_number))
             .collect()
     }
 

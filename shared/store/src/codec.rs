@@ -1,6 +1,8 @@
 //! Byte formats of the embedded store: items (also inside cursors) and
 //! order-preserving keys, so that redb's byte order is DynamoDB's key order.
 
+mod read;
+
 use std::collections::HashMap;
 use std::ops::Bound;
 
@@ -9,6 +11,8 @@ use crate::item::{AttributeValue, Item};
 use crate::request::SortKeyCondition;
 
 const FORMAT_VERSION: u8 = 1;
+
+pub(crate) use read::read_record;
 
 pub(crate) fn encode_item(item: &Item) -> Vec<u8> {
     let mut out = Vec::with_capacity(256);
@@ -110,7 +114,7 @@ struct Reader<'a> {
     at: usize,
 }
 
-impl Reader<'_> {
+impl<'a> Reader<'a> {
     fn truncated() -> StoreError {
         StoreError::Corrupt("truncated item".into())
     }
@@ -137,7 +141,7 @@ impl Reader<'_> {
         Ok(len)
     }
 
-    fn raw(&mut self) -> Result<&[u8], StoreError> {
+    fn raw(&mut self) -> Result<&'a [u8], StoreError> {
         let len = self.len()?;
         let slice = &self.bytes[self.at..self.at + len];
         self.at += len;
@@ -192,7 +196,13 @@ impl Reader<'_> {
 
     /// Steps over one value without building it.
     fn skip_value(&mut self) -> Result<(), StoreError> {
-        match self.byte()? {
+        let tag = self.byte()?;
+        self.skip_body(tag)
+    }
+
+    /// Steps over the rest of a value whose tag has been read.
+    fn skip_body(&mut self, tag: u8) -> Result<(), StoreError> {
+        match tag {
             0 | 1 | 3 => {
                 self.raw()?;
             }

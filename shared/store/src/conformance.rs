@@ -9,7 +9,7 @@ use std::sync::Arc;
 use crate::{
     AttributeValue, BatchOp, Condition, ConditionCheck, Cursor, Delete, IndexDef, Item, ItemStore,
     Key, Projection, Put, Query, SortKeyCondition, StoreError, TableDef, Update, UpdateItem,
-    WriteOp,
+    WriteOp, from_item,
 };
 
 /// The table every case uses: one index, and a TTL attribute.
@@ -138,6 +138,39 @@ pub async fn get_many_reads_any_number(store: Store) {
     let expected: Vec<String> = (0..130).map(|i| format!("{i:04}")).collect();
     assert_eq!(got, expected);
     assert!(store.get_many(&TABLE, Vec::new()).await.unwrap().is_empty());
+}
+
+/// Items read for records come with their keys and read as `from_item` reads
+/// the decoded item.
+pub async fn stored_items_read_like_decoded_ones(store: Store) {
+    #[derive(Debug, PartialEq, serde::Deserialize)]
+    struct Row {
+        sk: String,
+        i: u32,
+        missing: Option<String>,
+    }
+    let ops = (0..30)
+        .map(|i| BatchOp::Put {
+            table: &TABLE,
+            item: item("gs", &format!("{i:04}"), &[("i", n(i)), ("s", s("x"))]),
+        })
+        .collect();
+    store.batch_write(ops).await.unwrap();
+    let mut keys: Vec<Key> = (0..35).map(|i| Key::new("gs", format!("{i:04}"))).collect();
+    keys.push(Key::new("gs", "0003"));
+    let mut stored = store.get_stored(&TABLE, keys.clone()).await.unwrap();
+    stored.sort_by(|a, b| a.key().cmp(b.key()));
+    let mut decoded = store.get_many(&TABLE, keys).await.unwrap();
+    decoded.sort_by(|a, b| sks(std::slice::from_ref(a)).cmp(&sks(std::slice::from_ref(b))));
+    assert_eq!(stored.len(), 30);
+    assert_eq!(stored.len(), decoded.len());
+    for (stored, item) in stored.into_iter().zip(decoded) {
+        assert_eq!(stored.key(), &Key::of(&item).unwrap());
+        assert_eq!(stored.clone().into_item().unwrap(), item);
+        let row: Row = stored.read().unwrap();
+        assert_eq!(row, from_item::<Row>(item).unwrap());
+        assert_eq!(row.missing, None);
+    }
 }
 
 /// A failed condition is a typed conflict and writes nothing.
@@ -895,6 +928,7 @@ macro_rules! conformance_cases {
         $crate::conformance_cases!(@cases $make;
             put_get_round_trip,
             get_many_reads_any_number,
+            stored_items_read_like_decoded_ones,
             conditional_put_conflicts,
             missing_attributes_compare_like_dynamodb,
             updates_and_counters,

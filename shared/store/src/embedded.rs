@@ -24,7 +24,7 @@ use redb::{
 
 use crate::codec::{self, EncodedItem, key_bytes};
 use crate::expr::Condition;
-use crate::item::{AttributeValue, Item, string_attr};
+use crate::item::{AttributeValue, Item, StoredItem, string_attr};
 use crate::request::{BatchOp, Cursor, Delete, Key, Page, Put, Query, UpdateItem, WriteOp};
 use crate::schema::{IndexDef, PK, SK, TableDef};
 use crate::{ItemStore, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS, StoreError};
@@ -40,6 +40,9 @@ fn items_table(table: &TableDef) -> String {
 fn index_table(table: &TableDef, index: &str) -> String {
     format!("index/{}/{}", table.name, index)
 }
+
+/// Most keys read on the executor at once (DynamoDB's batch-read size).
+const READ_HERE_KEYS: usize = 100;
 
 /// A durable, single-file item store.
 #[derive(Clone)]
@@ -192,6 +195,23 @@ impl EmbeddedStore {
         })?
     }
 
+    /// Reads items by key where `keys` is few enough to read here, on the
+    /// executor: each is a B-tree descent through pages redb mostly has in its
+    /// cache, shorter than handing the work to a blocking thread and back (on
+    /// a lead listing those hand-offs were a tenth of the CPU). More keys, and
+    /// every scan and write, go through [`Self::blocking`].
+    async fn by_key<T: Send + 'static>(
+        &self,
+        keys: usize,
+        work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
+    ) -> Result<T, StoreError> {
+        if keys <= READ_HERE_KEYS {
+            work(&self.db)
+        } else {
+            self.blocking(work).await
+        }
+    }
+
     /// Runs blocking redb work off the async executor.
     async fn blocking<T: Send + 'static>(
         &self,
@@ -255,6 +275,36 @@ impl EmbeddedStore {
         })
         .await
     }
+}
+
+/// Reads the items with these keys in one read transaction, each through
+/// `found`: a key given twice is read once, a missing one is left out. Keys go
+/// in byte order, so neighbouring items are read from pages just visited.
+fn read_each<T>(
+    db: &Database,
+    table: &'static TableDef,
+    mut keys: Vec<Key>,
+    mut found: impl FnMut(Key, &[u8]) -> Result<T, StoreError>,
+) -> Result<Vec<T>, StoreError> {
+    let txn = db.begin_read().map_err(StoreError::backend)?;
+    let name = items_table(table);
+    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
+        Ok(items) => items,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
+        Err(err) => return Err(StoreError::backend(err)),
+    };
+    keys.sort_unstable();
+    keys.dedup();
+    let mut read = Vec::with_capacity(keys.len());
+    for key in keys {
+        if let Some(value) = items
+            .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
+            .map_err(StoreError::backend)?
+        {
+            read.push(found(key, value.value())?);
+        }
+    }
+    Ok(read)
 }
 
 fn read_item(
@@ -411,7 +461,7 @@ fn updated(current: Option<Item>, op: &UpdateItem) -> Result<Item, StoreError> {
 impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
-        self.blocking(move |db| {
+        self.by_key(1, move |db| {
             let txn = db.begin_read().map_err(StoreError::backend)?;
             let name = items_table(table);
             let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
@@ -435,28 +485,22 @@ impl ItemStore for EmbeddedStore {
         table: &'static TableDef,
         keys: Vec<Key>,
     ) -> Result<Vec<Item>, StoreError> {
-        self.blocking(move |db| {
-            let txn = db.begin_read().map_err(StoreError::backend)?;
-            let name = items_table(table);
-            let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
-                Ok(items) => items,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(Vec::new()),
-                Err(err) => return Err(StoreError::backend(err)),
-            };
-            let mut seen = HashSet::with_capacity(keys.len());
-            let mut found = Vec::with_capacity(keys.len());
-            for key in keys {
-                if !seen.insert(key.clone()) {
-                    continue;
-                }
-                if let Some(value) = items
-                    .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
-                    .map_err(StoreError::backend)?
-                {
-                    found.push(codec::decode_item(value.value())?);
-                }
-            }
-            Ok(found)
+        self.by_key(keys.len(), move |db| {
+            read_each(db, table, keys, |_, bytes| codec::decode_item(bytes))
+        })
+        .await
+    }
+
+    #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
+    async fn get_stored(
+        &self,
+        table: &'static TableDef,
+        keys: Vec<Key>,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        self.by_key(keys.len(), move |db| {
+            read_each(db, table, keys, |key, bytes| {
+                Ok(StoredItem::encoded(key, bytes.to_vec()))
+            })
         })
         .await
     }

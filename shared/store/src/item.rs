@@ -5,7 +5,8 @@ use serde::{Serialize, de::DeserializeOwned};
 
 pub use serde_dynamo::{AttributeValue, Item};
 
-use crate::StoreError;
+use crate::request::Key;
+use crate::{StoreError, codec};
 
 /// Serialises a record into an item.
 pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
@@ -15,6 +16,57 @@ pub fn to_item<T: Serialize>(value: &T) -> Result<Item, StoreError> {
 /// Reads a record back from an item.
 pub fn from_item<T: DeserializeOwned>(item: Item) -> Result<T, StoreError> {
     serde_dynamo::from_item(item).map_err(|err| StoreError::Corrupt(err.to_string()))
+}
+
+/// An item as [`crate::ItemStore::get_stored`] hands it back: its key, and
+/// its attributes either decoded or still as the embedded store keeps them,
+/// to be read straight into a record.
+#[derive(Debug, Clone)]
+pub struct StoredItem {
+    key: Key,
+    body: Body,
+}
+
+#[derive(Debug, Clone)]
+enum Body {
+    Decoded(Item),
+    Encoded(Vec<u8>),
+}
+
+impl StoredItem {
+    /// An item already decoded (the key is read from its `pk` and `sk`).
+    pub fn decoded(item: Item) -> Result<Self, StoreError> {
+        Ok(StoredItem {
+            key: Key::of(&item)?,
+            body: Body::Decoded(item),
+        })
+    }
+
+    pub(crate) fn encoded(key: Key, bytes: Vec<u8>) -> Self {
+        StoredItem {
+            key,
+            body: Body::Encoded(bytes),
+        }
+    }
+
+    pub fn key(&self) -> &Key {
+        &self.key
+    }
+
+    /// Reads the record, as [`from_item`] would from the decoded item.
+    pub fn read<T: DeserializeOwned>(self) -> Result<T, StoreError> {
+        match self.body {
+            Body::Decoded(item) => from_item(item),
+            Body::Encoded(bytes) => codec::read_record(&bytes),
+        }
+    }
+
+    pub fn into_item(self) -> Result<Item, StoreError> {
+        match self.body {
+            Body::Decoded(item) => Ok(item),
+            Body::Encoded(bytes) => codec::decode_item(&bytes),
+        }
+    }
 }
 
 /// Serialises one value into an attribute value.

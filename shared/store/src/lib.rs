@@ -21,7 +21,7 @@ pub use dynamodb::{DynamoDbStore, TableCreation, create_tables};
 pub use embedded::EmbeddedStore;
 pub use error::StoreError;
 pub use expr::{Attributes, Cmp, Condition, Update, UpdateAction};
-pub use item::{AttributeValue, IntoValue, Item, from_item, to_item, to_value};
+pub use item::{AttributeValue, IntoValue, Item, StoredItem, from_item, to_item, to_value};
 pub use request::{
     BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, UpdateItem,
     WriteOp,
@@ -48,6 +48,21 @@ pub trait ItemStore: Send + Sync + 'static {
         table: &'static TableDef,
         keys: Vec<Key>,
     ) -> Result<Vec<Item>, StoreError>;
+
+    /// [`ItemStore::get_many`] for reading records: each item comes with its
+    /// key, and the embedded store leaves it encoded, so that reading it into
+    /// a record ([`StoredItem::read`]) builds no [`Item`] on the way.
+    async fn get_stored(
+        &self,
+        table: &'static TableDef,
+        keys: Vec<Key>,
+    ) -> Result<Vec<StoredItem>, StoreError> {
+        self.get_many(table, keys)
+            .await?
+            .into_iter()
+            .map(StoredItem::decoded)
+            .collect()
+    }
 
     /// Writes a whole item, replacing any item with the same key, if the condition holds.
     async fn put(&self, put: Put) -> Result<(), StoreError>;
