@@ -161,7 +161,7 @@ pub async fn stored_items_read_like_decoded_ones(store: Store) {
     let mut stored = store.get_stored(&TABLE, keys.clone()).await.unwrap();
     stored.sort_by(|a, b| a.key().cmp(b.key()));
     let mut decoded = store.get_many(&TABLE, keys).await.unwrap();
-    decoded.sort_by(|a, b| sks(std::slice::from_ref(a)).cmp(&sks(std::slice::from_ref(b))));
+    decoded.sort_by_key(|item| Key::of(item).unwrap());
     assert_eq!(stored.len(), 30);
     assert_eq!(stored.len(), decoded.len());
     for (stored, item) in stored.into_iter().zip(decoded) {

@@ -462,19 +462,8 @@ impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
         self.by_key(1, move |db| {
-            let txn = db.begin_read().map_err(StoreError::backend)?;
-            let name = items_table(table);
-            let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
-                Ok(items) => items,
-                Err(TableError::TableDoesNotExist(_)) => return Ok(None),
-                Err(err) => return Err(StoreError::backend(err)),
-            };
-            let found = items
-                .get(key_bytes(&[&key.pk, &key.sk]).as_slice())
-                .map_err(StoreError::backend)?;
-            found
-                .map(|value| codec::decode_item(value.value()))
-                .transpose()
+            read_each(db, table, vec![key], |_, bytes| codec::decode_item(bytes))
+                .map(|found| found.into_iter().next())
         })
         .await
     }
