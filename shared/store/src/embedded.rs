@@ -41,6 +41,32 @@ fn index_table(table: &TableDef, index: &str) -> String {
     format!("index/{}/{}", table.name, index)
 }
 
+/// When items expire, for the sweep: keyed by (expiry, pk, sk) with the
+/// expiry first as an order-preserving 8 bytes, valued by the item's key.
+fn expiry_table(table: &TableDef) -> String {
+    format!("expiry/{}", table.name)
+}
+
+/// Marks of one-time work done on the file (`expiry/<table>`: its expiry
+/// table holds every item's expiry, including items written before it existed).
+const MARKS: TableDefinition<&str, &[u8]> = TableDefinition::new("marks");
+
+fn expiry_entry(at: i64, primary: &[u8]) -> Vec<u8> {
+    let mut entry = Vec::with_capacity(8 + primary.len());
+    // Flipping the sign bit makes big-endian byte order the numeric order.
+    entry.extend_from_slice(&((at as u64) ^ (1 << 63)).to_be_bytes());
+    entry.extend_from_slice(primary);
+    entry
+}
+
+/// An item's expiry as DynamoDB's TTL reads it: whole epoch seconds in a number.
+fn expiry_of(item: &Item, attribute: &str) -> Option<i64> {
+    match item.get(attribute) {
+        Some(AttributeValue::N(n)) => n.parse().ok(),
+        _ => None,
+    }
+}
+
 /// Most keys read on the executor at once (DynamoDB's batch-read size).
 const READ_HERE_KEYS: usize = 100;
 
@@ -237,7 +263,11 @@ impl EmbeddedStore {
     }
 
     /// Deletes every item whose TTL attribute lies before `now_epoch_seconds`,
-    /// as DynamoDB's TTL process does; returns how many were deleted.
+    /// as DynamoDB's TTL process does; returns how many were deleted. It reads
+    /// only the expired entries of each table's expiry table (the first sweep
+    /// of a file written before that table existed fills it once), so a sweep
+    /// neither holds the writer for a scan of every item nor fills the page
+    /// cache with them.
     pub async fn sweep_expired(
         &self,
         tables: &'static [&'static TableDef],
@@ -249,20 +279,19 @@ impl EmbeddedStore {
                 let Some(ttl) = table.ttl_attribute else {
                     continue;
                 };
+                record_expiries_once(txn, table, ttl)?;
                 let expired: Vec<Key> = {
-                    let name = items_table(table);
-                    let items = txn
-                        .open_table(TableDefinition::<Bytes, Bytes>::new(&name))
+                    let entries = txn
+                        .open_table(TableDefinition::<Bytes, Bytes>::new(&expiry_table(table)))
                         .map_err(StoreError::backend)?;
+                    let before = expiry_entry(now_epoch_seconds, &[]);
                     let mut expired = Vec::new();
-                    for entry in items.iter().map_err(StoreError::backend)? {
-                        let (_, value) = entry.map_err(StoreError::backend)?;
-                        let item = codec::decode_item(value.value())?;
-                        if let Some(AttributeValue::N(n)) = item.get(ttl)
-                            && n.parse::<i64>().is_ok_and(|at| at < now_epoch_seconds)
-                        {
-                            expired.push(Key::of(&item)?);
-                        }
+                    for entry in entries
+                        .range::<&[u8]>(..before.as_slice())
+                        .map_err(StoreError::backend)?
+                    {
+                        let (_, key) = entry.map_err(StoreError::backend)?;
+                        expired.push(Key::of(&codec::decode_item(key.value())?)?);
                     }
                     expired
                 };
@@ -275,6 +304,51 @@ impl EmbeddedStore {
         })
         .await
     }
+}
+
+/// Fills a table's expiry table from its items, once per file: stores
+/// written before expiry tables existed have items with no entry.
+fn record_expiries_once(
+    txn: &WriteTransaction,
+    table: &'static TableDef,
+    ttl: &str,
+) -> Result<(), StoreError> {
+    let mark = expiry_table(table);
+    let mut marks = txn.open_table(MARKS).map_err(StoreError::backend)?;
+    if marks
+        .get(mark.as_str())
+        .map_err(StoreError::backend)?
+        .is_some()
+    {
+        return Ok(());
+    }
+    let items = txn
+        .open_table(TableDefinition::<Bytes, Bytes>::new(&items_table(table)))
+        .map_err(StoreError::backend)?;
+    let mut entries = txn
+        .open_table(TableDefinition::<Bytes, Bytes>::new(&mark))
+        .map_err(StoreError::backend)?;
+    for entry in items.iter().map_err(StoreError::backend)? {
+        let (primary, value) = entry.map_err(StoreError::backend)?;
+        let lazy = EncodedItem::new(value.value());
+        let expiry = match lazy.attribute(ttl)? {
+            Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
+            _ => None,
+        };
+        if let Some(at) = expiry {
+            let key = lazy.project(&[PK.to_owned(), SK.to_owned()])?;
+            entries
+                .insert(
+                    expiry_entry(at, primary.value()).as_slice(),
+                    codec::encode_item(&key).as_slice(),
+                )
+                .map_err(StoreError::backend)?;
+        }
+    }
+    marks
+        .insert(mark.as_str(), [].as_slice())
+        .map_err(StoreError::backend)?;
+    Ok(())
 }
 
 /// Reads the items with these keys in one read transaction, each through
@@ -360,18 +434,42 @@ fn write_item(
         None => items.remove(primary.as_slice()),
     }
     .map_err(StoreError::backend)?;
-    if table.indexes.is_empty() {
+    if table.indexes.is_empty() && table.ttl_attribute.is_none() {
         return Ok(());
     }
-    // Only the old item's index keys matter.
+    // Only the old item's index keys and expiry matter.
     let key_names: Vec<String> = table
         .key_attributes()
         .iter()
-        .map(|n| (*n).to_owned())
+        .copied()
+        .chain(table.ttl_attribute)
+        .map(str::to_owned)
         .collect();
     let old = replaced
         .map(|value| EncodedItem::new(value.value()).project(&key_names))
         .transpose()?;
+    if let Some(ttl) = table.ttl_attribute {
+        let old_expiry = old.as_ref().and_then(|o| expiry_of(o, ttl));
+        let new_expiry = new.and_then(|n| expiry_of(n, ttl));
+        if old_expiry != new_expiry {
+            let mut entries = txn
+                .open_table(TableDefinition::<Bytes, Bytes>::new(&expiry_table(table)))
+                .map_err(StoreError::backend)?;
+            if let Some(at) = old_expiry {
+                entries
+                    .remove(expiry_entry(at, &primary).as_slice())
+                    .map_err(StoreError::backend)?;
+            }
+            if let Some(at) = new_expiry {
+                entries
+                    .insert(
+                        expiry_entry(at, &primary).as_slice(),
+                        codec::encode_item(&key.to_item()).as_slice(),
+                    )
+                    .map_err(StoreError::backend)?;
+            }
+        }
+    }
 
     let old_entries = old
         .as_ref()
@@ -777,5 +875,97 @@ fn walk(
             };
             return Ok(peek.is_some());
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::schema::TableDef;
+
+    static TABLE: TableDef = TableDef {
+        name: "sweep",
+        indexes: &[],
+        ttl_attribute: Some("expires_at"),
+    };
+    static TABLES: &[&TableDef] = &[&TABLE];
+
+    fn lead(sk: &str, expires_at: Option<i64>) -> Item {
+        let mut item = Key::new("p", sk).to_item();
+        if let Some(at) = expires_at {
+            item.insert("expires_at".into(), AttributeValue::N(at.to_string()));
+        }
+        item
+    }
+
+    async fn sks(store: &EmbeddedStore) -> Vec<String> {
+        let page = store.query(Query::new(&TABLE, "p")).await.unwrap();
+        page.items
+            .iter()
+            .map(|item| string_attr(item, SK).unwrap().to_owned())
+            .collect()
+    }
+
+    #[tokio::test]
+    async fn the_sweep_deletes_exactly_the_items_expired_by_now() {
+        let store = EmbeddedStore::in_memory().unwrap();
+        for item in [
+            lead("past", Some(-5)),
+            lead("just", Some(99)),
+            lead("now", Some(100)),
+            lead("later", Some(1_000)),
+            lead("never", None),
+            lead("extended", Some(10)),
+            lead("kept", Some(10)),
+        ] {
+            store.put(Put::new(&TABLE, item)).await.unwrap();
+        }
+        // Rewritten with a later expiry, and without one.
+        store
+            .put(Put::new(&TABLE, lead("extended", Some(5_000))))
+            .await
+            .unwrap();
+        store
+            .put(Put::new(&TABLE, lead("kept", None)))
+            .await
+            .unwrap();
+
+        assert_eq!(store.sweep_expired(TABLES, 100).await.unwrap(), 2);
+        assert_eq!(
+            sks(&store).await,
+            ["extended", "kept", "later", "never", "now"]
+        );
+        assert_eq!(store.sweep_expired(TABLES, 100).await.unwrap(), 0);
+        store
+            .delete(Delete::new(&TABLE, Key::new("p", "later")))
+            .await
+            .unwrap();
+        assert_eq!(store.sweep_expired(TABLES, 10_000).await.unwrap(), 2);
+        assert_eq!(sks(&store).await, ["kept", "never"]);
+    }
+
+    #[tokio::test]
+    async fn a_file_written_before_expiry_tables_is_swept_too() {
+        let store = EmbeddedStore::in_memory().unwrap();
+        for item in [
+            lead("old", Some(1)),
+            lead("fresh", Some(1_000)),
+            lead("never", None),
+        ] {
+            store.put(Put::new(&TABLE, item)).await.unwrap();
+        }
+        // As a file from before: no expiry table, no mark.
+        store
+            .write(|txn| {
+                txn.delete_table(TableDefinition::<Bytes, Bytes>::new(&expiry_table(&TABLE)))
+                    .map_err(StoreError::backend)?;
+                Ok(())
+            })
+            .await
+            .unwrap();
+        assert_eq!(store.sweep_expired(TABLES, 100).await.unwrap(), 1);
+        assert_eq!(sks(&store).await, ["fresh", "never"]);
+        assert_eq!(store.sweep_expired(TABLES, 2_000).await.unwrap(), 1);
+        assert_eq!(sks(&store).await, ["never"]);
     }
 }
