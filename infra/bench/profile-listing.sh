@@ -12,14 +12,10 @@ query=${QUERY:-'/api/v1/leads?status=to_call&limit=50'}
 out=target/profile-listing
 mkdir -p "$out"
 data=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SORAAYA_ADMIN_EMAIL=bench@soraaya.local SORAAYA_ADMIN_PASSWORD='benchmark password' \
-  SORAAYA_ACCESS_TOKEN_MINUTES=60 "$bin" serve --addr "127.0.0.1:$port" --data-dir "$data" > "$out/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data"' EXIT
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && break; sleep 0.1; done
-token=$(curl -fsS "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"bench@soraaya.local","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+source infra/bench/serve-lib.sh
+trap 'kill ${pid:-} 2>/dev/null || true; rm -rf "$data"' EXIT
+start_serve "$data" "$out/serve.log"
+token=$(sign_in)
 python3 ../shared/bench-reference/gen_leads.py "$out/leads.csv" "${LEADS:-10000}"
 curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/leads/import" -H "authorization: Bearer $token" -F "file=@$out/leads.csv"
 wrk -t2 -c16 -d3s "http://127.0.0.1:$port$query" -H "Authorization: Bearer $token" > /dev/null

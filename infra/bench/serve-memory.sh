@@ -8,15 +8,11 @@ cd "$(dirname "$0")/../.."
 bin=${SORAAYA_BIN:-target/release/soraaya}
 leads=${LEADS:-100000}
 data=$(mktemp -d); out=$(mktemp -d)
-port=$(python3 -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
-SORAAYA_ADMIN_EMAIL=bench@soraaya.local SORAAYA_ADMIN_PASSWORD='benchmark password' \
-  SORAAYA_ACCESS_TOKEN_MINUTES=60 "$bin" serve --addr "127.0.0.1:$port" --data-dir "$data" > "$out/serve.log" 2>&1 &
-pid=$!
-trap 'kill $pid 2>/dev/null || true; rm -rf "$data" "$out"' EXIT
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && break; sleep 0.1; done
+source infra/bench/serve-lib.sh
+trap 'kill ${pid:-} 2>/dev/null || true; rm -rf "$data" "$out"' EXIT
+start_serve "$data" "$out/serve.log"
 echo "started: $(grep VmRSS /proc/$pid/status)"
-token=$(curl -fsS "http://127.0.0.1:$port/api/v1/auth/login" -H 'content-type: application/json' \
-  -d '{"email":"bench@soraaya.local","password":"benchmark password"}' | python3 -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')
+token=$(sign_in)
 python3 ../shared/bench-reference/gen_leads.py "$out/all.csv" "$leads" > /dev/null
 head -1 "$out/all.csv" > "$out/h"; tail -n +2 "$out/all.csv" | split -l 10000 - "$out/part."
 for p in "$out"/part.*; do cat "$out/h" "$p" > "$p.csv"; curl -fsS -o /dev/null "http://127.0.0.1:$port/api/v1/leads/import" -H "authorization: Bearer $token" -F "file=@$p.csv"; done
@@ -25,9 +21,7 @@ echo "after import: $(grep VmRSS /proc/$pid/status)"
 sleep 20
 echo "idle 20 s: $(grep VmRSS /proc/$pid/status)"
 kill $pid; wait $pid 2>/dev/null || true
-"$bin" serve --addr "127.0.0.1:$port" --data-dir "$data" > "$out/serve2.log" 2>&1 &
-pid=$!
-for _ in $(seq 1 100); do curl -fsS -o /dev/null "http://127.0.0.1:$port/health" 2>/dev/null && break; sleep 0.1; done
+start_serve "$data" "$out/serve2.log"
 sleep 5
-echo "restarted on 100k, idle: $(grep VmRSS /proc/$pid/status)"
+echo "restarted on $leads leads, idle: $(grep VmRSS /proc/$pid/status)"
 echo "store on disk: $(du -sh "$data" | cut -f1)"

@@ -59,9 +59,9 @@ fn expiry_entry(at: i64, primary: &[u8]) -> Vec<u8> {
     entry
 }
 
-/// An item's expiry as DynamoDB's TTL reads it: whole epoch seconds in a number.
-fn expiry_of(item: &Item, attribute: &str) -> Option<i64> {
-    match item.get(attribute) {
+/// An expiry as DynamoDB's TTL reads the attribute: whole epoch seconds in a number.
+fn expiry(value: Option<&AttributeValue>) -> Option<i64> {
+    match value {
         Some(AttributeValue::N(n)) => n.parse().ok(),
         _ => None,
     }
@@ -331,11 +331,7 @@ fn record_expiries_once(
     for entry in items.iter().map_err(StoreError::backend)? {
         let (primary, value) = entry.map_err(StoreError::backend)?;
         let lazy = EncodedItem::new(value.value());
-        let expiry = match lazy.attribute(ttl)? {
-            Some(AttributeValue::N(n)) => n.parse::<i64>().ok(),
-            _ => None,
-        };
-        if let Some(at) = expiry {
+        if let Some(at) = expiry(lazy.attribute(ttl)?.as_ref()) {
             let key = lazy.project(&[PK.to_owned(), SK.to_owned()])?;
             entries
                 .insert(
@@ -449,8 +445,8 @@ fn write_item(
         .map(|value| EncodedItem::new(value.value()).project(&key_names))
         .transpose()?;
     if let Some(ttl) = table.ttl_attribute {
-        let old_expiry = old.as_ref().and_then(|o| expiry_of(o, ttl));
-        let new_expiry = new.and_then(|n| expiry_of(n, ttl));
+        let old_expiry = expiry(old.as_ref().and_then(|o| o.get(ttl)));
+        let new_expiry = expiry(new.and_then(|n| n.get(ttl)));
         if old_expiry != new_expiry {
             let mut entries = txn
                 .open_table(TableDefinition::<Bytes, Bytes>::new(&expiry_table(table)))

@@ -38,38 +38,22 @@ pub(crate) fn read_record<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, StoreE
     let record = T::deserialize(Value {
         reader: &mut reader,
         tag: MAP,
-    })
-    .map_err(|err| StoreError::Corrupt(err.0))?;
+    })?;
     if reader.at != bytes.len() {
         return Err(StoreError::Corrupt("trailing bytes after item".into()));
     }
     Ok(record)
 }
 
-#[derive(Debug)]
-struct Error(String);
-
-impl fmt::Display for Error {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
-    }
-}
-
-impl std::error::Error for Error {}
-
-impl de::Error for Error {
+/// Reading a record from stored bytes fails only when they are not the
+/// record: `Corrupt`, as when `from_item` fails on a decoded item.
+impl de::Error for StoreError {
     fn custom<T: fmt::Display>(msg: T) -> Self {
-        Error(msg.to_string())
+        StoreError::Corrupt(msg.to_string())
     }
 }
 
-impl From<StoreError> for Error {
-    fn from(err: StoreError) -> Self {
-        Error(err.to_string())
-    }
-}
-
-fn expected(what: &str, tag: u8) -> Error {
+fn expected(what: &str, tag: u8) -> StoreError {
     let found = match tag {
         NUMBER => "a number",
         STRING => "a string",
@@ -81,12 +65,13 @@ fn expected(what: &str, tag: u8) -> Error {
         STRING_SET | NUMBER_SET | BINARY_SET => "a set",
         _ => "an unknown value",
     };
-    Error(format!("expected {what}, found {found}"))
+    StoreError::Corrupt(format!("expected {what}, found {found}"))
 }
 
 impl<'de> Reader<'de> {
-    fn text(&mut self) -> Result<&'de str, Error> {
-        std::str::from_utf8(self.raw()?).map_err(|_| Error("string is not UTF-8".into()))
+    fn text(&mut self) -> Result<&'de str, StoreError> {
+        std::str::from_utf8(self.raw()?)
+            .map_err(|_| StoreError::Corrupt("string is not UTF-8".into()))
     }
 }
 
@@ -97,21 +82,21 @@ struct Value<'r, 'de> {
 }
 
 impl<'de> Value<'_, 'de> {
-    fn number(self) -> Result<&'de str, Error> {
+    fn number(self) -> Result<&'de str, StoreError> {
         match self.tag {
             NUMBER => self.reader.text(),
             tag => Err(expected("a number", tag)),
         }
     }
 
-    fn string(self) -> Result<&'de str, Error> {
+    fn string(self) -> Result<&'de str, StoreError> {
         match self.tag {
             STRING => self.reader.text(),
             tag => Err(expected("a string", tag)),
         }
     }
 
-    fn seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         let element = match self.tag {
             LIST => Element::Value,
             STRING_SET => Element::Tagged(STRING),
@@ -130,7 +115,7 @@ impl<'de> Value<'_, 'de> {
         Ok(value)
     }
 
-    fn map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         if self.tag != MAP {
             return Err(expected("a map", self.tag));
         }
@@ -145,13 +130,13 @@ impl<'de> Value<'_, 'de> {
         Ok(value)
     }
 
-    fn skip(self) -> Result<(), Error> {
-        self.reader.skip_body(self.tag).map_err(Error::from)
+    fn skip(self) -> Result<(), StoreError> {
+        self.reader.skip_body(self.tag)
     }
 }
 
 /// A number whose type the record did not say, read as serde_dynamo does.
-fn any_number<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Value, Error> {
+fn any_number<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Value, StoreError> {
     if let Ok(i) = text.parse::<i64>() {
         visitor.visit_i64(i)
     } else if let Ok(u) = text.parse::<u64>() {
@@ -159,27 +144,29 @@ fn any_number<'de, V: Visitor<'de>>(text: &str, visitor: V) -> Result<V::Value, 
     } else {
         match text.parse::<f64>() {
             Ok(f) => visitor.visit_f64(f),
-            Err(err) => Err(Error(format!("{text:?} is not a number: {err}"))),
+            Err(err) => Err(StoreError::Corrupt(format!(
+                "{text:?} is not a number: {err}"
+            ))),
         }
     }
 }
 
 macro_rules! typed_number {
     ($($method:ident => $ty:ty, $visit:ident;)*) => {$(
-        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+        fn $method<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
             let text = self.number()?;
             let n = text
                 .parse::<$ty>()
-                .map_err(|err| Error(format!("{text:?} is not a {}: {err}", stringify!($ty))))?;
+                .map_err(|err| StoreError::Corrupt(format!("{text:?} is not a {}: {err}", stringify!($ty))))?;
             visitor.$visit(n)
         }
     )*};
 }
 
 impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
-    type Error = Error;
+    type Error = StoreError;
 
-    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         match self.tag {
             NUMBER => any_number(self.reader.text()?, visitor),
             STRING => visitor.visit_borrowed_str(self.reader.text()?),
@@ -188,7 +175,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
             NULL => self.deserialize_unit(visitor),
             MAP => self.map(visitor),
             LIST | STRING_SET | NUMBER_SET | BINARY_SET => self.seq(visitor),
-            tag => Err(Error(format!("unknown value tag {tag}"))),
+            tag => Err(StoreError::Corrupt(format!("unknown value tag {tag}"))),
         }
     }
 
@@ -207,42 +194,44 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         deserialize_f64 => f64, visit_f64;
     }
 
-    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_bool<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         match self.tag {
             BOOL => visitor.visit_bool(self.reader.byte()? != 0),
             tag => Err(expected("a boolean", tag)),
         }
     }
 
-    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_char<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         let text = self.string()?;
         let mut chars = text.chars();
         match (chars.next(), chars.next()) {
             (Some(c), None) => visitor.visit_char(c),
-            _ => Err(Error(format!("expected one character, found {text:?}"))),
+            _ => Err(StoreError::Corrupt(format!(
+                "expected one character, found {text:?}"
+            ))),
         }
     }
 
-    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_str<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         visitor.visit_borrowed_str(self.string()?)
     }
 
-    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_string<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         visitor.visit_borrowed_str(self.string()?)
     }
 
-    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_bytes<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         match self.tag {
             BINARY => visitor.visit_borrowed_bytes(self.reader.raw()?),
             tag => Err(expected("binary", tag)),
         }
     }
 
-    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_byte_buf<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         self.deserialize_bytes(visitor)
     }
 
-    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_option<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         if self.tag == NULL {
             self.reader.byte()?;
             visitor.visit_none()
@@ -251,7 +240,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         }
     }
 
-    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_unit<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         match self.tag {
             NULL if self.reader.byte()? != 0 => visitor.visit_unit(),
             tag => Err(expected("null", tag)),
@@ -262,7 +251,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         self,
         _name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         self.deserialize_unit(visitor)
     }
 
@@ -270,11 +259,11 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         self,
         _name: &'static str,
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         visitor.visit_newtype_struct(self)
     }
 
-    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_seq<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         self.seq(visitor)
     }
 
@@ -282,7 +271,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         self,
         _len: usize,
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         self.seq(visitor)
     }
 
@@ -291,11 +280,11 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         _name: &'static str,
         _len: usize,
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         self.seq(visitor)
     }
 
-    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_map<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         self.map(visitor)
     }
 
@@ -304,7 +293,7 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         _name: &'static str,
         _fields: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         if self.tag == LIST {
             self.seq(visitor)
         } else {
@@ -317,14 +306,16 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         _name: &'static str,
         _variants: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         match self.tag {
-            STRING => {
-                visitor.visit_enum(BorrowedStrDeserializer::<Error>::new(self.reader.text()?))
-            }
+            STRING => visitor.visit_enum(BorrowedStrDeserializer::<StoreError>::new(
+                self.reader.text()?,
+            )),
             MAP => {
                 if self.reader.len()? != 1 {
-                    return Err(Error("expected a map with a single key".into()));
+                    return Err(StoreError::Corrupt(
+                        "expected a map with a single key".into(),
+                    ));
                 }
                 visitor.visit_enum(Variant {
                     reader: self.reader,
@@ -334,11 +325,11 @@ impl<'de> de::Deserializer<'de> for Value<'_, 'de> {
         }
     }
 
-    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         visitor.visit_borrowed_str(self.string()?)
     }
 
-    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, Error> {
+    fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, StoreError> {
         self.skip()?;
         visitor.visit_unit()
     }
@@ -359,7 +350,7 @@ struct Seq<'r, 'de> {
 }
 
 impl<'de> Seq<'_, 'de> {
-    fn next(&mut self) -> Result<Option<Value<'_, 'de>>, Error> {
+    fn next(&mut self) -> Result<Option<Value<'_, 'de>>, StoreError> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -374,7 +365,7 @@ impl<'de> Seq<'_, 'de> {
         }))
     }
 
-    fn skip_rest(&mut self) -> Result<(), Error> {
+    fn skip_rest(&mut self) -> Result<(), StoreError> {
         while let Some(value) = self.next()? {
             value.skip()?;
         }
@@ -383,12 +374,12 @@ impl<'de> Seq<'_, 'de> {
 }
 
 impl<'de> de::SeqAccess<'de> for &mut Seq<'_, 'de> {
-    type Error = Error;
+    type Error = StoreError;
 
     fn next_element_seed<T: DeserializeSeed<'de>>(
         &mut self,
         seed: T,
-    ) -> Result<Option<T::Value>, Error> {
+    ) -> Result<Option<T::Value>, StoreError> {
         match self.next()? {
             Some(value) => seed.deserialize(value).map(Some),
             None => Ok(None),
@@ -408,7 +399,7 @@ struct Map<'r, 'de> {
 }
 
 impl Map<'_, '_> {
-    fn skip_rest(&mut self) -> Result<(), Error> {
+    fn skip_rest(&mut self) -> Result<(), StoreError> {
         if self.value_pending {
             self.value_pending = false;
             let tag = self.reader.byte()?;
@@ -425,12 +416,12 @@ impl Map<'_, '_> {
 }
 
 impl<'de> de::MapAccess<'de> for &mut Map<'_, 'de> {
-    type Error = Error;
+    type Error = StoreError;
 
     fn next_key_seed<K: DeserializeSeed<'de>>(
         &mut self,
         seed: K,
-    ) -> Result<Option<K::Value>, Error> {
+    ) -> Result<Option<K::Value>, StoreError> {
         if self.remaining == 0 {
             return Ok(None);
         }
@@ -441,9 +432,14 @@ impl<'de> de::MapAccess<'de> for &mut Map<'_, 'de> {
             .map(Some)
     }
 
-    fn next_value_seed<V: DeserializeSeed<'de>>(&mut self, seed: V) -> Result<V::Value, Error> {
+    fn next_value_seed<V: DeserializeSeed<'de>>(
+        &mut self,
+        seed: V,
+    ) -> Result<V::Value, StoreError> {
         if !self.value_pending {
-            return Err(Error("a map value was asked for before its key".into()));
+            return Err(StoreError::Corrupt(
+                "a map value was asked for before its key".into(),
+            ));
         }
         self.value_pending = false;
         let tag = self.reader.byte()?;
@@ -464,15 +460,15 @@ struct Variant<'r, 'de> {
 }
 
 impl<'r, 'de> de::EnumAccess<'de> for Variant<'r, 'de> {
-    type Error = Error;
+    type Error = StoreError;
     type Variant = Value<'r, 'de>;
 
     fn variant_seed<V: DeserializeSeed<'de>>(
         self,
         seed: V,
-    ) -> Result<(V::Value, Self::Variant), Error> {
+    ) -> Result<(V::Value, Self::Variant), StoreError> {
         let name = self.reader.text()?;
-        let variant = seed.deserialize(BorrowedStrDeserializer::<Error>::new(name))?;
+        let variant = seed.deserialize(BorrowedStrDeserializer::<StoreError>::new(name))?;
         let tag = self.reader.byte()?;
         Ok((
             variant,
@@ -485,18 +481,25 @@ impl<'r, 'de> de::EnumAccess<'de> for Variant<'r, 'de> {
 }
 
 impl<'de> de::VariantAccess<'de> for Value<'_, 'de> {
-    type Error = Error;
+    type Error = StoreError;
 
-    fn unit_variant(self) -> Result<(), Error> {
+    fn unit_variant(self) -> Result<(), StoreError> {
         // serde_dynamo accepts any content for a unit variant.
         self.skip()
     }
 
-    fn newtype_variant_seed<T: DeserializeSeed<'de>>(self, seed: T) -> Result<T::Value, Error> {
+    fn newtype_variant_seed<T: DeserializeSeed<'de>>(
+        self,
+        seed: T,
+    ) -> Result<T::Value, StoreError> {
         seed.deserialize(self)
     }
 
-    fn tuple_variant<V: Visitor<'de>>(self, _len: usize, visitor: V) -> Result<V::Value, Error> {
+    fn tuple_variant<V: Visitor<'de>>(
+        self,
+        _len: usize,
+        visitor: V,
+    ) -> Result<V::Value, StoreError> {
         self.seq(visitor)
     }
 
@@ -504,7 +507,7 @@ impl<'de> de::VariantAccess<'de> for Value<'_, 'de> {
         self,
         _fields: &'static [&'static str],
         visitor: V,
-    ) -> Result<V::Value, Error> {
+    ) -> Result<V::Value, StoreError> {
         self.map(visitor)
     }
 }
