@@ -510,7 +510,7 @@ async fn listings_filter_search_sort_and_page() {
         "/api/v1/leads?created_from=2026-11-24&created_to=2026-11-23",
         "/api/v1/leads/export?created_from=2026-11-24&created_to=2026-11-23",
         "/api/v1/leads/export?ids=01936f3a-1111-7000-8000-00000000dead&status=sleeping",
-        "/api/v1/leads?sort=budget&limit=50&page=201",
+        "/api/v1/leads?sort=qualification_score&limit=50&page=201",
     ] {
         let refused = t.get(path, &token).await;
         refused.expect(422);
@@ -524,9 +524,15 @@ async fn listings_filter_search_sort_and_page() {
         };
         assert_eq!(field, expected, "{path}: {}", refused.body);
     }
-    t.get("/api/v1/leads?sort=created_at&limit=50&page=201", &token)
+    // Orders an index keeps page to any depth.
+    for order in ["created_at", "budget", "-budget"] {
+        t.get(
+            &format!("/api/v1/leads?sort={order}&limit=50&page=201"),
+            &token,
+        )
         .await
         .expect(200);
+    }
 }
 
 #[tokio::test]
@@ -600,6 +606,351 @@ async fn counters_follow_every_change() {
 }
 
 #[tokio::test]
+async fn search_finds_leads_by_the_start_of_their_words_and_follows_every_change() {
+    let (t, token) = admin().await;
+    let people = [
+        (
+            "Anaya Mehta",
+            "Malabar Hill",
+            "anaya.mehta@example.in",
+            "qualified",
+            90_000_000,
+        ),
+        (
+            "Anil Kapoor",
+            "Malad West",
+            "anil@kapoor.co",
+            "qualified",
+            50_000_000,
+        ),
+        (
+            "Kabir Shah",
+            "Worli",
+            "kabir@example.in",
+            "to_call",
+            70_000_000,
+        ),
+        (
+            "Meher Anand",
+            "Juhu",
+            "meher@example.in",
+            "qualified",
+            120_000_000,
+        ),
+    ];
+    let mut ids = Vec::new();
+    for (i, (name, place, email, status, budget)) in people.iter().enumerate() {
+        t.clock.advance(jiff::SignedDuration::from_secs(60));
+        let lead = t
+            .lead(
+                &token,
+                json!({
+                    "contact_person": name,
+                    "phone_number": phone(100 + i as u32),
+                    "location": place,
+                    "email": email,
+                    "status": status,
+                    "budget_range_max": budget,
+                }),
+            )
+            .await;
+        ids.push(lead["id"].as_str().unwrap().to_owned());
+    }
+    let found = |query: String| {
+        let t = &t;
+        let token = token.clone();
+        async move {
+            let response = t.get(&format!("/api/v1/leads?{query}"), &token).await;
+            response.expect(200);
+            let names: Vec<String> = response.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["contact_person"].as_str().unwrap().to_owned())
+                .collect();
+            (response.body["total"].as_u64().unwrap(), names)
+        }
+    };
+    let search = |text: &str| found(format!("search={}", urlencode(text)));
+
+    // The start of any word of the name, place, email or number, any case.
+    assert_eq!(search("malab").await, (1, vec!["Anaya Mehta".into()]));
+    assert_eq!(
+        search("ma").await,
+        (2, vec!["Anil Kapoor".into(), "Anaya Mehta".into()]),
+        "Malad and Malabar, newest first"
+    );
+    assert_eq!(search("ANAND").await.1, ["Meher Anand"]);
+    assert_eq!(search("ana").await.1, ["Meher Anand", "Anaya Mehta"]);
+    assert_eq!(search("alabar").await.0, 0, "words match from their start");
+    assert_eq!(search("kabir@example").await.1, ["Kabir Shah"]);
+    assert_eq!(search("+91 98200 00102").await.1, ["Kabir Shah"]);
+    assert_eq!(
+        search("9820000103").await.1,
+        ["Meher Anand"],
+        "national digits"
+    );
+    assert_eq!(search("98200 001").await.0, 4, "a number's beginning");
+    // Every word must match, in any field.
+    assert_eq!(search("anaya hill").await.1, ["Anaya Mehta"]);
+    assert_eq!(search("anaya juhu").await.0, 0);
+    // With filters, other orders and pages.
+    assert_eq!(
+        found("search=a&status=qualified&sort=-budget".into())
+            .await
+            .1,
+        ["Meher Anand", "Anaya Mehta", "Anil Kapoor"]
+    );
+    assert_eq!(
+        found("search=an&limit=1&page=2&sort=created_at".into()).await,
+        (3, vec!["Anil Kapoor".into()])
+    );
+
+    // A rename and a move are found by their new words only.
+    let path = format!("/api/v1/leads/{}", ids[2]);
+    t.put(
+        &path,
+        &token,
+        json!({ "contact_person": "Kiaan Shah", "location": "Colaba" }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(search("kabir").await.1, ["Kiaan Shah"], "by the email kept");
+    assert_eq!(search("kabir shah worli").await.0, 0);
+    assert_eq!(search("worli").await.0, 0);
+    assert_eq!(search("kiaan colaba").await.1, ["Kiaan Shah"]);
+    assert_eq!(search("shah").await.1, ["Kiaan Shah"], "kept words stay");
+
+    // A lead refused for a taken number leaves no words behind.
+    t.post(
+        "/api/v1/leads",
+        Some(&token),
+        json!({ "contact_person": "Zubin Refused", "phone_number": phone(100) }),
+    )
+    .await
+    .expect(409);
+    assert_eq!(search("zubin").await.0, 0);
+    let org: soraaya_domain::OrgId = t.get("/api/v1/auth/me", &token).await.body["org_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let z_words = t
+        .app
+        .store
+        .query(soraaya_store::Query::new(
+            &soraaya_core::tables::LEADS,
+            format!("ORG#{org}#WORDS#z"),
+        ))
+        .await
+        .unwrap();
+    assert!(z_words.items.is_empty(), "{:?}", z_words.items);
+
+    // Exports take the same matches.
+    let export = t.get("/api/v1/leads/export?search=ana", &token).await;
+    let rows: Vec<&str> = export.body.as_str().unwrap().lines().collect();
+    assert_eq!(rows.len(), 3, "header, Meher and Anaya: {rows:?}");
+}
+
+#[tokio::test]
+async fn status_and_priority_totals_and_budget_order_come_from_indexes() {
+    const PRIORITIES: [&str; 2] = ["high", "low"];
+    const STATUSES: [&str; 3] = ["to_call", "qualified", "to_call"];
+    let (t, token) = admin().await;
+    let budgets = [
+        Some(50_000_000u64),
+        None,
+        Some(90_000_000),
+        Some(50_000_000),
+        None,
+        Some(70_000_000),
+    ];
+    for (i, budget) in budgets.iter().enumerate() {
+        t.clock.advance(jiff::SignedDuration::from_secs(60));
+        let mut body = json!({
+            "contact_person": format!("Buyer {i}"),
+            "phone_number": phone(i as u32),
+            "priority": PRIORITIES[i % 2],
+            "status": STATUSES[i % 3],
+        });
+        if let Some(budget) = budget {
+            body["budget_range_max"] = json!(budget);
+        }
+        t.lead(&token, body).await;
+    }
+    let names = |query: &'static str| {
+        let t = &t;
+        let token = token.clone();
+        async move {
+            let response = t.get(&format!("/api/v1/leads?{query}"), &token).await;
+            response.expect(200);
+            let names: Vec<String> = response.body["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|l| l["contact_person"].as_str().unwrap().to_owned())
+                .collect();
+            (response.body["total"].as_u64().unwrap(), names)
+        }
+    };
+    // Buyers 0..6: priority high, low, high, low, high, low; status to_call,
+    // qualified, to_call, to_call, qualified, to_call.
+    assert_eq!(
+        names("status=to_call&priority=high").await,
+        (2, vec!["Buyer 2".into(), "Buyer 0".into()])
+    );
+    assert_eq!(names("priority=low").await.0, 3);
+    assert_eq!(
+        names("priority=low,high&status=qualified,to_call&limit=2").await,
+        (6, vec!["Buyer 5".into(), "Buyer 4".into()]),
+        "partitions merge newest first"
+    );
+    // Largest budget first; equal budgets newest first; none last.
+    assert_eq!(
+        names("sort=-budget").await.1,
+        [
+            "Buyer 2", "Buyer 5", "Buyer 3", "Buyer 0", "Buyer 4", "Buyer 1"
+        ]
+    );
+    assert_eq!(
+        names("sort=budget&limit=3&page=2").await,
+        (
+            6,
+            vec!["Buyer 3".into(), "Buyer 5".into(), "Buyer 2".into()]
+        ),
+        "none first, then smallest; equal budgets oldest first"
+    );
+    assert_eq!(
+        names("sort=-budget&status=to_call&priority=low").await.1,
+        ["Buyer 5", "Buyer 3"]
+    );
+    // A change of status and priority moves the lead between partitions
+    // and counters.
+    let listed = t.get("/api/v1/leads?search=buyer%202", &token).await;
+    let id = listed.body["items"][0]["id"].as_str().unwrap().to_owned();
+    t.put(
+        &format!("/api/v1/leads/{id}"),
+        &token,
+        json!({ "priority": "low" }),
+    )
+    .await
+    .expect(200);
+    assert_eq!(names("status=to_call&priority=high").await.1, ["Buyer 0"]);
+    assert_eq!(names("status=to_call&priority=low").await.0, 3);
+}
+
+#[tokio::test]
+async fn leads_written_before_the_search_and_priority_indexes_are_reindexed_once() {
+    use soraaya_core::tables::LEADS;
+    use soraaya_store::{AttributeValue, BatchOp, Key, Put, Query, Update, UpdateItem};
+    let (t, token) = admin().await;
+    for (i, (name, priority)) in [
+        ("Rhea Old", "high"),
+        ("Vir Old", "low"),
+        ("Ira Old", "high"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        t.clock.advance(jiff::SignedDuration::from_secs(60));
+        t.lead(
+            &token,
+            json!({ "contact_person": name, "phone_number": phone(i as u32), "priority": priority }),
+        )
+        .await;
+    }
+    let org: soraaya_domain::OrgId = t.get("/api/v1/auth/me", &token).await.body["org_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let store = t.app.store.as_ref();
+    // Make the book look as the previous version left it: no search words,
+    // no status-and-priority or budget index keys, no counts by priority.
+    let listed = store
+        .query(Query::new(&LEADS, format!("ORG#{org}")).index("by_created"))
+        .await
+        .unwrap();
+    for entry in &listed.items {
+        let mut item = store
+            .get(&LEADS, Key::of(entry).unwrap())
+            .await
+            .unwrap()
+            .unwrap();
+        item.remove("status_priority_pk");
+        item.remove("budget_sk");
+        store.put(Put::new(&LEADS, item)).await.unwrap();
+    }
+    for first in ['r', 'v', 'i', 'o', '9'] {
+        let words = store
+            .query(Query::new(&LEADS, format!("ORG#{org}#WORDS#{first}")))
+            .await
+            .unwrap();
+        let ops = words
+            .items
+            .iter()
+            .map(|w| BatchOp::Delete {
+                table: &LEADS,
+                key: Key::of(w).unwrap(),
+            })
+            .collect();
+        store.batch_write(ops).await.unwrap();
+    }
+    let counters = Key::new(format!("ORG#{org}#STATS"), "ALL");
+    let stripped = store
+        .get(&LEADS, counters.clone())
+        .await
+        .unwrap()
+        .unwrap()
+        .iter()
+        .filter(|(name, _)| name.starts_with("pri_") || name.as_str() == "index_generation")
+        .fold(Update::new(), |update, (name, _)| update.remove(name));
+    store
+        .update(UpdateItem::new(&LEADS, counters.clone(), stripped))
+        .await
+        .unwrap();
+    let total = |query: &'static str| {
+        let t = &t;
+        let token = token.clone();
+        async move { t.get(&format!("/api/v1/leads?{query}"), &token).await.body["total"].clone() }
+    };
+    assert_eq!(total("search=old").await, 0, "unindexed");
+
+    assert_eq!(
+        soraaya_leads::reindex::bring_up_to_date(store, org)
+            .await
+            .unwrap(),
+        3
+    );
+    assert_eq!(total("search=old").await, 3);
+    assert_eq!(total("search=rhea").await, 1);
+    assert_eq!(total("priority=high&status=to_call").await, 2);
+    assert_eq!(total("sort=-budget").await, 3);
+    let after = store.get(&LEADS, counters).await.unwrap().unwrap();
+    assert_eq!(
+        after.get("pri_high_to_call"),
+        Some(&AttributeValue::N("2".into()))
+    );
+    // Once only.
+    assert_eq!(
+        soraaya_leads::reindex::bring_up_to_date(store, org)
+            .await
+            .unwrap(),
+        0
+    );
+    assert_eq!(total("search=old").await, 3);
+}
+
+fn urlencode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'a'..=b'z' | b'A'..=b'Z' | b'0'..=b'9' | b'-' | b'.' | b'_' => (b as char).to_string(),
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[tokio::test]
 async fn erasing_leaves_no_personal_data_but_an_audit_record() {
     let (t, token) = admin().await;
     let lead = t.lead(&token, json!({ "contact_person": "Forget Me", "phone_number": phone(1), "email": "forget@example.com" })).await;
@@ -656,6 +1007,23 @@ async fn erasing_leaves_no_personal_data_but_an_audit_record() {
         .await
         .unwrap();
     assert_eq!(audit.items.len(), 1);
+    // Nor any of its search words.
+    for first in ('a'..='z').chain('0'..='9') {
+        let words = t
+            .app
+            .store
+            .query(soraaya_store::Query::new(
+                &soraaya_core::tables::LEADS,
+                format!("ORG#{org}#WORDS#{first}"),
+            ))
+            .await
+            .unwrap();
+        assert!(
+            words.items.iter().all(|w| !format!("{w:?}").contains(id)),
+            "{first}: {:?}",
+            words.items
+        );
+    }
     let record = format!("{:?}", audit.items[0]);
     assert!(record.contains("lead_erased") && record.contains(id));
     assert!(

@@ -105,6 +105,20 @@ pub async fn serve(
         }
     }
 
+    // Leads written by an earlier version get this version's indexes, before
+    // anything else writes them.
+    for org in soraaya_accounts::list_organisations(&app).await? {
+        let rewritten = soraaya_leads::reindex::bring_up_to_date(app.store.as_ref(), org.org_id)
+            .await
+            .with_context(|| format!("cannot reindex the leads of \"{}\"", org.name))?;
+        if rewritten > 0 {
+            println!(
+                "Reindexed {rewritten} leads of \"{}\" for search and the new filters",
+                org.name
+            );
+        }
+    }
+
     if demo {
         for org in soraaya_accounts::list_organisations(&app)
             .await?

@@ -37,7 +37,6 @@ pub const LEAD_LISTING: &[&str] = &[
     "assigned_agent_id",
     "do_not_call",
     "tags",
-    "search_text",
     "campaign_id",
 ];
 
@@ -51,10 +50,12 @@ pub const LEAD_LISTING: &[&str] = &[
 /// | do-not-call entry | `ORG#{org}#DNC` | `{e164}` |
 /// | counters (organisation, campaign, day) | `ORG#{org}#STATS` | `ALL`, `CAMPAIGN#{c}`, `DAY#{date}`, `DAY#{date}#CAMPAIGN#{c}` |
 /// | audit record (no personal data) | `ORG#{org}#AUDIT` | `{at}#{id}` |
+/// | search word of a lead | `ORG#{org}#WORDS#{first letter}` | `{word}#{created}#{lead}` |
 ///
 /// Lead items carry index keys: `by_created` (`ORG#{org}`, `{created}#{lead}`),
 /// `by_status` (`ORG#{org}#{status}`, same) and `by_campaign` (`ORG#{org}#{campaign}`,
-/// same), and, while the scheduler has something to do for the lead (a call to
+/// same), `by_status_priority` (`ORG#{org}#{status}#{priority}`, same),
+/// `by_status_budget` (`ORG#{org}#{status}`, `{budget}#{created}#{lead}`), and, while the scheduler has something to do for the lead (a call to
 /// check, a queued dial to watch, a next call due), `by_due`
 /// (`DUE#{shard}`, `{due}#{org}#{lead}`).
 pub static LEADS: TableDef = TableDef {
@@ -70,6 +71,18 @@ pub static LEADS: TableDef = TableDef {
             name: "by_status",
             pk: "status_pk",
             sk: "status_sk",
+            projection: Projection::Include(LEAD_LISTING),
+        },
+        IndexDef {
+            name: "by_status_priority",
+            pk: "status_priority_pk",
+            sk: "status_sk",
+            projection: Projection::Include(LEAD_LISTING),
+        },
+        IndexDef {
+            name: "by_status_budget",
+            pk: "status_pk",
+            sk: "budget_sk",
             projection: Projection::Include(LEAD_LISTING),
         },
         IndexDef {

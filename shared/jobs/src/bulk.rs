@@ -14,11 +14,11 @@ use soraaya_core::App;
 use soraaya_core::validation::{FieldError, FieldErrors};
 use soraaya_domain::{LeadId, OrgId};
 use soraaya_leads::import::JobCounts;
-use soraaya_leads::list::{LeadFilter, LeadQuery};
+use soraaya_leads::list::{LeadFilter, LeadQuery, Walk, search_matches, walk_selected};
 use soraaya_leads::record::{Actor, lead_id_of};
 use soraaya_leads::repo::LeadsRepo;
 use soraaya_leads::service::{self, BulkChangesInput, LeadError, PreparedBulkUpdate};
-use soraaya_store::{Cursor, Key, WriteOp};
+use soraaya_store::{Key, WriteOp};
 use tracing::info;
 
 use crate::repo::{
@@ -206,27 +206,37 @@ async fn choose(
         return Ok(Some(RunOutcome::Over(JobStatus::Failed)));
     }
     let leads = LeadsRepo::new(app.store.as_ref());
+    // A search's matches are found at once (from its words' index), then
+    // written chunk after chunk; other listings are walked page by page.
+    let searched = if query.searches() {
+        Some(search_matches(&leads, job.org_id, &query).await?)
+    } else {
+        None
+    };
     loop {
         let n = job.resume.map_or(0, |r| r.offset);
-        let cursor = job
-            .choose_cursor
-            .as_deref()
-            .map(Cursor::parse)
-            .transpose()?;
-        let mut plan = query
-            .plan(job.org_id)
-            .query
-            .project(["pk", "sk"])
-            .limit(CHUNK_LEADS as u32)
-            .after(cursor);
-        plan.forward = true;
-        let page = leads.query(plan).await?;
-        let mut ids = Vec::with_capacity(page.items.len());
-        for item in &page.items {
-            if let Some(id) = lead_id_of(&Key::of(item)?) {
-                ids.push(id);
+        let (keys, more): (Vec<Key>, Option<String>) = match &searched {
+            Some(matches) => {
+                let start = usize::try_from(n)
+                    .unwrap_or(usize::MAX)
+                    .saturating_mul(CHUNK_LEADS);
+                let end = start.saturating_add(CHUNK_LEADS).min(matches.len());
+                let keys = matches.get(start..end).unwrap_or_default().to_vec();
+                (keys, (end < matches.len()).then(|| "search".to_owned()))
             }
-        }
+            None => {
+                let walk = job
+                    .choose_cursor
+                    .as_deref()
+                    .map(Walk::parse)
+                    .transpose()?
+                    .unwrap_or_default();
+                let (keys, next) =
+                    walk_selected(&leads, job.org_id, &query, walk, CHUNK_LEADS as u32).await?;
+                (keys, next.map(|w| w.to_string()))
+            }
+        };
+        let ids: Vec<_> = keys.iter().filter_map(lead_id_of).collect();
         let mut after = job.clone();
         let mut ops = Vec::new();
         let mut written = n;
@@ -235,9 +245,9 @@ async fn choose(
             written += 1;
         }
         after.updated_at = app.clock.now();
-        match &page.cursor {
-            Some(cursor) => {
-                after.choose_cursor = Some(cursor.to_string());
+        match more {
+            Some(more) => {
+                after.choose_cursor = Some(more);
                 after.resume = Some(Resume {
                     offset: written,
                     line: 0,

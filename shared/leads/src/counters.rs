@@ -6,7 +6,7 @@ use std::collections::BTreeMap;
 use jiff::Timestamp;
 use jiff::civil::Date;
 use jiff::tz::TimeZone;
-use soraaya_domain::{CallResult, CampaignId, Lead, LeadStatus, OrgId};
+use soraaya_domain::{CallResult, CampaignId, Lead, LeadStatus, OrgId, Priority};
 use soraaya_store::{AttributeValue, Item, Key, Update, UpdateItem, WriteOp};
 
 use soraaya_core::tables::LEADS;
@@ -59,9 +59,15 @@ fn call_scopes(campaign: CampaignId, day: Date) -> [Scope; 4] {
     ]
 }
 
+/// The generation of the indexes lead writes keep (2: search words, the
+/// status-and-priority and budget indexes, counts by priority). Every
+/// write records it on the organisation's counters if absent; see
+/// [`crate::reindex`] for leads written before.
+pub const INDEX_GENERATION: u64 = 2;
+
 /// The counters' attribute names, shared by the writer and the reader.
-mod names {
-    use soraaya_domain::LeadStatus;
+pub(crate) mod names {
+    use soraaya_domain::{LeadStatus, Priority};
 
     pub const TOTAL: &str = "total";
     pub const QUEUED: &str = "queued";
@@ -73,6 +79,9 @@ mod names {
     pub const STATUS: &str = "status_";
     pub const ENTERED: &str = "entered_";
     pub const CALLS: &str = "calls_";
+    pub const PRIORITY: &str = "pri_";
+    /// Not a count: the index generation of the organisation's leads.
+    pub const INDEX_GENERATION: &str = "index_generation";
 
     pub fn status(status: LeadStatus) -> String {
         format!("{STATUS}{status}")
@@ -80,6 +89,11 @@ mod names {
 
     pub fn entered(status: LeadStatus) -> String {
         format!("{ENTERED}{status}")
+    }
+
+    /// Leads in a status with a priority: `pri_{priority}_{status}`.
+    pub fn status_priority(status: LeadStatus, priority: Priority) -> String {
+        format!("{PRIORITY}{}_{status}", priority.as_str())
     }
 
     pub fn calls(result: &str) -> String {
@@ -125,12 +139,18 @@ impl Counters {
             for scope in scopes(lead) {
                 self.add(scope, names::TOTAL, -1);
                 self.add(scope, names::status(lead.status), -1);
+                self.add(
+                    scope,
+                    names::status_priority(lead.status, lead.priority),
+                    -1,
+                );
             }
         }
         if let Some(lead) = after {
             for scope in scopes(lead) {
                 self.add(scope, names::TOTAL, 1);
                 self.add(scope, names::status(lead.status), 1);
+                self.add(scope, names::status_priority(lead.status, lead.priority), 1);
                 let daily = scope.on(day);
                 if before.is_none() {
                     self.add(daily, names::CREATED, 1);
@@ -206,12 +226,15 @@ impl Counters {
         self.by_item
             .into_iter()
             .filter_map(|(scope, counters)| {
-                let update = counters
+                let mut update = counters
                     .into_iter()
                     .filter(|(_, delta)| *delta != 0)
                     .fold(Update::new(), |update, (name, delta)| {
                         update.add(&name, delta)
                     });
+                if scope == Scope::All && !update.is_empty() {
+                    update = update.set_if_absent(names::INDEX_GENERATION, INDEX_GENERATION);
+                }
                 (!update.is_empty()).then(|| {
                     UpdateItem::new(&LEADS, Key::new(stats_pk(org), scope.key()), update).into()
                 })
@@ -241,6 +264,7 @@ pub struct Tally {
     /// US cents.
     pub call_cost_cents: u64,
     by_status: BTreeMap<LeadStatus, u64>,
+    by_status_priority: BTreeMap<(LeadStatus, Priority), u64>,
     entered: BTreeMap<LeadStatus, u64>,
     calls_by_result: BTreeMap<String, u64>,
 }
@@ -268,6 +292,15 @@ impl Tally {
                         tally.by_status.insert(s, count);
                     } else if let Some(s) = status(names::ENTERED) {
                         tally.entered.insert(s, count);
+                    } else if let Some((priority, status)) = name
+                        .strip_prefix(names::PRIORITY)
+                        .and_then(|rest| rest.split_once('_'))
+                    {
+                        if let (Ok(priority), Some(status)) =
+                            (Priority::parse(priority), LeadStatus::parse(status))
+                        {
+                            tally.by_status_priority.insert((status, priority), count);
+                        }
                     } else if let Some(result) = name.strip_prefix(names::CALLS) {
                         tally.calls_by_result.insert(result.to_owned(), count);
                     }
@@ -280,6 +313,20 @@ impl Tally {
     /// Leads now in a status.
     pub fn status(&self, status: LeadStatus) -> u64 {
         self.by_status.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Leads in a status with one of the priorities, where the counters
+    /// know it: `None` when the per-priority counts do not add up to the
+    /// status's (counters kept before they were counted by priority).
+    pub fn status_priorities(&self, status: LeadStatus, priorities: &[Priority]) -> Option<u64> {
+        let count = |p: &Priority| {
+            self.by_status_priority
+                .get(&(status, *p))
+                .copied()
+                .unwrap_or(0)
+        };
+        let all: u64 = Priority::ALL.iter().map(count).sum();
+        (all == self.status(status)).then(|| priorities.iter().map(count).sum())
     }
 
     /// Leads that entered a status (daily scopes).
@@ -316,6 +363,9 @@ mod tests {
                 ("entered_follow_up", AttributeValue::N("2".into())),
                 ("calls_no_answer", AttributeValue::N("4".into())),
                 ("calls_placed", AttributeValue::N("9".into())),
+                ("pri_high_qualified", AttributeValue::N("2".into())),
+                ("pri_low_qualified", AttributeValue::N("1".into())),
+                ("pri_high_follow_up", AttributeValue::N("1".into())),
             ]
             .into_iter()
             .map(|(k, v)| (k.to_owned(), v))
@@ -331,6 +381,19 @@ mod tests {
         assert_eq!(tally.calls_placed, 9);
         assert_eq!(tally.leads(Some(LeadStatus::Qualified)), 3);
         assert_eq!(tally.leads(None), 7);
+        assert_eq!(
+            tally.status_priorities(LeadStatus::Qualified, &[Priority::High]),
+            Some(2)
+        );
+        assert_eq!(
+            tally.status_priorities(LeadStatus::Qualified, &Priority::ALL),
+            Some(3)
+        );
+        assert_eq!(
+            tally.status_priorities(LeadStatus::FollowUp, &[Priority::High]),
+            None,
+            "counts by priority that do not add up to the status's are not trusted"
+        );
     }
 
     #[test]

@@ -6,10 +6,11 @@ use std::sync::Arc;
 use bytes::Bytes;
 use futures::Stream;
 use soraaya_domain::{Lead, LeadId, OrgId};
-use soraaya_store::{Cursor, Key};
+use soraaya_store::{Key, StoreError};
 
 use crate::fields::LeadField;
-use crate::list::LeadQuery;
+use crate::list::{LeadQuery, Walk, search_matches, walk_selected};
+use crate::record::lead_key;
 use crate::repo::LeadsRepo;
 use soraaya_core::App;
 
@@ -53,8 +54,64 @@ pub fn lead_rows(leads: &[Lead]) -> Bytes {
 
 enum State {
     Header,
-    Page(Option<Cursor>),
+    /// Just after the header.
+    Start,
+    /// Through the leads a filtered listing selects.
+    Walk(Walk),
+    /// Leads still to write, in order (chosen ones, or a search's matches).
+    Keys(Vec<Key>),
     Done,
+}
+
+/// The file's rows after the header: where they start.
+async fn first_rows(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    selection: &Selection,
+) -> Result<State, StoreError> {
+    Ok(match selection {
+        Selection::Chosen(ids) => {
+            let mut leads = repo.leads(org, ids).await?;
+            leads.sort_by_key(|l| (l.created_at, l.id));
+            State::Keys(leads.iter().map(|l| lead_key(org, l.id)).collect())
+        }
+        Selection::Filtered(query) if query.searches() => {
+            State::Keys(search_matches(repo, org, query).await?)
+        }
+        Selection::Filtered(_) => State::Walk(Walk::default()),
+    })
+}
+
+/// One chunk of rows, and where the next starts.
+async fn rows_from(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    selection: &Selection,
+    state: State,
+) -> Result<(Vec<Lead>, State), StoreError> {
+    match state {
+        State::Keys(mut keys) => {
+            let rest = keys.split_off(keys.len().min(EXPORT_PAGE as usize));
+            let leads = repo.leads_in_order(&keys).await?;
+            let next = if rest.is_empty() {
+                State::Done
+            } else {
+                State::Keys(rest)
+            };
+            Ok((leads, next))
+        }
+        State::Walk(walk) => {
+            let Selection::Filtered(query) = selection else {
+                return Ok((Vec::new(), State::Done));
+            };
+            // The listing indexes hold keys and a few fields; the rows need
+            // whole leads.
+            let (keys, next) = walk_selected(repo, org, query, walk, EXPORT_PAGE).await?;
+            let leads = repo.leads_in_order(&keys).await?;
+            Ok((leads, next.map_or(State::Done, State::Walk)))
+        }
+        State::Header | State::Start | State::Done => Ok((Vec::new(), State::Done)),
+    }
 }
 
 /// The CSV file as a stream of chunks.
@@ -64,60 +121,25 @@ pub fn export(
     selection: Selection,
 ) -> impl Stream<Item = Result<Bytes, std::io::Error>> {
     let selection = Arc::new(selection);
-    futures::stream::unfold(State::Header, move |state| {
+    futures::stream::unfold(Some(State::Header), move |state| {
         let app = Arc::clone(&app);
         let selection = Arc::clone(&selection);
         async move {
             let repo = LeadsRepo::new(app.store.as_ref());
-            match state {
-                State::Done => None,
-                State::Header => Some((Ok(header()), State::Page(None))),
-                State::Page(cursor) => {
-                    let result = match selection.as_ref() {
-                        Selection::Chosen(ids) => repo.leads(org, ids).await.map(|mut leads| {
-                            leads.sort_by_key(|l| (l.created_at, l.id));
-                            (leads, None)
-                        }),
-                        Selection::Filtered(query) => {
-                            // The listing indexes hold keys and a few fields;
-                            // the rows need whole leads.
-                            let mut query = query
-                                .plan(org)
-                                .query
-                                .project(["pk", "sk"])
-                                .limit(EXPORT_PAGE)
-                                .after(cursor);
-                            query.forward = true;
-                            match repo.query(query).await {
-                                Ok(page) => {
-                                    let keys: Result<Vec<Key>, _> =
-                                        page.items.iter().map(Key::of).collect();
-                                    match keys {
-                                        Ok(keys) => repo
-                                            .leads_in_order(&keys)
-                                            .await
-                                            .map(|leads| (leads, page.cursor)),
-                                        Err(err) => Err(err),
-                                    }
-                                }
-                                Err(err) => Err(err),
-                            }
-                        }
-                    };
-                    match result {
-                        Ok((leads, next)) => {
-                            let next_state = if next.is_some() {
-                                State::Page(next)
-                            } else {
-                                State::Done
-                            };
-                            Some((Ok(lead_rows(&leads)), next_state))
-                        }
-                        Err(err) => {
-                            tracing::error!(error = %err, "export failed");
-                            Some((Err(std::io::Error::other(err)), State::Done))
-                        }
-                    }
+            let result = match state? {
+                State::Done => return None,
+                State::Header => return Some((Ok(header()), Some(State::Start))),
+                State::Start => match first_rows(&repo, org, &selection).await {
+                    Ok(first) => rows_from(&repo, org, &selection, first).await,
+                    Err(err) => Err(err),
+                },
+                state => rows_from(&repo, org, &selection, state).await,
+            };
+            match result {
+                Ok((leads, next)) => Some((Ok(lead_rows(&leads)), Some(next))),
+                Err(err) => {
+                    tracing::error!(error = %err, "export failed");
+                    Some((Err(std::io::Error::other(err)), None))
                 }
             }
         }

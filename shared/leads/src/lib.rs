@@ -7,5 +7,7 @@ pub mod import;
 pub mod input;
 pub mod list;
 pub mod record;
+pub mod reindex;
 pub mod repo;
 pub mod service;
+pub mod words;

@@ -4,19 +4,24 @@
 //! matching leads are counted.
 
 use std::cmp::Ordering;
-use std::collections::BinaryHeap;
+use std::collections::{BinaryHeap, VecDeque};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use soraaya_core::validation::FieldErrors;
 use soraaya_domain::moment::{parse_moment, parse_until};
 use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId, Organisation, Priority, UserId};
-use soraaya_store::{AttributeValue, Condition, Item, Key, Query, SortKeyCondition, StoreError};
+use soraaya_store::{
+    AttributeValue, Condition, Cursor, Item, Key, Query, SortKeyCondition, StoreError,
+};
 use utoipa::ToSchema;
 
-use crate::counters::Scope;
-use crate::record::{campaign_partition, list_partition, status_partition};
+use crate::counters::{Scope, Tally};
+use crate::record::{
+    campaign_partition, lead_key, list_partition, status_partition, status_priority_partition,
+};
 use crate::repo::LeadsRepo;
+use crate::words::{self, query_words, search_words};
 use soraaya_core::keys::sortable;
 use soraaya_core::tables::LEADS;
 
@@ -205,51 +210,133 @@ pub struct LeadPage {
     pub pages: u64,
 }
 
-/// A query against one index plus what the store filters, and where the
+/// Where a listing's total is counted on write: a scope, and the statuses
+/// and priorities it covers (none: all of them).
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Counted {
+    scope: Scope,
+    statuses: Vec<LeadStatus>,
+    priorities: Vec<Priority>,
+}
+
+impl Counted {
+    /// The total, where the counters know it.
+    fn total(&self, tally: &Tally) -> Option<u64> {
+        match (self.statuses.as_slice(), self.priorities.as_slice()) {
+            ([], []) => Some(tally.total),
+            (statuses, []) => Some(statuses.iter().map(|s| tally.status(*s)).sum()),
+            (statuses, priorities) => {
+                let statuses = if statuses.is_empty() {
+                    &LeadStatus::ALL[..]
+                } else {
+                    statuses
+                };
+                statuses
+                    .iter()
+                    .map(|s| tally.status_priorities(*s, priorities))
+                    .sum()
+            }
+        }
+    }
+}
+
+/// How a listing reads: one query per partition of one index (their results
+/// merged in the index's order), what the store filters, and where the
 /// total can be read instead of counted.
 pub struct Plan {
-    pub query: Query,
-    /// Where the total is counted on write: a scope, and a status or all leads.
-    counted_total: Option<(Scope, Option<LeadStatus>)>,
+    pub queries: Vec<Query>,
+    /// The index's sort-key attribute: what partitions merge by.
+    order: &'static str,
+    /// Whether the index's order is the listing's (else matches are ranked).
+    index_ordered: bool,
+    counted_total: Option<Counted>,
+}
+
+fn distinct<T: PartialEq + Copy>(values: &[T]) -> Vec<T> {
+    let mut kept: Vec<T> = Vec::with_capacity(values.len());
+    for value in values {
+        if !kept.contains(value) {
+            kept.push(*value);
+        }
+    }
+    kept
 }
 
 impl LeadQuery {
     pub fn plan(&self, org: OrgId) -> Plan {
-        let (mut query, by_status) = match (self.campaign_id, self.statuses.as_slice()) {
-            (Some(campaign), _) => (
-                Query::new(&LEADS, campaign_partition(org, campaign)).index("by_campaign"),
-                false,
-            ),
-            (None, [status]) => (
-                Query::new(&LEADS, status_partition(org, *status)).index("by_status"),
-                true,
-            ),
-            (None, _) => (
-                Query::new(&LEADS, list_partition(org)).index("by_created"),
-                false,
-            ),
+        let statuses = distinct(&self.statuses);
+        let priorities = distinct(&self.priorities);
+        let some_statuses = || {
+            if statuses.is_empty() {
+                LeadStatus::ALL.to_vec()
+            } else {
+                statuses.clone()
+            }
         };
+        let created_range = self.created_from.is_some() || self.created_to.is_some();
+        let by_budget =
+            self.sort == SortField::Budget && self.campaign_id.is_none() && !created_range;
+        // (index, partitions, whether they cover the statuses, and the priorities)
+        let (index, partitions, status_covered, priority_covered) =
+            match (self.campaign_id, statuses.is_empty(), priorities.is_empty()) {
+                (Some(campaign), _, _) => (
+                    "by_campaign",
+                    vec![campaign_partition(org, campaign)],
+                    false,
+                    false,
+                ),
+                (None, _, _) if by_budget => (
+                    "by_status_budget",
+                    some_statuses()
+                        .into_iter()
+                        .map(|s| status_partition(org, s))
+                        .collect(),
+                    true,
+                    false,
+                ),
+                (None, _, false) => (
+                    "by_status_priority",
+                    some_statuses()
+                        .into_iter()
+                        .flat_map(|s| {
+                            priorities
+                                .iter()
+                                .map(move |p| status_priority_partition(org, s, *p))
+                        })
+                        .collect(),
+                    true,
+                    true,
+                ),
+                (None, false, true) => (
+                    "by_status",
+                    statuses.iter().map(|s| status_partition(org, *s)).collect(),
+                    true,
+                    false,
+                ),
+                (None, true, true) => ("by_created", vec![list_partition(org)], false, false),
+            };
+        let order = LEADS.index(index).map_or("sk", |i| i.sk);
+        let index_ordered = self.sort == SortField::CreatedAt || by_budget;
+
         // Listing sort keys are "{created}#{id}"; '~' sorts after '#'.
         let upper = |at: Timestamp| format!("{}~", sortable(at));
-        query.sort = match (self.created_from, self.created_to) {
+        let range = match (self.created_from, self.created_to) {
             (Some(from), Some(to)) => Some(SortKeyCondition::Between(sortable(from), upper(to))),
             (Some(from), None) => Some(SortKeyCondition::Ge(sortable(from))),
             (None, Some(to)) => Some(SortKeyCondition::Le(upper(to))),
             (None, None) => None,
         };
-        query.forward = !(self.sort == SortField::CreatedAt && self.descending);
-
         let mut filters = Vec::new();
-        if !by_status && !self.statuses.is_empty() {
+        if !status_covered && !statuses.is_empty() {
             filters.push(Condition::is_in(
                 "status",
-                self.statuses.iter().map(|s| s.as_str()),
+                statuses.iter().map(|s| s.as_str()),
             ));
         }
-        if !self.priorities.is_empty() {
+        if !priority_covered && !priorities.is_empty() {
             filters.push(Condition::is_in(
                 "priority",
-                self.priorities.iter().map(|p| p.as_str()),
+                priorities.iter().map(|p| p.as_str()),
             ));
         }
         if let Some(agent) = self.assigned_agent_id {
@@ -261,47 +348,79 @@ impl LeadQuery {
         if let Some(tag) = &self.tag {
             filters.push(Condition::contains("tags", tag.trim().to_lowercase()));
         }
-        if let Some(term) = self
-            .search
-            .as_deref()
-            .map(search_term)
-            .filter(|t| !t.is_empty())
-        {
-            filters.push(Condition::contains("search_text", term));
-        }
-        let unfiltered = filters.is_empty() && query.sort.is_none();
-        query.filter = filters.into_iter().reduce(Condition::and);
-
-        let counted_total = unfiltered.then(|| {
-            let status = match self.statuses.as_slice() {
-                [status] => Some(*status),
-                _ => None,
-            };
-            (Scope::of(self.campaign_id), status)
+        let unfiltered = filters.is_empty() && range.is_none();
+        let filter = filters.into_iter().reduce(Condition::and);
+        let forward = !self.descending || !index_ordered;
+        let queries = partitions
+            .into_iter()
+            .map(|partition| {
+                let mut query = Query::new(&LEADS, partition).index(index);
+                query.sort = range.clone();
+                query.filter = filter.clone();
+                query.forward = forward;
+                query
+            })
+            .collect();
+        let counted_total = unfiltered.then(|| Counted {
+            scope: Scope::of(self.campaign_id),
+            statuses: if status_covered {
+                statuses.clone()
+            } else {
+                Vec::new()
+            },
+            priorities: if priority_covered {
+                priorities.clone()
+            } else {
+                Vec::new()
+            },
         });
         Plan {
-            query,
+            queries,
+            order,
+            index_ordered,
             counted_total,
         }
     }
-}
 
-/// The text to look for: lower-case; a phone-like query as digits only.
-fn search_term(query: &str) -> String {
-    let query = query.trim();
-    let digits: String = query.chars().filter(char::is_ascii_digit).collect();
-    let phone_like = digits.len() >= 4
-        && query
-            .chars()
-            .all(|c| c.is_ascii_digit() || matches!(c, ' ' | '+' | '-' | '(' | ')'));
-    if phone_like {
-        digits
-    } else {
-        query.to_lowercase()
+    /// Whether a lead passes the filters (search aside), as the store's
+    /// filters of [`LeadQuery::plan`] judge it.
+    fn admits(&self, lead: &Lead) -> bool {
+        (self.statuses.is_empty() || self.statuses.contains(&lead.status))
+            && self.campaign_id.is_none_or(|c| lead.campaign_id == Some(c))
+            && (self.priorities.is_empty() || self.priorities.contains(&lead.priority))
+            && self
+                .assigned_agent_id
+                .is_none_or(|a| lead.assigned_agent_id == Some(a))
+            && self.do_not_call.is_none_or(|d| lead.do_not_call == d)
+            && self.tag.as_deref().is_none_or(|tag| {
+                let tag = tag.trim().to_lowercase();
+                lead.tags.as_slice().contains(&tag)
+            })
+            && self.created_from.is_none_or(|from| lead.created_at >= from)
+            && self.created_to.is_none_or(|to| lead.created_at <= to)
+    }
+
+    /// Whether the listing is a search (it has words to look for).
+    pub fn searches(&self) -> bool {
+        self.search
+            .as_deref()
+            .is_some_and(|s| !query_words(s).is_empty())
+    }
+
+    /// Whether anything but the search narrows the listing.
+    fn filters_besides_search(&self) -> bool {
+        !self.statuses.is_empty()
+            || self.campaign_id.is_some()
+            || !self.priorities.is_empty()
+            || self.assigned_agent_id.is_some()
+            || self.do_not_call.is_some()
+            || self.tag.is_some()
+            || self.created_from.is_some()
+            || self.created_to.is_some()
     }
 }
 
-/// A match with the value it sorts by, for a bounded heap of the best matches.
+/// A match with the value it sorts by, for ranking matches.
 /// Only its key and sort values are read; the page's leads are fetched after.
 struct Ranked {
     key: Key,
@@ -351,9 +470,13 @@ fn time(item: &Item, name: &str) -> Timestamp {
         .unwrap_or(Timestamp::UNIX_EPOCH)
 }
 
-impl Ranked {
-    fn from_item(item: &Item, field: SortField, descending: bool) -> Result<Self, StoreError> {
-        let sort = match field {
+/// Where a lead without the value sorts: first ascending, last descending.
+const NO_NUMBER: f64 = -1.0;
+
+impl SortKey {
+    /// From a listing index entry.
+    fn of_item(field: SortField, item: &Item) -> SortKey {
+        match field {
             SortField::CreatedAt => SortKey::Time(time(item, "created_at")),
             SortField::UpdatedAt => SortKey::Time(time(item, "updated_at")),
             SortField::ContactPerson => SortKey::Text(
@@ -367,38 +490,72 @@ impl Ranked {
                     .map_or(9.0, |p| f64::from(p.rank())),
             ),
             SortField::QualificationScore => {
-                SortKey::Number(number(item, "qualification_score").unwrap_or(-1.0))
+                SortKey::Number(number(item, "qualification_score").unwrap_or(NO_NUMBER))
             }
             SortField::Budget => SortKey::Number(
                 number(item, "budget_range_max")
                     .or_else(|| number(item, "budget_range_min"))
-                    .unwrap_or(-1.0),
+                    .unwrap_or(NO_NUMBER),
             ),
             SortField::Status => SortKey::Text(text(item, "status").unwrap_or_default().to_owned()),
-        };
+        }
+    }
+
+    /// From the lead itself.
+    fn of_lead(field: SortField, lead: &Lead) -> SortKey {
+        match field {
+            SortField::CreatedAt => SortKey::Time(lead.created_at),
+            SortField::UpdatedAt => SortKey::Time(lead.updated_at),
+            SortField::ContactPerson => SortKey::Text(lead.contact_person.as_str().to_lowercase()),
+            SortField::Priority => SortKey::Number(f64::from(lead.priority.rank())),
+            SortField::QualificationScore => {
+                SortKey::Number(lead.qualification_score.map_or(NO_NUMBER, f64::from))
+            }
+            SortField::Budget => SortKey::Number(
+                lead.budget_range_max
+                    .or(lead.budget_range_min)
+                    .map_or(NO_NUMBER, |b| b.as_rupees() as f64),
+            ),
+            SortField::Status => SortKey::Text(lead.status.as_str().to_owned()),
+        }
+    }
+}
+
+impl Ranked {
+    fn from_item(item: &Item, field: SortField, descending: bool) -> Result<Self, StoreError> {
         Ok(Ranked {
             key: Key::of(item)?,
-            sort,
+            sort: SortKey::of_item(field, item),
             created_at: time(item, "created_at"),
             id: text(item, "id").unwrap_or_default().to_owned(),
             descending,
         })
     }
 
-    /// Order of the results; ties broken by newest first, then id.
+    fn from_lead(lead: &Lead, field: SortField, descending: bool) -> Self {
+        Ranked {
+            key: lead_key(lead.org_id, lead.id),
+            sort: SortKey::of_lead(field, lead),
+            created_at: lead.created_at,
+            id: lead.id.to_string(),
+            descending,
+        }
+    }
+
+    /// Order of the results; ties broken by creation, then id, in the same
+    /// direction (as the indexes sorted by a value order them).
     fn result_order(&self, other: &Self) -> Ordering {
-        let by_key = self
+        let order = self
             .sort
             .partial_cmp(&other.sort)
-            .unwrap_or(Ordering::Equal);
-        let by_key = if self.descending {
-            by_key.reverse()
+            .unwrap_or(Ordering::Equal)
+            .then_with(|| self.created_at.cmp(&other.created_at))
+            .then_with(|| self.id.cmp(&other.id));
+        if self.descending {
+            order.reverse()
         } else {
-            by_key
-        };
-        by_key
-            .then_with(|| other.created_at.cmp(&self.created_at))
-            .then_with(|| self.id.cmp(&other.id))
+            order
+        }
     }
 }
 
@@ -430,7 +587,68 @@ pub enum ListError {
     Store(#[from] StoreError),
 }
 
-/// Lists leads: the matches are scanned by key (and sort values), and only the
+/// One partition being read: what it has read and not yet given out.
+struct Stream {
+    query: Query,
+    buffer: VecDeque<Item>,
+    cursor: Option<Cursor>,
+    done: bool,
+}
+
+impl Stream {
+    fn new(query: Query) -> Self {
+        Stream {
+            query,
+            buffer: VecDeque::new(),
+            cursor: None,
+            done: false,
+        }
+    }
+
+    /// Reads pages until it holds an item or has none left.
+    async fn fill(&mut self, repo: &LeadsRepo<'_>, limit: u32) -> Result<(), StoreError> {
+        while self.buffer.is_empty() && !self.done {
+            let page = repo
+                .query(self.query.clone().limit(limit).after(self.cursor.take()))
+                .await?;
+            self.buffer.extend(page.items);
+            self.cursor = page.cursor;
+            self.done = self.cursor.is_none();
+        }
+        Ok(())
+    }
+}
+
+/// The next item of the merged partitions, in the index's order.
+async fn next_merged(
+    repo: &LeadsRepo<'_>,
+    streams: &mut [Stream],
+    order: &str,
+    forward: bool,
+    limit: u32,
+) -> Result<Option<Item>, StoreError> {
+    futures::future::try_join_all(streams.iter_mut().map(|s| s.fill(repo, limit))).await?;
+    fn head<'s>(stream: &'s Stream, order: &str) -> Option<&'s str> {
+        stream.buffer.front().and_then(|item| text(item, order))
+    }
+    let mut best: Option<usize> = None;
+    for (i, stream) in streams.iter().enumerate() {
+        let Some(candidate) = head(stream, order) else {
+            continue;
+        };
+        let better = match best.and_then(|b| head(&streams[b], order)) {
+            None => true,
+            Some(kept) if forward => candidate < kept,
+            Some(kept) => candidate > kept,
+        };
+        if better {
+            best = Some(i);
+        }
+    }
+    Ok(best.and_then(|b| streams[b].buffer.pop_front()))
+}
+
+/// Lists leads: the matches are read by key (and sort values), and only the
 /// leads of the requested page are read in full.
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list(
@@ -438,66 +656,73 @@ pub async fn list(
     org: OrgId,
     query: &LeadQuery,
 ) -> Result<LeadPage, ListError> {
+    let searched = query.search.as_deref().map(query_words).unwrap_or_default();
+    if !searched.is_empty() {
+        return search(repo, org, query, &searched).await;
+    }
     let Plan {
-        query: base,
+        queries,
+        order,
+        index_ordered,
         counted_total,
     } = query.plan(org);
     let skip = u64::from(query.page.saturating_sub(1)) * u64::from(query.limit);
     let take = u64::from(query.limit);
-    let index_ordered = query.sort == SortField::CreatedAt;
     if !index_ordered && skip + take > u64::from(MAX_SORTED_WINDOW) {
         return Err(ListError::WindowTooDeep);
     }
     let known_total = match &counted_total {
-        Some((scope, status)) => Some(repo.counters(org, *scope).await?.leads(*status)),
+        Some(counted) => counted.total(&repo.counters(org, counted.scope).await?),
         None => None,
     };
-    let mut projection = vec!["pk", "sk"];
+    let mut projection = vec!["pk", "sk", order];
     if !index_ordered {
         projection.extend(["created_at", "id"]);
         projection.extend(sort_attributes(query.sort));
     }
+    let forward = queries.first().is_none_or(|q| q.forward);
+    let mut streams: Vec<Stream> = queries
+        .into_iter()
+        .map(|q| Stream::new(q.project(projection.iter().copied())))
+        .collect();
 
     let mut window: Vec<Key> = Vec::new();
-    let mut heap: BinaryHeap<Ranked> = BinaryHeap::new();
     let mut matched: u64 = 0;
-    let mut cursor = None;
-    loop {
-        // With the total known, index order needs no more than the page.
-        let limit = match known_total {
-            Some(_) if index_ordered => u32::try_from((skip + take).saturating_sub(matched))
-                .unwrap_or(SCAN_BATCH)
-                .clamp(1, SCAN_BATCH),
-            _ => SCAN_BATCH,
-        };
-        let page = repo
-            .query(
-                base.clone()
-                    .project(projection.iter().copied())
-                    .limit(limit)
-                    .after(cursor.take()),
-            )
-            .await?;
-        for item in page.items {
+    if index_ordered {
+        loop {
+            // With the total known, no partition need read past the page.
+            let limit = match known_total {
+                Some(_) => u32::try_from((skip + take).saturating_sub(matched))
+                    .unwrap_or(SCAN_BATCH)
+                    .clamp(1, SCAN_BATCH),
+                None => SCAN_BATCH,
+            };
+            let Some(item) = next_merged(repo, &mut streams, order, forward, limit).await? else {
+                break;
+            };
             matched += 1;
-            if index_ordered {
-                if matched > skip && matched <= skip + take {
-                    window.push(Key::of(&item)?);
-                }
-            } else {
+            if matched > skip && matched <= skip + take {
+                window.push(Key::of(&item)?);
+            }
+            if matched >= skip + take && known_total.is_some() {
+                break;
+            }
+        }
+    } else {
+        let mut heap: BinaryHeap<Ranked> = BinaryHeap::new();
+        for stream in &mut streams {
+            loop {
+                stream.fill(repo, SCAN_BATCH).await?;
+                let Some(item) = stream.buffer.pop_front() else {
+                    break;
+                };
+                matched += 1;
                 heap.push(Ranked::from_item(&item, query.sort, query.descending)?);
                 if heap.len() as u64 > skip + take {
                     heap.pop();
                 }
             }
         }
-        cursor = page.cursor;
-        let page_full = index_ordered && matched >= skip + take;
-        if cursor.is_none() || (page_full && known_total.is_some()) {
-            break;
-        }
-    }
-    if !index_ordered {
         window = heap
             .into_sorted_vec()
             .into_iter()
@@ -516,47 +741,247 @@ pub async fn list(
     })
 }
 
+/// The candidates that match the search and the filters, in the listing's order.
+async fn checked(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+    searched: &[String],
+    found: &[words::Found],
+) -> Result<Vec<Ranked>, StoreError> {
+    let mut ranked: Vec<Ranked> = Vec::new();
+    for chunk in found.chunks(CHECK_BATCH) {
+        let keys: Vec<Key> = chunk.iter().filter_map(|f| f.key(org)).collect();
+        for lead in repo.leads_in_order(&keys).await? {
+            if query.admits(&lead) && words::matches(&search_words(&lead), searched) {
+                ranked.push(Ranked::from_lead(&lead, query.sort, query.descending));
+            }
+        }
+    }
+    ranked.sort_unstable();
+    Ok(ranked)
+}
+
+/// Every lead a searching query matches, in its order (for exports).
+pub async fn search_matches(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+) -> Result<Vec<Key>, StoreError> {
+    let searched = query.search.as_deref().map(query_words).unwrap_or_default();
+    let found = repo.search_candidates(org, &searched).await?;
+    let ranked = checked(repo, org, query, &searched, &found).await?;
+    Ok(ranked.into_iter().map(|r| r.key).collect())
+}
+
+/// How far a walk through the leads a listing selects has got: a partition
+/// of its plan, and a place in it. Written `{partition}:{cursor}`; a bare
+/// cursor (as jobs from before several partitions wrote) is the first
+/// partition's.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Walk {
+    partition: usize,
+    cursor: Option<Cursor>,
+}
+
+impl Walk {
+    pub fn parse(text: &str) -> Result<Walk, StoreError> {
+        let (partition, cursor) = match text.split_once(':') {
+            Some((n, rest)) if !n.is_empty() && n.bytes().all(|b| b.is_ascii_digit()) => {
+                (n.parse().map_err(|_| StoreError::BadCursor)?, rest)
+            }
+            _ => (0, text),
+        };
+        let cursor = (!cursor.is_empty())
+            .then(|| Cursor::parse(cursor))
+            .transpose()?;
+        Ok(Walk { partition, cursor })
+    }
+}
+
+impl std::fmt::Display for Walk {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:", self.partition)?;
+        match &self.cursor {
+            Some(cursor) => write!(f, "{cursor}"),
+            None => Ok(()),
+        }
+    }
+}
+
+/// Up to `limit` of the leads a listing without search selects, partition
+/// after partition in creation order (not merged: for exports and bulk
+/// jobs, which take every one), and where the next page starts (`None`:
+/// nothing is left).
+pub async fn walk_selected(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+    walk: Walk,
+    limit: u32,
+) -> Result<(Vec<Key>, Option<Walk>), StoreError> {
+    let partitions = query.plan(org).queries;
+    let mut walk = walk;
+    let mut keys: Vec<Key> = Vec::new();
+    // A partition that ends before the page is full hands on to the next.
+    while let Some(partition) = partitions.get(walk.partition) {
+        let mut partition = partition
+            .clone()
+            .project(["pk", "sk"])
+            .limit(limit.saturating_sub(keys.len() as u32).max(1))
+            .after(walk.cursor.take());
+        partition.forward = true;
+        let page = repo.query(partition).await?;
+        for item in &page.items {
+            keys.push(Key::of(item)?);
+        }
+        match page.cursor {
+            Some(cursor) => {
+                walk.cursor = Some(cursor);
+                if keys.len() as u32 >= limit {
+                    return Ok((keys, Some(walk)));
+                }
+            }
+            None => walk.partition += 1,
+        }
+    }
+    Ok((keys, None))
+}
+
+/// Leads read at once while checking a search's candidates.
+const CHECK_BATCH: usize = 100;
+
+/// A search: the leads found by the narrowest word ([`words::candidates`]),
+/// checked against the leads themselves. A one-word search in creation
+/// order with nothing else to filter reads only the page's leads; anything
+/// more reads every candidate.
+async fn search(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+    searched: &[String],
+) -> Result<LeadPage, ListError> {
+    let skip = usize::try_from(u64::from(query.page.saturating_sub(1)) * u64::from(query.limit))
+        .unwrap_or(usize::MAX);
+    let take = query.limit as usize;
+    let mut found = repo.search_candidates(org, searched).await?;
+    let plain = searched.len() == 1
+        && query.sort == SortField::CreatedAt
+        && !query.filters_besides_search();
+    let (items, total) = if plain {
+        if query.descending {
+            found.reverse();
+        }
+        let keys: Vec<Key> = found
+            .iter()
+            .skip(skip)
+            .take(take)
+            .filter_map(|f| f.key(org))
+            .collect();
+        let shown = keys.len();
+        let mut items = repo.leads_in_order(&keys).await?;
+        // Items a write left behind name leads that are gone or changed.
+        items.retain(|lead| words::matches(&search_words(lead), searched));
+        let left_behind = shown - items.len();
+        (items, found.len() - left_behind)
+    } else {
+        let ranked = checked(repo, org, query, searched, &found).await?;
+        let total = ranked.len();
+        let keys: Vec<Key> = ranked
+            .into_iter()
+            .skip(skip)
+            .take(take)
+            .map(|r| r.key)
+            .collect();
+        (repo.leads_in_order(&keys).await?, total)
+    };
+    let total = total as u64;
+    Ok(LeadPage {
+        items,
+        total,
+        page: query.page,
+        limit: query.limit,
+        pages: total.div_ceil(u64::from(query.limit).max(1)),
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
 
     #[test]
-    fn phone_like_searches_look_for_digits() {
-        assert_eq!(search_term("+91 98200-12345"), "919820012345");
-        assert_eq!(search_term("Worli"), "worli");
-        assert_eq!(search_term("Flat 12"), "flat 12");
-    }
-
-    #[test]
     fn plans_use_the_narrowest_index_and_counters_when_they_can() {
         let org = OrgId::new();
+        let indexes = |plan: &Plan| -> Vec<Option<&str>> {
+            let mut names: Vec<_> = plan.queries.iter().map(|q| q.index).collect();
+            names.dedup();
+            names
+        };
         let status = LeadQuery {
             statuses: vec![LeadStatus::Qualified],
             ..LeadQuery::default()
         };
         let plan = status.plan(org);
-        assert_eq!(plan.query.index, Some("by_status"));
+        assert_eq!(indexes(&plan), [Some("by_status")]);
         assert_eq!(
             plan.counted_total,
-            Some((Scope::All, Some(LeadStatus::Qualified)))
+            Some(Counted {
+                scope: Scope::All,
+                statuses: vec![LeadStatus::Qualified],
+                priorities: vec![],
+            })
         );
-        let searched = LeadQuery {
-            search: Some("worli".into()),
-            ..status
-        };
-        assert!(searched.plan(org).counted_total.is_none());
         let campaign = LeadQuery {
             campaign_id: Some(CampaignId::new()),
+            statuses: vec![LeadStatus::Qualified],
             ..LeadQuery::default()
         };
-        assert_eq!(campaign.plan(org).query.index, Some("by_campaign"));
+        let plan = campaign.plan(org);
+        assert_eq!(indexes(&plan), [Some("by_campaign")]);
+        assert!(plan.queries[0].filter.is_some());
+        assert!(plan.counted_total.is_none());
+
+        // Several statuses merge their partitions, and are counted.
         let many = LeadQuery {
             statuses: vec![LeadStatus::Qualified, LeadStatus::FollowUp],
             ..LeadQuery::default()
         };
         let plan = many.plan(org);
-        assert_eq!(plan.query.index, Some("by_created"));
-        assert!(plan.query.filter.is_some());
-        assert!(plan.counted_total.is_none());
+        assert_eq!(plan.queries.len(), 2);
+        assert_eq!(indexes(&plan), [Some("by_status")]);
+        assert!(plan.queries.iter().all(|q| q.filter.is_none()));
+        assert!(plan.counted_total.is_some());
+
+        // A priority reads status-and-priority partitions.
+        let prioritised = LeadQuery {
+            statuses: vec![LeadStatus::ToCall],
+            priorities: vec![Priority::High, Priority::Medium],
+            ..LeadQuery::default()
+        };
+        let plan = prioritised.plan(org);
+        assert_eq!(indexes(&plan), [Some("by_status_priority")]);
+        assert_eq!(plan.queries.len(), 2);
+        assert_eq!(plan.order, "status_sk");
+        let any_status = LeadQuery {
+            priorities: vec![Priority::High],
+            ..LeadQuery::default()
+        };
+        assert_eq!(any_status.plan(org).queries.len(), LeadStatus::ALL.len());
+
+        // Sorting by budget reads the budget index, in its order.
+        let by_budget = LeadQuery {
+            statuses: vec![LeadStatus::Qualified],
+            sort: SortField::Budget,
+            ..LeadQuery::default()
+        };
+        let plan = by_budget.plan(org);
+        assert_eq!(indexes(&plan), [Some("by_status_budget")]);
+        assert!(plan.index_ordered);
+        assert!(!plan.queries[0].forward, "largest first");
+        let ranked = LeadQuery {
+            sort: SortField::QualificationScore,
+            ..LeadQuery::default()
+        };
+        assert!(!ranked.plan(org).index_ordered);
     }
 }

@@ -2,7 +2,7 @@
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
-use soraaya_domain::{CampaignId, EventId, Lead, LeadId, LeadStatus, OrgId, UserId};
+use soraaya_domain::{CampaignId, EventId, Lead, LeadId, LeadStatus, OrgId, Priority, UserId};
 use soraaya_store::{AttributeValue, Item, Key, StoreError, to_item};
 use utoipa::ToSchema;
 
@@ -58,28 +58,21 @@ pub fn listing_sort_key(lead: &Lead) -> String {
     format!("{}#{}", sortable(lead.created_at), lead.id)
 }
 
-/// What free-text search looks through: name, phone (international and
-/// national digits), email, property and location, lower-cased.
-pub fn search_text(lead: &Lead) -> String {
-    let digits: String = lead
-        .phone_number
-        .as_str()
-        .chars()
-        .filter(char::is_ascii_digit)
-        .collect();
-    let mut parts = vec![
-        lead.contact_person.as_str().to_owned(),
-        digits,
-        lead.phone_number.national_digits(),
-    ];
-    parts.extend(lead.email.as_ref().map(|e| e.as_str().to_owned()));
-    parts.extend(lead.property_name.clone());
-    parts.extend(lead.location.clone());
-    parts.join(" | ").to_lowercase()
+/// Index partition of the leads in one status with one priority (`by_status_priority`).
+pub fn status_priority_partition(org: OrgId, status: LeadStatus, priority: Priority) -> String {
+    format!("ORG#{org}#{status}#{}", priority.as_str())
 }
 
-/// The stored item of a lead: its fields, its key, its index keys and its
-/// search text.
+/// Sort key of a lead in `by_status_budget`: leads without a budget first,
+/// then by budget (its upper end, else its lower end), then as listed.
+pub fn budget_sort_key(lead: &Lead) -> String {
+    match lead.budget_range_max.or(lead.budget_range_min) {
+        Some(budget) => format!("1{:020}#{}", budget.as_rupees(), listing_sort_key(lead)),
+        None => format!("0#{}", listing_sort_key(lead)),
+    }
+}
+
+/// The stored item of a lead: its fields, its key and its index keys.
 pub fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
     let mut item = to_item(lead)?;
     let key = lead_key(lead.org_id, lead.id);
@@ -93,11 +86,15 @@ pub fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
     put("list_sk", sort.clone());
     put("status_pk", status_partition(lead.org_id, lead.status));
     put("status_sk", sort.clone());
+    put(
+        "status_priority_pk",
+        status_priority_partition(lead.org_id, lead.status, lead.priority),
+    );
+    put("budget_sk", budget_sort_key(lead));
     if let Some(campaign) = lead.campaign_id {
         put("campaign_pk", campaign_partition(lead.org_id, campaign));
         put("campaign_sk", sort);
     }
-    put("search_text", search_text(lead));
     if let Some(due) = lead.due_at() {
         put("due_pk", due_partition(lead.id));
         put(

@@ -1,6 +1,7 @@
 //! Reads and writes of the leads table. Every lead change goes through
 //! [`LeadsRepo::write`]: one transaction that writes the lead (conditional on
-//! its version), its phone guard, its timeline events and the counters.
+//! its version), its phone guard, its timeline events and the counters, with
+//! its search words written around it ([`crate::words`]).
 
 use std::collections::{HashMap, HashSet};
 
@@ -12,9 +13,11 @@ use soraaya_store::{
     BatchOp, Condition, Cursor, Delete, Item, ItemStore, Key, Page, Put, Query, StoreError,
     StoredItem, WriteOp, from_item,
 };
+use tracing::warn;
 
 use crate::counters::{Counters, Scope, Tally};
 use crate::record::{TimelineEvent, dnc_pk, lead_item, lead_key, lead_pk, phone_key, stats_pk};
+use crate::words::WordWrites;
 use soraaya_core::keys::keyed_item;
 use soraaya_core::tables::LEADS;
 
@@ -248,7 +251,21 @@ impl<'a> LeadsRepo<'a> {
             ops.push(op);
             roles.push(Role::Extra(index));
         }
-        match self.store.transact_write(ops).await {
+        let words = WordWrites::plan(org, changes);
+        words.write_added(self.store).await?;
+        let written = self.store.transact_write(ops).await;
+        match &written {
+            Ok(()) => words.delete_removed(self.store).await?,
+            // Refused, so nothing of it committed; after any other error it
+            // may have, and its words stay (readers check them).
+            Err(StoreError::Conflict { .. }) => {
+                if let Err(err) = words.undo_added(self.store).await {
+                    warn!(org_id = %org, error = %err, "search words of a refused write stay behind");
+                }
+            }
+            Err(_) => {}
+        }
+        match written {
             Ok(()) => Ok(()),
             Err(StoreError::Conflict { failed }) => {
                 // A guard failure says more than a version failure of the same change.
@@ -415,6 +432,15 @@ impl<'a> LeadsRepo<'a> {
             .map(from_item)
             .collect::<Result<_, _>>()?;
         Ok((entries, page.cursor))
+    }
+
+    /// The leads a search's narrowest word finds ([`crate::words::candidates`]).
+    pub async fn search_candidates(
+        &self,
+        org: OrgId,
+        words: &[String],
+    ) -> Result<Vec<crate::words::Found>, StoreError> {
+        crate::words::candidates(self.store, org, words).await
     }
 
     /// Runs a query on the leads table (for listings and exports).

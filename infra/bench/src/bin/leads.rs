@@ -4,6 +4,7 @@
 //!     cargo run --release -p soraaya-bench --bin leads-bench            # 100,000 rows
 //!     cargo run --release -p soraaya-bench --bin leads-bench -- 20000   # smaller
 //!     BENCH_CACHE_MB=64 cargo run --release -p soraaya-bench --bin leads-bench  # store page cache
+//!     BENCH_REPEAT_QUERY='search=malabar' …   # after the import, one listing for 60 s (to profile)
 //!
 //! Import: a generated CSV (15 % duplicate numbers, 5 % invalid rows) goes
 //! through the job path (`POST /api/v1/leads/imports`, the upload streamed
@@ -215,12 +216,17 @@ fn percentile(sorted: &[Duration], p: f64) -> Duration {
     sorted[index]
 }
 
-const SHAPES: [(&str, &str); 7] = [
+const SHAPES: [(&str, &str); 9] = [
     ("newest page", "limit=50"),
     ("one status", "status=qualified&limit=50"),
     ("status + priority", "status=to_call&priority=high&limit=50"),
     ("search by place", "search=malabar&limit=50"),
     ("search by phone", "search=98000012&limit=50"),
+    ("search by name", "search=Buyer%204242&limit=50"),
+    (
+        "search + status",
+        "search=malabar&status=qualified&limit=50",
+    ),
     ("sorted by budget", "status=qualified&sort=-budget&limit=50"),
     ("page 20", "status=to_call&page=20&limit=50"),
 ];
@@ -327,6 +333,19 @@ async fn main() {
     let leads_total = bench.get("/api/v1/leads?limit=1").await["total"]
         .as_u64()
         .unwrap();
+    if let Ok(query) = std::env::var("BENCH_REPEAT_QUERY") {
+        // For a profiler to attach: the one listing, again and again.
+        println!(
+            "repeating /api/v1/leads?{query} for 60 s (pid {})",
+            std::process::id()
+        );
+        let path = format!("/api/v1/leads?{query}");
+        let until = Instant::now() + Duration::from_secs(60);
+        while Instant::now() < until {
+            bench.get(&path).await;
+        }
+        return;
+    }
     let at_total = measure(&bench, 40).await;
 
     let sum = |key: &str| report1[key].as_u64().unwrap() + report2[key].as_u64().unwrap();
