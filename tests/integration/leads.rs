@@ -17,6 +17,15 @@ async fn admin() -> (TestApp, String) {
     (t, token)
 }
 
+/// The caller's organisation.
+async fn org_of(t: &TestApp, token: &str) -> soraaya_domain::OrgId {
+    t.get("/api/v1/auth/me", token).await.body["org_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap()
+}
+
 fn phone(n: u32) -> String {
     format!("+91 98200 {n:05}")
 }
@@ -730,11 +739,7 @@ async fn search_finds_leads_by_the_start_of_their_words_and_follows_every_change
     .await
     .expect(409);
     assert_eq!(search("zubin").await.0, 0);
-    let org: soraaya_domain::OrgId = t.get("/api/v1/auth/me", &token).await.body["org_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let org = org_of(&t, &token).await;
     let z_words = t
         .app
         .store
@@ -859,11 +864,7 @@ async fn leads_written_before_the_search_and_priority_indexes_are_reindexed_once
         )
         .await;
     }
-    let org: soraaya_domain::OrgId = t.get("/api/v1/auth/me", &token).await.body["org_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let org = org_of(&t, &token).await;
     let store = t.app.store.as_ref();
     // Make the book look as the previous version left it: no search words,
     // no status-and-priority or budget index keys, no counts by priority.
@@ -982,11 +983,7 @@ async fn erasing_leaves_no_personal_data_but_an_audit_record() {
     .await;
 
     // Nothing of the lead is left in the store but the audit record.
-    let org: soraaya_domain::OrgId = t.get("/api/v1/auth/me", &token).await.body["org_id"]
-        .as_str()
-        .unwrap()
-        .parse()
-        .unwrap();
+    let org = org_of(&t, &token).await;
     let timeline = t
         .app
         .store
