@@ -309,9 +309,7 @@ pub async fn candidates(
     let mut scans: Vec<WordScan> = query
         .iter()
         .map(|word| WordScan {
-            query: Query::new(&LEADS, partition(org, word))
-                .begins_with(word.clone())
-                .project(["sk"]),
+            query: Query::new(&LEADS, partition(org, word)).begins_with(word.clone()),
             cursor: None,
             found: Vec::new(),
         })
@@ -327,15 +325,10 @@ pub async fn candidates(
     loop {
         for scan in &mut scans {
             let page = store
-                .query(scan.query.clone().limit(limit).after(scan.cursor.take()))
+                .query_sort_keys(scan.query.clone().limit(limit).after(scan.cursor.take()))
                 .await?;
-            for mut item in page.items {
-                if let Some(AttributeValue::S(sk)) = item.remove("sk")
-                    && let Some(found) = Found::of(sk)
-                {
-                    scan.found.push(found);
-                }
-            }
+            scan.found
+                .extend(page.keys.into_iter().filter_map(Found::of));
             scan.cursor = page.cursor;
             if scan.cursor.is_none() {
                 let mut found = std::mem::take(&mut scan.found);

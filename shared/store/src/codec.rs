@@ -332,6 +332,29 @@ fn push_escaped(out: &mut Vec<u8>, component: &str) {
     }
 }
 
+/// The first component of key bytes ([`push_component`] undone).
+pub(crate) fn read_component(bytes: &[u8]) -> Result<String, StoreError> {
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut rest = bytes.iter();
+    while let Some(&byte) = rest.next() {
+        if byte != 0 {
+            out.push(byte);
+            continue;
+        }
+        match rest.next() {
+            Some(0xFF) => out.push(0),
+            Some(0x01) => {
+                return String::from_utf8(out)
+                    .map_err(|_| StoreError::Corrupt("a key that is not UTF-8".into()));
+            }
+            _ => break,
+        }
+    }
+    Err(StoreError::Corrupt(
+        "a key component without its end".into(),
+    ))
+}
+
 pub(crate) fn key_bytes(components: &[&str]) -> Vec<u8> {
     let mut out = Vec::with_capacity(components.iter().map(|c| c.len() + 2).sum());
     for component in components {
@@ -458,6 +481,17 @@ mod tests {
         ] {
             assert!(decode_item(bytes).is_err());
         }
+    }
+
+    #[test]
+    fn key_components_read_back() {
+        for (pk, sk) in [("p", "a\0b"), ("", ""), ("ORG#1", "word#2026#id#t")] {
+            let key = key_bytes(&[pk, sk]);
+            let after = key_bytes(&[pk]).len();
+            assert_eq!(read_component(&key).unwrap(), pk);
+            assert_eq!(read_component(&key[after..]).unwrap(), sk);
+        }
+        assert!(read_component(b"no end").is_err());
     }
 
     #[test]

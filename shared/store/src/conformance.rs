@@ -443,6 +443,49 @@ pub async fn cursors_page_both_directions(store: Store) {
     ));
 }
 
+/// Sort keys alone come back as a query's items would, page by page in
+/// both directions, with a sort-key condition, a filter or an index.
+pub async fn sort_key_queries_read_like_queries(store: Store) {
+    seed_range(&store, "sq").await;
+    store
+        .put(Put::new(
+            &TABLE,
+            item("sq", "e\0f", &[("owner", s("sq-owner")), ("rank", s("1"))]),
+        ))
+        .await
+        .unwrap();
+    for forward in [true, false] {
+        for sort in [None, Some(SortKeyCondition::BeginsWith("b".into()))] {
+            let mut query = Query::new(&TABLE, "sq");
+            query.sort = sort;
+            query.forward = forward;
+            let expected = sks(&store.query(query.clone()).await.unwrap().items);
+            let mut seen: Vec<String> = Vec::new();
+            let mut cursor: Option<Cursor> = None;
+            loop {
+                let page = store
+                    .query_sort_keys(query.clone().limit(2).after(cursor.take()))
+                    .await
+                    .unwrap();
+                assert!(page.keys.len() <= 2);
+                seen.extend(page.keys);
+                cursor = page.cursor.map(|c| Cursor::parse(c.as_str()).unwrap());
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen, expected, "forward={forward}");
+        }
+    }
+    let filtered = Query::new(&TABLE, "sq").filter(Condition::exists("owner"));
+    assert_eq!(
+        store.query_sort_keys(filtered).await.unwrap().keys,
+        ["e\0f"]
+    );
+    let indexed = Query::new(&TABLE, "sq-owner").index("by_owner");
+    assert_eq!(store.query_sort_keys(indexed).await.unwrap().keys, ["1"]);
+}
+
 /// A filter drops items after the limit is applied, as DynamoDB does.
 pub async fn filters_apply_after_limit(store: Store) {
     let ops = (0..10)
@@ -936,6 +979,7 @@ macro_rules! conformance_cases {
             conditional_delete,
             key_range_queries,
             cursors_page_both_directions,
+            sort_key_queries_read_like_queries,
             filters_apply_after_limit,
             projections_return_only_named_attributes,
             index_queries_follow_writes,

@@ -25,7 +25,9 @@ use redb::{
 use crate::codec::{self, EncodedItem, key_bytes};
 use crate::expr::Condition;
 use crate::item::{AttributeValue, Item, StoredItem, string_attr};
-use crate::request::{BatchOp, Cursor, Delete, Key, Page, Put, Query, UpdateItem, WriteOp};
+use crate::request::{
+    BatchOp, Cursor, Delete, Key, Page, Put, Query, SortKeys, UpdateItem, WriteOp,
+};
 use crate::schema::{IndexDef, PK, SK, TableDef};
 use crate::{ItemStore, MAX_ITEM_BYTES, MAX_TRANSACTION_OPS, StoreError};
 
@@ -637,6 +639,19 @@ impl ItemStore for EmbeddedStore {
         self.blocking(move |db| run_query(db, &query)).await
     }
 
+    async fn query_sort_keys(&self, query: Query) -> Result<SortKeys, StoreError> {
+        query.validate()?;
+        if query.index.is_some() || query.filter.is_some() {
+            // An index entry's key holds the index keys, and a filter reads
+            // the item: the items themselves are read.
+            let (_, sk) = query.key_names()?;
+            let query = query.project([sk]);
+            return SortKeys::of_page(self.blocking(move |db| run_query(db, &query)).await?, sk);
+        }
+        self.blocking(move |db| run_sort_key_query(db, &query))
+            .await
+    }
+
     #[tracing::instrument(level = "debug", skip_all, fields(ops = ops.len()))]
     async fn transact_write(&self, ops: Vec<WriteOp>) -> Result<(), StoreError> {
         if ops.is_empty() {
@@ -740,17 +755,11 @@ impl ItemStore for EmbeddedStore {
     }
 }
 
-fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
+/// The entry keys a query covers: its partition and sort-key condition,
+/// after its cursor.
+fn key_range(query: &Query) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), StoreError> {
     let (pk_name, sk_name) = query.key_names()?;
-    let txn = db.begin_read().map_err(StoreError::backend)?;
-    let items_name = items_table(query.table);
-    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&items_name)) {
-        Ok(items) => items,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(Page::default()),
-        Err(err) => return Err(StoreError::backend(err)),
-    };
     let (mut lower, mut upper) = codec::partition_range(&query.partition, query.sort.as_ref());
-
     if let Some(cursor) = &query.cursor {
         let mut resume = vec![cursor.key_part(pk_name)?, cursor.key_part(sk_name)?];
         if query.index.is_some() {
@@ -768,7 +777,52 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
             upper = Bound::Excluded(position);
         }
     }
-    let range = (lower, upper);
+    Ok((lower, upper))
+}
+
+/// The sort keys of an unfiltered table query, read from the items' keys
+/// (`(pk, sk)`): no item is decoded, or even looked at.
+fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreError> {
+    let txn = db.begin_read().map_err(StoreError::backend)?;
+    let items_name = items_table(query.table);
+    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&items_name)) {
+        Ok(items) => items,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(SortKeys::default()),
+        Err(err) => return Err(StoreError::backend(err)),
+    };
+    let range = key_range(query)?;
+    let partition_len = key_bytes(&[&query.partition]).len();
+    let limit = query.limit.map_or(usize::MAX, |l| l as usize);
+    let mut keys: Vec<String> = Vec::new();
+    let mut entries = items
+        .range::<Bytes>(borrow(&range))
+        .map_err(StoreError::backend)?;
+    let more = walk(&mut entries, query.forward, |key, _| {
+        let sort = key
+            .get(partition_len..)
+            .ok_or_else(|| StoreError::Corrupt("an item key outside its partition".into()))?;
+        keys.push(codec::read_component(sort)?);
+        Ok(keys.len() < limit)
+    })?;
+    let cursor = match keys.last() {
+        Some(last) if more => Some(Cursor::from_key_item(
+            &Key::new(query.partition.clone(), last.clone()).to_item(),
+        )),
+        _ => None,
+    };
+    Ok(SortKeys { keys, cursor })
+}
+
+fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
+    let (pk_name, sk_name) = query.key_names()?;
+    let txn = db.begin_read().map_err(StoreError::backend)?;
+    let items_name = items_table(query.table);
+    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&items_name)) {
+        Ok(items) => items,
+        Err(TableError::TableDoesNotExist(_)) => return Ok(Page::default()),
+        Err(err) => return Err(StoreError::backend(err)),
+    };
+    let range = key_range(query)?;
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
     let mut page = Page::default();
     let mut evaluated = 0usize;

@@ -23,8 +23,8 @@ pub use error::StoreError;
 pub use expr::{Attributes, Cmp, Condition, Update, UpdateAction};
 pub use item::{AttributeValue, IntoValue, Item, StoredItem, from_item, to_item, to_value};
 pub use request::{
-    BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, UpdateItem,
-    WriteOp,
+    BatchOp, ConditionCheck, Cursor, Delete, Key, Page, Put, Query, SortKeyCondition, SortKeys,
+    UpdateItem, WriteOp,
 };
 pub use schema::{IndexDef, PK, Projection, SK, TableDef};
 
@@ -75,6 +75,14 @@ pub trait ItemStore: Send + Sync + 'static {
 
     /// Reads one page of a partition of the table or of one of its indexes.
     async fn query(&self, query: Query) -> Result<Page, StoreError>;
+
+    /// [`ItemStore::query`] for the sort keys alone (of the table or of
+    /// the index queried), for walking many items by key: the embedded
+    /// store reads them from its keys without decoding a single item.
+    async fn query_sort_keys(&self, query: Query) -> Result<SortKeys, StoreError> {
+        let (_, sk) = query.key_names()?;
+        SortKeys::of_page(self.query(query.project([sk])).await?, sk)
+    }
 
     /// Applies every operation or none of them. A failed condition is
     /// [`StoreError::Conflict`] naming the failed operations.

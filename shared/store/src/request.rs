@@ -341,6 +341,32 @@ pub struct Page {
     pub cursor: Option<Cursor>,
 }
 
+/// One page of a query's sort keys ([`crate::ItemStore::query_sort_keys`]).
+#[derive(Debug, Clone, Default)]
+pub struct SortKeys {
+    pub keys: Vec<String>,
+    /// Present when more items may follow.
+    pub cursor: Option<Cursor>,
+}
+
+impl SortKeys {
+    /// The sort keys of a page whose items hold the attribute `sk`.
+    pub(crate) fn of_page(page: Page, sk: &str) -> Result<SortKeys, StoreError> {
+        let keys = page
+            .items
+            .into_iter()
+            .map(|mut item| match item.remove(sk) {
+                Some(AttributeValue::S(key)) => Ok(key),
+                _ => Err(StoreError::Corrupt(format!("an item without its {sk}"))),
+            })
+            .collect::<Result<_, _>>()?;
+        Ok(SortKeys {
+            keys,
+            cursor: page.cursor,
+        })
+    }
+}
+
 /// An opaque position in a query's results.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Cursor(String);
