@@ -614,6 +614,125 @@ async fn a_few_quick_failures_among_many_live_calls_do_not_pause_a_campaign() {
     assert_eq!(campaign.body["status"], "active", "{}", campaign.body);
 }
 
+/// A campaign of `leads` leads with a cap of `cap` live calls, made through
+/// the API; its id and its leads' ids, in the order they were added.
+async fn campaign_of(
+    calling: &CallingApp,
+    token: &str,
+    name: &str,
+    cap: u32,
+    leads: usize,
+    first_number: usize,
+) -> (String, Vec<String>) {
+    let campaign = calling
+        .api
+        .post(
+            "/api/v1/campaigns",
+            Some(token),
+            json!({ "name": name, "settings": { "max_concurrent_calls": cap } }),
+        )
+        .await;
+    campaign.expect(201);
+    let campaign_id = campaign.body["id"].as_str().expect("id").to_owned();
+    let mut ids = Vec::new();
+    for i in first_number..first_number + leads {
+        let lead = calling.api.lead(token, json!({ "contact_person": format!("Lead {i}"), "phone_number": format!("+91 98200 3{i:04}"), "campaign_id": campaign_id })).await;
+        ids.push(lead["id"].as_str().expect("id").to_owned());
+    }
+    (campaign_id, ids)
+}
+
+/// Dials go out for the free slots only; the other leads wait in the
+/// campaign's line, and the end of each call sends the first in line. Every
+/// lead is called once, in the order it was added, never above the cap,
+/// with one dial message per call: no dial comes back to look for a slot.
+#[tokio::test]
+async fn dials_wait_in_their_campaigns_line_and_each_end_of_a_call_sends_the_next() {
+    let calling = calling_app().await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let (campaign_id, ids) = campaign_of(&calling, &token, "Bandra Lofts", 2, 6, 0).await;
+    calling.simulator.force(vec![Scenario::Qualified; 6]);
+    start(&calling, &campaign_id, &token).await;
+    let first = calling
+        .run_until(calling.clock_now() + SignedDuration::from_secs(1), |_| {})
+        .await;
+    assert_eq!(calling.simulator.placed().len(), 2);
+    assert_eq!(
+        first.dials, 2,
+        "a message for each free slot, none for the rest"
+    );
+    let mut waiting = Vec::new();
+    for id in &ids {
+        let lead = calling
+            .api
+            .get(&format!("/api/v1/leads/{id}"), &token)
+            .await;
+        if lead.body["queued"]["in_line"] == true {
+            waiting.push(id.clone());
+        }
+    }
+    assert_eq!(waiting, ids[2..], "the rest wait in line, in order");
+
+    let rest = calling
+        .run_until(calling.clock_now() + SignedDuration::from_mins(10), |c| {
+            assert!(c.simulator.live() <= 2, "the cap holds at every step");
+        })
+        .await;
+    let placed: Vec<String> = calling
+        .simulator
+        .placed()
+        .iter()
+        .map(|call| call.lead_id.to_string())
+        .collect();
+    assert_eq!(placed, ids, "each lead once, first in line first");
+    assert_eq!(first.dials + rest.dials, 6, "one dial message per call");
+}
+
+/// When the organisation's cap is what keeps a campaign's line waiting,
+/// the end of another campaign's call, whose own line is empty, sends it.
+#[tokio::test]
+async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
+    let calling = TestApp::calling(
+        embedded_store(),
+        CallingOptions {
+            org_cap: 2,
+            ..CallingOptions::default()
+        },
+    )
+    .await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let (first, _) = campaign_of(&calling, &token, "Juhu Villas", 2, 2, 0).await;
+    let (second, waiting) = campaign_of(&calling, &token, "Powai Towers", 2, 2, 10).await;
+    calling.simulator.force(vec![Scenario::Qualified; 4]);
+    start(&calling, &first, &token).await;
+    let opening = calling
+        .run_until(calling.clock_now() + SignedDuration::from_secs(1), |_| {})
+        .await;
+    assert_eq!(calling.simulator.live(), 2);
+    start(&calling, &second, &token).await;
+    // Two calls' length and a little: far sooner than a lapsed watch.
+    let tick = calling
+        .run_until(calling.clock_now() + SignedDuration::from_mins(4), |c| {
+            assert!(c.simulator.live() <= 2, "the organisation's cap holds");
+        })
+        .await;
+    let placed: Vec<String> = calling
+        .simulator
+        .placed()
+        .iter()
+        .map(|call| call.lead_id.to_string())
+        .collect();
+    assert_eq!(placed.len(), 4, "{placed:?}");
+    assert_eq!(placed[2..], waiting, "the second campaign's line followed");
+    assert_eq!(opening.dials + tick.dials, 4, "one dial message per call");
+}
+
 /// A VAPI server message finds its call by the call id recorded when the
 /// call was placed; only a message whose id is not known yet (it can come
 /// before `POST /call` answers) is matched by the metadata VAPI echoes.

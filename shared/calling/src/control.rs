@@ -9,7 +9,7 @@ use jiff::{SignedDuration, Timestamp};
 use serde::Serialize;
 use soraaya_core::App;
 use soraaya_core::paging::query_all;
-use soraaya_core::queue::{DialMessage, MAX_DELAY};
+use soraaya_core::queue::DialMessage;
 use soraaya_core::records::{Change, Records};
 use soraaya_core::tables::LEADS;
 use soraaya_domain::eligibility::{Decision, SkipReason, decide};
@@ -24,8 +24,8 @@ use soraaya_store::{Key, Query};
 use tracing::{info, warn};
 use utoipa::ToSchema;
 
-use crate::CallingError;
-use crate::records::{SlotScope, live_calls, recent_calls};
+use crate::records::{SlotScope, live_calls, live_calls_in, recent_calls};
+use crate::{CallingError, line};
 
 /// Every lead of a campaign.
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, campaign_id = %campaign))]
@@ -63,7 +63,11 @@ pub struct QueueReport {
 const QUEUE_BATCH: usize = 30;
 
 /// Queues the leads that may be dialled now, schedules those that may be
-/// dialled later, and sends their messages again for leads already queued.
+/// dialled later, and queues again the leads already queued for the
+/// campaign. Dials go out for the slots free now, promised callbacks that
+/// are due first (all of them: they hold the next slot when none is free);
+/// the others join the campaign's line in order, and the end of each call
+/// sends the next ([`crate::line`]).
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn queue_leads(
     app: &App,
@@ -76,39 +80,50 @@ pub async fn queue_leads(
     let repo = LeadsRepo::new(app.store.as_ref());
     let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
         .unwrap_or(SignedDuration::from_mins(15));
-    let max_delay = SignedDuration::try_from(MAX_DELAY).unwrap_or(SignedDuration::ZERO);
+    let scopes = [SlotScope::Campaign(campaign.id), SlotScope::Organisation];
+    let live = live_calls_in(app.store.as_ref(), org, &scopes).await?;
+    let free = campaign
+        .settings
+        .max_concurrent_calls
+        .saturating_sub(live[0])
+        .min(
+            app.config
+                .calling
+                .org_max_live_calls
+                .saturating_sub(live[1]),
+        ) as usize;
+    let average_call = line::average_call(app, campaign).await?;
     let mut report = QueueReport::default();
     let mut messages = Vec::new();
     let mut changes = Vec::new();
+    let mut in_line = 0usize;
     let now = app.clock.now();
-    let callbacks_due: std::collections::HashSet<LeadId> = leads
-        .iter()
-        .filter(|l| l.callback_due(now))
-        .map(|l| l.id)
-        .collect();
-    for lead in leads {
-        match decide(&lead, campaign, &zone, now, false) {
-            Decision::DialNow => {
-                let attempt = lead.call_attempts + 1;
-                let mut after = lead.clone();
-                after.queued = Some(QueuedDial {
-                    campaign_id: campaign.id,
-                    attempt,
-                    queued_at: now,
-                    // Beyond the longest delay a message is sent with.
-                    watch_until: now + resend + max_delay,
-                });
-                after.next_call_at = None;
-                after.next_call_reason = None;
-                messages.push(DialMessage {
-                    org_id: org,
-                    lead_id: lead.id,
-                    campaign_id: campaign.id,
-                    attempt,
-                });
-                changes.push(LeadChange::new(Some(lead), Some(after), Vec::new()));
-                report.queued += 1;
-            }
+    let (callbacks, others): (Vec<Lead>, Vec<Lead>) =
+        leads.into_iter().partition(|l| l.callback_due(now));
+    let leads = callbacks
+        .into_iter()
+        .map(|lead| (lead, true))
+        .chain(others.into_iter().map(|lead| (lead, false)));
+    for (lead, callback) in leads {
+        let mut queued = match decide(&lead, campaign, &zone, now, false) {
+            Decision::DialNow => QueuedDial {
+                campaign_id: campaign.id,
+                attempt: lead.call_attempts + 1,
+                queued_at: now,
+                watch_until: now,
+                in_line: false,
+            },
+            Decision::Skip(SkipReason::AlreadyQueued) => match &lead.queued {
+                Some(queued) if queued.campaign_id == campaign.id => queued.clone(),
+                // Queued for another campaign.
+                _ => {
+                    *report
+                        .skipped
+                        .entry(SkipReason::AlreadyQueued.as_str().to_owned())
+                        .or_default() += 1;
+                    continue;
+                }
+            },
             Decision::Defer(at) => {
                 if lead.next_call_at != Some(at) {
                     let mut after = lead.clone();
@@ -117,27 +132,36 @@ pub async fn queue_leads(
                     changes.push(LeadChange::new(Some(lead), Some(after), Vec::new()));
                 }
                 report.deferred += 1;
-            }
-            Decision::Skip(SkipReason::AlreadyQueued) => {
-                if let Some(queued) = &lead.queued
-                    && queued.campaign_id == campaign.id
-                {
-                    messages.push(DialMessage {
-                        org_id: org,
-                        lead_id: lead.id,
-                        campaign_id: campaign.id,
-                        attempt: queued.attempt,
-                    });
-                    report.queued += 1;
-                }
+                continue;
             }
             Decision::Skip(reason) => {
                 *report
                     .skipped
                     .entry(reason.as_str().to_owned())
                     .or_default() += 1;
+                continue;
             }
+        };
+        queued.in_line = !callback && messages.len() >= free;
+        if queued.in_line {
+            queued.watch_until =
+                line::watch_until(app, campaign, in_line as f64, average_call, now);
+            in_line += 1;
+        } else {
+            queued.watch_until = now + resend;
+            messages.push(DialMessage {
+                org_id: org,
+                lead_id: lead.id,
+                campaign_id: campaign.id,
+                attempt: queued.attempt,
+            });
         }
+        let mut after = lead.clone();
+        after.queued = Some(queued);
+        after.next_call_at = None;
+        after.next_call_reason = None;
+        changes.push(LeadChange::new(Some(lead), Some(after), Vec::new()));
+        report.queued += 1;
     }
     let mut sendable: std::collections::HashSet<LeadId> =
         messages.iter().map(|m| m.lead_id).collect();
@@ -153,31 +177,25 @@ pub async fn queue_leads(
             report.queued -= 1;
         }
     }
-    // Staggered: the n-th dial is sent about when its slot should come
-    // (n ÷ cap calls ahead of it), so that a large campaign does not start
-    // with every dial polling for a slot. Dials that find none still wait.
-    // Promised callbacks that are due go first, at once.
-    let pace = app.config.calling.typical_call.as_secs_f64() * 0.8
-        / f64::from(campaign.settings.max_concurrent_calls.max(1));
-    let (callbacks, others): (Vec<DialMessage>, Vec<DialMessage>) = messages
+    let messages: Vec<(DialMessage, Duration)> = messages
         .into_iter()
         .filter(|m| sendable.contains(&m.lead_id))
-        .partition(|m| callbacks_due.contains(&m.lead_id));
-    let messages: Vec<(DialMessage, Duration)> = callbacks
-        .into_iter()
         .map(|m| (m, Duration::ZERO))
-        .chain(
-            others
-                .into_iter()
-                .enumerate()
-                .map(|(n, m)| (m, Duration::from_secs_f64(n as f64 * pace).min(MAX_DELAY))),
-        )
         .collect();
     // A failed send is not lost: the queued leads are sent again by the scheduler.
     if let Err(err) = app.queue.send(&messages).await {
         warn!(error = %err, "dial messages not sent; the scheduler will send them again");
     }
-    info!(org_id = %org, campaign_id = %campaign.id, queued = report.queued, deferred = report.deferred, "campaign leads queued");
+    // Calls that ended while the line formed found it empty: their slots
+    // go to the first in line now.
+    if in_line > 0 {
+        let live_now = live_calls_in(app.store.as_ref(), org, &scopes[..1]).await?;
+        let ended = live[0].saturating_sub(live_now[0]) as usize;
+        if ended > 0 {
+            line::call_next(app, org, campaign.id, ended).await?;
+        }
+    }
+    info!(org_id = %org, campaign_id = %campaign.id, queued = report.queued, in_line, deferred = report.deferred, "campaign leads queued");
     Ok(report)
 }
 

@@ -1,8 +1,9 @@
 //! The dialer: takes dial messages, re-checks each lead, wins the lead and a
 //! live-call slot in one conditional write (so a message delivered twice
 //! dials once, and live calls never exceed the campaign's cap), then places
-//! the call. Transport-agnostic: it answers a disposition per message, which
-//! SQS or the local queue applies.
+//! the call; a dial that finds no slot waits in its campaign's line
+//! ([`crate::line`]). Transport-agnostic: it answers a disposition per
+//! message, which SQS or the local queue applies.
 
 use std::time::Duration;
 
@@ -20,6 +21,7 @@ use crate::assistant::{AssistantContext, assistant};
 use crate::call_now::pause_calling;
 use crate::control::save_schedule;
 use crate::ending::{EndSource, end_call};
+use crate::line;
 use crate::records::{
     Claimant, SlotScope, hold_slot_for_callback, live_calls_in, release_slots, remember_voice_call,
     take_slots,
@@ -30,19 +32,14 @@ use soraaya_core::records::Records;
 use soraaya_core::voice::{OutboundCall, VoiceError};
 use soraaya_domain::eligibility::{Decision, decide};
 use soraaya_domain::{CallMetadata, CallReport};
-use soraaya_leads::counters::Scope;
 use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
 use soraaya_leads::repo::{LeadChange, LeadsRepo, WriteError};
 use soraaya_leads::service::{self as leads, LeadError, NextState};
 
-/// A message received this often without finding a slot is dropped (before
-/// SQS would move it to the dead-letter queue); the scheduler sends its lead
-/// again later with a fresh count. A due callback is not made to wait that
-/// long: it is sent afresh instead, and looks less often the longer it waits.
+/// A due callback's message received this often without finding a slot
+/// is sent afresh (before SQS would move it to the dead-letter queue), and
+/// looks less often the longer it waits.
 const MAX_RECEIVES: u32 = 50;
-
-/// The longest a dial waits for a slot before looking again.
-const MAX_WAIT: Duration = Duration::from_secs(900);
 
 /// How long a due callback holds the campaign's next free slot; it renews
 /// the hold each time it looks, well within this.
@@ -78,12 +75,11 @@ pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, 
     futures::future::join_all(handled).await
 }
 
-/// Waits for a slot: the message comes back later, spread over a part of the
-/// time the campaign's queue needs to drain (queued dials ÷ cap × its average
-/// call), so that waiting dials poll a few times each rather than every few
-/// seconds, yet come back faster than slots free up. The lead's watch is kept
-/// ahead of the wait, so the scheduler does not take the message for lost.
-async fn wait_for_slot(
+/// No slot now: a plain dial joins the campaign's line (the end of a call
+/// sends it on, [`crate::line`]); a promised callback that is due holds the
+/// campaign's next free slot and looks again soon, so that it takes the
+/// next slot that frees ahead of the line.
+async fn no_slot(
     app: &App,
     message: &DialMessage,
     lead: &Lead,
@@ -91,48 +87,32 @@ async fn wait_for_slot(
     receive_count: u32,
     now: jiff::Timestamp,
 ) -> Result<Disposition, CallingError> {
-    let callback_due = lead.callback_due(now);
+    if !lead.callback_due(now) {
+        return Ok(if line::join(app, lead, campaign, now).await? {
+            Disposition::Done
+        } else {
+            // The lead changed meanwhile: the next delivery decides afresh.
+            Disposition::RetryAfter(Duration::from_secs(1))
+        });
+    }
     if receive_count >= MAX_RECEIVES {
-        if callback_due {
-            app.queue
-                .send(&[(message.clone(), app.config.calling.no_slot_retry)])
-                .await?;
-        }
+        app.queue
+            .send(&[(message.clone(), app.config.calling.no_slot_retry)])
+            .await?;
         return Ok(Disposition::Done);
     }
-    let totals = LeadsRepo::new(app.store.as_ref())
-        .counters(campaign.org_id, Scope::Campaign(campaign.id))
-        .await?;
-    let ended = totals.calls_ended as f64;
-    let average_call = if ended >= 5.0 {
-        totals.call_seconds as f64 / ended
-    } else {
-        app.config.calling.typical_call.as_secs_f64()
-    };
-    let drain = totals.queued as f64 / f64::from(campaign.settings.max_concurrent_calls.max(1))
-        * average_call;
+    hold_slot_for_callback(
+        app.store.as_ref(),
+        campaign.org_id,
+        campaign.id,
+        now + CALLBACK_HOLD,
+    )
+    .await?;
+    // Back before the hold lapses.
     let floor = app.config.calling.no_slot_retry.as_secs_f64();
-    // A promised callback holds the campaign's next free slot and looks
-    // again soon, so it takes the next slot that frees, ahead of the dials
-    // spread over the drain time.
-    let wait = if callback_due {
-        hold_slot_for_callback(
-            app.store.as_ref(),
-            campaign.org_id,
-            campaign.id,
-            now + CALLBACK_HOLD,
-        )
-        .await?;
-        // Back before the hold lapses.
-        let patience = 1.0 + f64::from(receive_count) / 20.0;
-        (floor * rand::rng().random_range(0.2..0.4) * patience)
-            .min(CALLBACK_HOLD.as_secs_f64() * 0.75)
-    } else {
-        let mut rng = rand::rng();
-        (drain * rng.random_range(0.05..0.3))
-            .max(floor * rng.random_range(0.7..1.3))
-            .min(MAX_WAIT.as_secs_f64())
-    };
+    let patience = 1.0 + f64::from(receive_count) / 20.0;
+    let wait = (floor * rand::rng().random_range(0.2..0.4) * patience)
+        .min(CALLBACK_HOLD.as_secs_f64() * 0.75);
     let wait = Duration::from_secs_f64(wait);
 
     let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
@@ -146,7 +126,6 @@ async fn wait_for_slot(
             q.watch_until = back_at + resend;
         }
         if !save_schedule(app, lead, after, now).await? {
-            // The lead changed meanwhile: the next delivery decides afresh.
             return Ok(Disposition::RetryAfter(Duration::from_secs(1)));
         }
     }
@@ -214,7 +193,7 @@ pub async fn dial(
     )
     .await?;
     if live[0] >= cap || live[1] >= org_cap {
-        return wait_for_slot(app, message, &lead, &campaign, receive_count, now).await;
+        return no_slot(app, message, &lead, &campaign, receive_count, now).await;
     }
 
     // Win the lead for this attempt and a slot, together.
@@ -271,7 +250,7 @@ pub async fn dial(
     {
         Ok(()) => {}
         Err(WriteError::Extra { .. }) => {
-            return wait_for_slot(app, message, &lead, &campaign, receive_count, now).await;
+            return no_slot(app, message, &lead, &campaign, receive_count, now).await;
         }
         // Someone else won this lead, or it changed: this message has nothing to do.
         Err(WriteError::Stale { .. }) => return Ok(Disposition::Done),

@@ -7,6 +7,7 @@ pub mod call_now;
 pub mod control;
 pub mod dialer;
 pub mod ending;
+pub mod line;
 pub mod membership;
 pub mod privacy;
 pub mod records;

@@ -162,6 +162,35 @@ pub async fn live_calls_in(
         .collect())
 }
 
+/// Whether a plain dial of the campaign would find a slot now: fewer live
+/// calls than the campaign's and the organisation's caps, and no slot held
+/// for a due callback (the conditions of [`take_slots`] for [`Claimant::Dial`]).
+pub async fn slot_free_for_dial(
+    store: &dyn ItemStore,
+    org: OrgId,
+    campaign: CampaignId,
+    caps: (u32, u32),
+    now: Timestamp,
+) -> Result<bool, StoreError> {
+    let keys = [SlotScope::Campaign(campaign), SlotScope::Organisation]
+        .map(|scope| slots_key(org, scope))
+        .to_vec();
+    let items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
+    let slots = |key: &Key| {
+        items
+            .iter()
+            .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk))
+    };
+    let (of_campaign, of_org) = (slots(&keys[0]), slots(&keys[1]));
+    let held = of_campaign
+        .and_then(|item| match item.get(HELD_FOR_CALLBACK) {
+            Some(AttributeValue::N(until)) => until.parse::<i64>().ok(),
+            _ => None,
+        })
+        .is_some_and(|until| until >= now.as_second());
+    Ok(!held && of_campaign.map_or(0, live_of) < caps.0 && of_org.map_or(0, live_of) < caps.1)
+}
+
 fn live_of(item: &soraaya_store::Item) -> u32 {
     match item.get("live") {
         Some(AttributeValue::N(n)) => {

@@ -289,7 +289,8 @@ async fn check_call(
     }
 }
 
-/// Sends a queued dial's message again and watches it for another while.
+/// Sends a queued dial's message again (a dial in line too: its turn is
+/// overdue) and watches it for another while.
 async fn resend(app: &App, lead: &Lead, now: Timestamp) -> Result<(), CallingError> {
     let Some(queued) = lead.queued.clone() else {
         return Ok(());
@@ -299,6 +300,7 @@ async fn resend(app: &App, lead: &Lead, now: Timestamp) -> Result<(), CallingErr
     let mut after = lead.clone();
     if let Some(q) = after.queued.as_mut() {
         q.watch_until = now + watch;
+        q.in_line = false;
     }
     if save_schedule(app, lead, after, now).await? {
         let message = DialMessage {

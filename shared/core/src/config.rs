@@ -176,7 +176,7 @@ pub struct CallingConfig {
     pub give_up_after: Duration,
     /// A queued dial nothing has picked up after this long is sent again.
     pub resend_queued_after: Duration,
-    /// First wait before a dial that found no free slot is tried again.
+    /// First wait before a due callback that found no free slot looks again.
     pub no_slot_retry: Duration,
     /// A call's expected length, until a campaign has an average of its own
     /// (it paces the dials waiting for a slot).

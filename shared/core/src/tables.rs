@@ -57,7 +57,10 @@ pub const LEAD_LISTING: &[&str] = &[
 /// same), `by_status_priority` (`ORG#{org}#{status}#{priority}`, same),
 /// `by_status_budget` (`ORG#{org}#{status}`, `{budget}#{created}#{lead}`), and, while the scheduler has something to do for the lead (a call to
 /// check, a queued dial to watch, a next call due), `by_due`
-/// (`DUE#{shard}`, `{due}#{org}#{lead}`).
+/// (`DUE#{shard}`, `{due}#{org}#{lead}`); while a queued dial waits in
+/// its campaign's line for a free slot, `by_line`
+/// (`ORG#{org}#LINE#{campaign}`, `{queued}#{created}#{lead}`: first
+/// queued first, then as listed).
 pub static LEADS: TableDef = TableDef {
     name: "leads",
     indexes: &[
@@ -95,6 +98,12 @@ pub static LEADS: TableDef = TableDef {
             name: "by_due",
             pk: "due_pk",
             sk: "due_sk",
+            projection: Projection::KeysOnly,
+        },
+        IndexDef {
+            name: "by_line",
+            pk: "line_pk",
+            sk: "line_sk",
             projection: Projection::KeysOnly,
         },
     ],

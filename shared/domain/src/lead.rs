@@ -390,7 +390,8 @@ pub struct Lead {
     pub updated_at: Timestamp,
 }
 
-/// A dial waiting on the queue.
+/// A dial queued for a campaign: its message is on the dial queue, or it
+/// waits in the campaign's line for a free slot (no message out for it).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
 pub struct QueuedDial {
     pub campaign_id: CampaignId,
@@ -398,9 +399,14 @@ pub struct QueuedDial {
     pub attempt: u32,
     #[schema(value_type = String, format = DateTime)]
     pub queued_at: Timestamp,
-    /// If nothing has dialled by then, the message is presumed lost and sent again.
+    /// If nothing has dialled by then, the message is presumed lost (or
+    /// the wait in line too long) and sent again.
     #[schema(value_type = String, format = DateTime)]
     pub watch_until: Timestamp,
+    /// In the campaign's line: the end of a call sends its message when
+    /// its turn comes (the first in line first).
+    #[serde(default)]
+    pub in_line: bool,
 }
 
 /// A call under way.

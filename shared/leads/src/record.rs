@@ -102,7 +102,19 @@ pub fn lead_item(lead: &Lead) -> Result<Item, StoreError> {
             format!("{}#{}#{}", sortable(due), lead.org_id, lead.id),
         );
     }
+    if let Some(queued) = lead.queued.as_ref().filter(|q| q.in_line) {
+        put("line_pk", line_partition(lead.org_id, queued.campaign_id));
+        put(
+            "line_sk",
+            format!("{}#{}", sortable(queued.queued_at), listing_sort_key(lead)),
+        );
+    }
     Ok(item)
+}
+
+/// The `by_line` partition of a campaign: its queued dials waiting for a slot.
+pub fn line_partition(org: OrgId, campaign: CampaignId) -> String {
+    format!("ORG#{org}#LINE#{campaign}")
 }
 
 /// The due-index partition of a lead: spread by lead id.

@@ -375,12 +375,12 @@ fn prefix_successor(prefix: &[u8]) -> Option<Vec<u8>> {
     None
 }
 
+/// A range of encoded keys.
+pub(crate) type KeyRange = (Bound<Vec<u8>>, Bound<Vec<u8>>);
+
 /// Byte bounds covering one partition and an optional sort-key condition, for
 /// keys laid out as partition, sort key, then possibly more components.
-pub(crate) fn partition_range(
-    partition: &str,
-    sort: Option<&SortKeyCondition>,
-) -> (Bound<Vec<u8>>, Bound<Vec<u8>>) {
+pub(crate) fn partition_range(partition: &str, sort: Option<&SortKeyCondition>) -> KeyRange {
     let base = key_bytes(&[partition]);
     let with_sort = |value: &str| {
         let mut key = base.clone();

@@ -22,7 +22,7 @@ use redb::{
     Database, ReadableDatabase, ReadableTable, TableDefinition, TableError, WriteTransaction,
 };
 
-use crate::codec::{self, EncodedItem, key_bytes};
+use crate::codec::{self, EncodedItem, KeyRange, key_bytes};
 use crate::expr::Condition;
 use crate::item::{AttributeValue, Item, StoredItem, string_attr};
 use crate::request::{
@@ -757,7 +757,7 @@ impl ItemStore for EmbeddedStore {
 
 /// The entry keys a query covers: its partition and sort-key condition,
 /// after its cursor.
-fn key_range(query: &Query) -> Result<(Bound<Vec<u8>>, Bound<Vec<u8>>), StoreError> {
+fn key_range(query: &Query) -> Result<KeyRange, StoreError> {
     let (pk_name, sk_name) = query.key_names()?;
     let (mut lower, mut upper) = codec::partition_range(&query.partition, query.sort.as_ref());
     if let Some(cursor) = &query.cursor {
@@ -896,7 +896,7 @@ fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
     Ok(page)
 }
 
-fn borrow(range: &(Bound<Vec<u8>>, Bound<Vec<u8>>)) -> (Bound<&[u8]>, Bound<&[u8]>) {
+fn borrow(range: &KeyRange) -> (Bound<&[u8]>, Bound<&[u8]>) {
     (
         range.0.as_ref().map(Vec::as_slice),
         range.1.as_ref().map(Vec::as_slice),
