@@ -757,6 +757,96 @@ async fn search_finds_leads_by_the_start_of_their_words_and_follows_every_change
     assert_eq!(rows.len(), 3, "header, Meher and Anaya: {rows:?}");
 }
 
+/// A search with filters narrows its candidates by the keys the filters
+/// select when those are few, and reads the candidates when they are many:
+/// the same leads, order and totals either way.
+#[tokio::test]
+async fn searches_with_filters_find_the_same_leads_whichever_side_is_read() {
+    let (t, token) = admin().await;
+    // 24 Sharmas (two of them qualified, one high priority), one Zed among
+    // 24 other leads to call.
+    let mut qualified = Vec::new();
+    let mut zed = String::new();
+    for i in 0..49u32 {
+        t.clock.advance(jiff::SignedDuration::from_secs(1));
+        let (name, status, priority) = match i {
+            0..=21 => (format!("Ria Sharma {i}"), "to_call", "medium"),
+            22 => (format!("Dev Sharma {i}"), "qualified", "high"),
+            23 => (format!("Dev Sharma {i}"), "qualified", "low"),
+            24 => ("Zed Khan".to_owned(), "to_call", "medium"),
+            _ => (format!("Other Person {i}"), "to_call", "medium"),
+        };
+        let lead = t
+            .lead(
+                &token,
+                json!({ "contact_person": name, "phone_number": phone(700 + i), "status": status, "priority": priority }),
+            )
+            .await;
+        let id = lead["id"].as_str().unwrap().to_owned();
+        match i {
+            22 | 23 => qualified.push(id),
+            24 => zed = id,
+            _ => {}
+        }
+    }
+    let ids = |body: &Value| -> Vec<String> {
+        body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|l| l["id"].as_str().unwrap().to_owned())
+            .collect()
+    };
+    // Few selected (2 qualified) against 24 candidates: keys narrow them.
+    let page = t
+        .get("/api/v1/leads?search=sharma&status=qualified", &token)
+        .await;
+    page.expect(200);
+    assert_eq!(page.body["total"], 2, "{}", page.body);
+    let mut newest_first = qualified.clone();
+    newest_first.reverse();
+    assert_eq!(ids(&page.body), newest_first);
+    let page = t
+        .get(
+            "/api/v1/leads?search=sharma&status=qualified&priority=high",
+            &token,
+        )
+        .await;
+    assert_eq!(page.body["total"], 1, "{}", page.body);
+    assert_eq!(ids(&page.body), qualified[..1]);
+    let page = t
+        .get(
+            "/api/v1/leads?search=sharma&status=to_call&limit=5&page=2",
+            &token,
+        )
+        .await;
+    assert_eq!(page.body["total"], 22, "{}", page.body);
+    assert_eq!(ids(&page.body).len(), 5);
+    // Many selected (47 to call) against one candidate: the candidate is read.
+    let page = t
+        .get("/api/v1/leads?search=zed&status=to_call", &token)
+        .await;
+    assert_eq!(page.body["total"], 1, "{}", page.body);
+    assert_eq!(ids(&page.body), [zed.clone()]);
+    let page = t
+        .get("/api/v1/leads?search=zed&status=qualified", &token)
+        .await;
+    assert_eq!(page.body["total"], 0, "{}", page.body);
+    // A lead that leaves the status leaves the results at once.
+    t.put(
+        &format!("/api/v1/leads/{}/status", qualified[1]),
+        &token,
+        json!({ "status": "not_interested" }),
+    )
+    .await
+    .expect(200);
+    let page = t
+        .get("/api/v1/leads?search=sharma&status=qualified", &token)
+        .await;
+    assert_eq!(page.body["total"], 1, "{}", page.body);
+    assert_eq!(ids(&page.body), qualified[..1]);
+}
+
 #[tokio::test]
 async fn status_and_priority_totals_and_budget_order_come_from_indexes() {
     const PRIORITIES: [&str; 2] = ["high", "low"];

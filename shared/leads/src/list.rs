@@ -4,7 +4,7 @@
 //! matching leads are counted.
 
 use std::cmp::Ordering;
-use std::collections::{BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, HashSet, VecDeque};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -851,10 +851,56 @@ pub async fn walk_selected(
 /// Leads read at once while checking a search's candidates.
 const CHECK_BATCH: usize = 100;
 
+/// Reading a key from an index costs a small part of reading a lead: a
+/// filtered search reads the keys its filters select when they are at most
+/// this many times its candidates, else it reads every candidate.
+const KEYS_PER_LEAD_READ: u64 = 20;
+
+/// Keys read at once from an index partition.
+const KEY_PAGE: u32 = 5_000;
+
+/// The listing keys of every lead a query's filters select, when its plan
+/// reads them in listing order straight from index partitions (nothing for
+/// the store to filter, the total in the counters) and they are few enough
+/// against `candidates`.
+async fn selected_keys(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+    candidates: usize,
+) -> Result<Option<HashSet<String>>, StoreError> {
+    let plan = query.plan(org);
+    let Some(counted) = &plan.counted_total else {
+        return Ok(None);
+    };
+    let Some(total) = counted.total(&repo.counters(org, counted.scope).await?) else {
+        return Ok(None);
+    };
+    if total > KEYS_PER_LEAD_READ.saturating_mul(candidates as u64) {
+        return Ok(None);
+    }
+    let mut keys = HashSet::with_capacity(usize::try_from(total).unwrap_or(0));
+    for partition in plan.queries {
+        let mut cursor = None;
+        loop {
+            let page = repo
+                .sort_keys(partition.clone().limit(KEY_PAGE).after(cursor.take()))
+                .await?;
+            keys.extend(page.keys);
+            cursor = page.cursor;
+            if cursor.is_none() {
+                break;
+            }
+        }
+    }
+    Ok(Some(keys))
+}
+
 /// A search: the leads found by the narrowest word ([`words::candidates`]),
 /// checked against the leads themselves. A one-word search in creation
-/// order with nothing else to filter reads only the page's leads; anything
-/// more reads every candidate.
+/// order reads only the page's leads, its candidates narrowed to the keys
+/// its filters select when it has filters and those are few enough
+/// ([`selected_keys`]); anything else reads every candidate.
 async fn search(
     repo: &LeadsRepo<'_>,
     org: OrgId,
@@ -865,10 +911,17 @@ async fn search(
         .unwrap_or(usize::MAX);
     let take = query.limit as usize;
     let mut found = repo.search_candidates(org, searched).await?;
-    let plain = searched.len() == 1
-        && query.sort == SortField::CreatedAt
-        && !query.filters_besides_search();
-    let (items, total) = if plain {
+    let narrowed = if searched.len() != 1 || query.sort != SortField::CreatedAt {
+        false
+    } else if !query.filters_besides_search() {
+        true
+    } else if let Some(selected) = selected_keys(repo, org, query, found.len()).await? {
+        found.retain(|f| selected.contains(f.listed()));
+        true
+    } else {
+        false
+    };
+    let (items, total) = if narrowed {
         if query.descending {
             found.reverse();
         }
@@ -881,7 +934,7 @@ async fn search(
         let shown = keys.len();
         let mut items = repo.leads_in_order(&keys).await?;
         // Items a write left behind name leads that are gone or changed.
-        items.retain(|lead| words::matches(&search_words(lead), searched));
+        items.retain(|lead| query.admits(lead) && words::matches(&search_words(lead), searched));
         let left_behind = shown - items.len();
         (items, found.len() - left_behind)
     } else {

@@ -10,8 +10,8 @@ use jiff::tz::TimeZone;
 use serde::{Deserialize, Serialize};
 use soraaya_domain::{Lead, LeadId, OrgId, Phone};
 use soraaya_store::{
-    BatchOp, Condition, Cursor, Delete, Item, ItemStore, Key, Page, Put, Query, StoreError,
-    StoredItem, WriteOp, from_item,
+    BatchOp, Condition, Cursor, Delete, Item, ItemStore, Key, Page, Put, Query, SortKeys,
+    StoreError, StoredItem, WriteOp, from_item,
 };
 use tracing::warn;
 
@@ -441,6 +441,11 @@ impl<'a> LeadsRepo<'a> {
         words: &[String],
     ) -> Result<Vec<crate::words::Found>, StoreError> {
         crate::words::candidates(self.store, org, words).await
+    }
+
+    /// The sort keys a query on the leads table reads ([`ItemStore::query_sort_keys`]).
+    pub async fn sort_keys(&self, query: Query) -> Result<SortKeys, StoreError> {
+        self.store.query_sort_keys(query).await
     }
 
     /// Runs a query on the leads table (for listings and exports).

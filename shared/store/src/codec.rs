@@ -332,27 +332,43 @@ fn push_escaped(out: &mut Vec<u8>, component: &str) {
     }
 }
 
-/// The first component of key bytes ([`push_component`] undone).
-pub(crate) fn read_component(bytes: &[u8]) -> Result<String, StoreError> {
+/// The first component of key bytes ([`push_component`] undone), and the
+/// bytes after it.
+pub(crate) fn read_component(bytes: &[u8]) -> Result<(String, &[u8]), StoreError> {
     let mut out = Vec::with_capacity(bytes.len());
-    let mut rest = bytes.iter();
-    while let Some(&byte) = rest.next() {
+    let mut at = 0;
+    while at < bytes.len() {
+        let byte = bytes[at];
+        at += 1;
         if byte != 0 {
             out.push(byte);
             continue;
         }
-        match rest.next() {
+        match bytes.get(at) {
             Some(0xFF) => out.push(0),
             Some(0x01) => {
-                return String::from_utf8(out)
-                    .map_err(|_| StoreError::Corrupt("a key that is not UTF-8".into()));
+                let text = String::from_utf8(out)
+                    .map_err(|_| StoreError::Corrupt("a key that is not UTF-8".into()))?;
+                return Ok((text, &bytes[at + 1..]));
             }
             _ => break,
         }
+        at += 1;
     }
     Err(StoreError::Corrupt(
         "a key component without its end".into(),
     ))
+}
+
+/// Every component of key bytes.
+pub(crate) fn read_components(mut bytes: &[u8]) -> Result<Vec<String>, StoreError> {
+    let mut components = Vec::new();
+    while !bytes.is_empty() {
+        let (component, rest) = read_component(bytes)?;
+        components.push(component);
+        bytes = rest;
+    }
+    Ok(components)
 }
 
 pub(crate) fn key_bytes(components: &[&str]) -> Vec<u8> {
@@ -486,12 +502,14 @@ mod tests {
     #[test]
     fn key_components_read_back() {
         for (pk, sk) in [("p", "a\0b"), ("", ""), ("ORG#1", "word#2026#id#t")] {
-            let key = key_bytes(&[pk, sk]);
-            let after = key_bytes(&[pk]).len();
-            assert_eq!(read_component(&key).unwrap(), pk);
-            assert_eq!(read_component(&key[after..]).unwrap(), sk);
+            let key = key_bytes(&[pk, sk, "x"]);
+            let (first, rest) = read_component(&key).unwrap();
+            assert_eq!(first, pk);
+            assert_eq!(read_component(rest).unwrap().0, sk);
+            assert_eq!(read_components(&key).unwrap(), [pk, sk, "x"]);
         }
         assert!(read_component(b"no end").is_err());
+        assert!(read_components(b"a\0\x01b").is_err());
     }
 
     #[test]

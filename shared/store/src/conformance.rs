@@ -482,8 +482,29 @@ pub async fn sort_key_queries_read_like_queries(store: Store) {
         store.query_sort_keys(filtered).await.unwrap().keys,
         ["e\0f"]
     );
-    let indexed = Query::new(&TABLE, "sq-owner").index("by_owner");
-    assert_eq!(store.query_sort_keys(indexed).await.unwrap().keys, ["1"]);
+    store
+        .put(Put::new(
+            &TABLE,
+            item("sq2", "x", &[("owner", s("sq-owner")), ("rank", s("0"))]),
+        ))
+        .await
+        .unwrap();
+    // Index sort keys, a page at a time through cursors.
+    let mut ranks: Vec<String> = Vec::new();
+    let mut cursor: Option<Cursor> = None;
+    loop {
+        let indexed = Query::new(&TABLE, "sq-owner")
+            .index("by_owner")
+            .limit(1)
+            .after(cursor.take());
+        let page = store.query_sort_keys(indexed).await.unwrap();
+        ranks.extend(page.keys);
+        cursor = page.cursor;
+        if cursor.is_none() {
+            break;
+        }
+    }
+    assert_eq!(ranks, ["0", "1"]);
 }
 
 /// A filter drops items after the limit is applied, as DynamoDB does.

@@ -641,9 +641,8 @@ impl ItemStore for EmbeddedStore {
 
     async fn query_sort_keys(&self, query: Query) -> Result<SortKeys, StoreError> {
         query.validate()?;
-        if query.index.is_some() || query.filter.is_some() {
-            // An index entry's key holds the index keys, and a filter reads
-            // the item: the items themselves are read.
+        if query.filter.is_some() {
+            // A filter reads the items.
             let (_, sk) = query.key_names()?;
             let query = query.project([sk]);
             return SortKeys::of_page(self.blocking(move |db| run_query(db, &query)).await?, sk);
@@ -780,13 +779,18 @@ fn key_range(query: &Query) -> Result<KeyRange, StoreError> {
     Ok((lower, upper))
 }
 
-/// The sort keys of an unfiltered table query, read from the items' keys
-/// (`(pk, sk)`): no item is decoded, or even looked at.
+/// The sort keys of an unfiltered query, read from the entries' keys (an
+/// item's `(pk, sk)`, an index entry's `(index pk, index sk, pk, sk)`): no
+/// item is decoded, or even looked at.
 fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreError> {
+    let (pk_name, sk_name) = query.key_names()?;
     let txn = db.begin_read().map_err(StoreError::backend)?;
-    let items_name = items_table(query.table);
-    let items = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&items_name)) {
-        Ok(items) => items,
+    let name = match query.index {
+        None => items_table(query.table),
+        Some(index) => index_table(query.table, index),
+    };
+    let entries = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
+        Ok(entries) => entries,
         Err(TableError::TableDoesNotExist(_)) => return Ok(SortKeys::default()),
         Err(err) => return Err(StoreError::backend(err)),
     };
@@ -794,21 +798,30 @@ fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreErr
     let partition_len = key_bytes(&[&query.partition]).len();
     let limit = query.limit.map_or(usize::MAX, |l| l as usize);
     let mut keys: Vec<String> = Vec::new();
-    let mut entries = items
+    let mut last: Vec<u8> = Vec::new();
+    let mut range = entries
         .range::<Bytes>(borrow(&range))
         .map_err(StoreError::backend)?;
-    let more = walk(&mut entries, query.forward, |key, _| {
+    let more = walk(&mut range, query.forward, |key, _| {
         let sort = key
             .get(partition_len..)
-            .ok_or_else(|| StoreError::Corrupt("an item key outside its partition".into()))?;
-        keys.push(codec::read_component(sort)?);
+            .ok_or_else(|| StoreError::Corrupt("an entry key outside its partition".into()))?;
+        keys.push(codec::read_component(sort)?.0);
+        last.clear();
+        last.extend_from_slice(key);
         Ok(keys.len() < limit)
     })?;
-    let cursor = match keys.last() {
-        Some(last) if more => Some(Cursor::from_key_item(
-            &Key::new(query.partition.clone(), last.clone()).to_item(),
-        )),
-        _ => None,
+    let cursor = if more && !last.is_empty() {
+        let parts = codec::read_components(&last)?;
+        let names = [pk_name, sk_name, PK, SK];
+        let item: std::collections::HashMap<String, AttributeValue> = names
+            .iter()
+            .zip(parts)
+            .map(|(name, part)| ((*name).to_owned(), AttributeValue::S(part)))
+            .collect();
+        Some(Cursor::from_key_item(&Item::from(item)))
+    } else {
+        None
     };
     Ok(SortKeys { keys, cursor })
 }
