@@ -400,6 +400,13 @@ impl LeadQuery {
             && self.created_to.is_none_or(|to| lead.created_at <= to)
     }
 
+    /// The page's place among the matches: how many come before it, and
+    /// how many it shows at most.
+    fn window(&self) -> (u64, u64) {
+        let take = u64::from(self.limit);
+        (u64::from(self.page.saturating_sub(1)) * take, take)
+    }
+
     /// Whether the listing is a search (it has words to look for).
     pub fn searches(&self) -> bool {
         self.search
@@ -666,8 +673,7 @@ pub async fn list(
         index_ordered,
         counted_total,
     } = query.plan(org);
-    let skip = u64::from(query.page.saturating_sub(1)) * u64::from(query.limit);
-    let take = u64::from(query.limit);
+    let (skip, take) = query.window();
     if !index_ordered && skip + take > u64::from(MAX_SORTED_WINDOW) {
         return Err(ListError::WindowTooDeep);
     }
@@ -907,9 +913,11 @@ async fn search(
     query: &LeadQuery,
     searched: &[String],
 ) -> Result<LeadPage, ListError> {
-    let skip = usize::try_from(u64::from(query.page.saturating_sub(1)) * u64::from(query.limit))
-        .unwrap_or(usize::MAX);
-    let take = query.limit as usize;
+    let (skip, take) = query.window();
+    let (skip, take) = (
+        usize::try_from(skip).unwrap_or(usize::MAX),
+        usize::try_from(take).unwrap_or(usize::MAX),
+    );
     let mut found = repo.search_candidates(org, searched).await?;
     let narrowed = if searched.len() != 1 || query.sort != SortField::CreatedAt {
         false

@@ -222,30 +222,36 @@ impl WordWrites {
 
     /// Step 1: the added words' items.
     pub(crate) async fn write_added(&self, store: &dyn ItemStore) -> Result<(), StoreError> {
-        if self.added.is_empty() {
-            return Ok(());
-        }
-        let ops = self
-            .added
-            .iter()
-            .map(|item| BatchOp::Put {
+        self.each_added(store, |item| {
+            Ok(BatchOp::Put {
                 table: &LEADS,
                 item: item.clone(),
             })
-            .collect();
-        store.batch_write(ops).await
+        })
+        .await
     }
 
     /// Step 2, after a failed transaction: this write's own items again.
     pub(crate) async fn undo_added(&self, store: &dyn ItemStore) -> Result<(), StoreError> {
+        self.each_added(store, |item| {
+            Ok(BatchOp::Delete {
+                table: &LEADS,
+                key: Key::of(item)?,
+            })
+        })
+        .await
+    }
+
+    /// One batch of `op` on each added item.
+    async fn each_added(
+        &self,
+        store: &dyn ItemStore,
+        op: impl Fn(&Item) -> Result<BatchOp, StoreError>,
+    ) -> Result<(), StoreError> {
         if self.added.is_empty() {
             return Ok(());
         }
-        let ops = self
-            .added
-            .iter()
-            .map(|item| Key::of(item).map(|key| BatchOp::Delete { table: &LEADS, key }))
-            .collect::<Result<_, _>>()?;
+        let ops = self.added.iter().map(op).collect::<Result<_, _>>()?;
         store.batch_write(ops).await
     }
 
