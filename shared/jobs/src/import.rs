@@ -7,7 +7,7 @@
 use std::time::{Duration, Instant};
 
 use soraaya_core::App;
-use soraaya_core::blobs::{BlobError, BlobKey, SignedUrl};
+use soraaya_core::blobs::{BlobError, BlobKey, BlobReader, SignedUrl};
 use soraaya_core::jobs::JobMessage;
 use soraaya_core::validation::FieldErrors;
 use soraaya_domain::{JobId, OrgId};
@@ -162,22 +162,19 @@ pub(crate) async fn run(
         job.file_name.as_deref().unwrap_or("a CSV file")
     );
     let actor = job.created_by.clone();
-    let mut engine = Engine::new(app, &organisation, &actor, on_duplicate, source);
+    // Reading keeps caches of what rows name (agents, campaigns); writing
+    // needs none, so the next group of batches is read while one is written.
+    let mut reader = Engine::new(app, &organisation, &actor, on_duplicate, source.clone());
+    let writer = Engine::new(app, &organisation, &actor, on_duplicate, source);
     let mut rows = Rows::new(
         app.blobs.read_from(&key, resume.offset).await?,
         &header,
         resume.offset,
         resume.line,
     );
+    let mut group = read_group(&mut reader, &mut rows, in_flight).await?;
     loop {
-        let mut group: Vec<Batch> = Vec::with_capacity(in_flight);
-        while group.len() < in_flight {
-            match engine.next_batch(&mut rows).await? {
-                Some(batch) => group.push(batch),
-                None => break,
-            }
-        }
-        engine.claim_numbers(&mut group);
+        writer.claim_numbers(&mut group);
         let Some(last) = group.last() else {
             break;
         };
@@ -185,22 +182,32 @@ pub(crate) async fn run(
             offset: last.end,
             line: last.end_line,
         };
-        let mut pending = Vec::with_capacity(group.len());
-        for (shard, batch) in group.iter().enumerate() {
-            // A batch written before a crash is not written again.
-            if !repo.batch_done(job, batch.start).await? {
-                pending.push((shard as u64 % COUNT_SHARDS, batch));
+        let write = async {
+            let done = futures::future::join_all(
+                group.iter().map(|batch| repo.batch_done(job, batch.start)),
+            )
+            .await;
+            let mut pending = Vec::with_capacity(group.len());
+            for (shard, (batch, done)) in group.iter().zip(done).enumerate() {
+                // A batch written before a crash is not written again.
+                if !done? {
+                    pending.push((shard as u64 % COUNT_SHARDS, batch));
+                }
             }
-        }
-        let written = futures::future::join_all(pending.into_iter().map(|(shard, batch)| {
-            let sink = JobSink { job, shard };
-            let engine = &engine;
-            async move { engine.write_batch(batch, &sink).await }
-        }))
-        .await;
-        for result in written {
-            result?;
-        }
+            let written = futures::future::join_all(pending.into_iter().map(|(shard, batch)| {
+                let sink = JobSink { job, shard };
+                let writer = &writer;
+                async move { writer.write_batch(batch, &sink).await }
+            }))
+            .await;
+            for result in written {
+                result?;
+            }
+            Ok::<(), JobError>(())
+        };
+        let (written, following) =
+            futures::join!(write, read_group(&mut reader, &mut rows, in_flight));
+        written?;
         // The next run starts after these batches.
         let mut progressed = repo
             .get(job.org_id, job.id)
@@ -218,11 +225,29 @@ pub(crate) async fn run(
         progressed.version = before.version + 1;
         *job = progressed;
         if deadline.is_some_and(|at| Instant::now() >= at) {
+            // The group read ahead is read again by the next run.
             info!(org_id = %job.org_id, job_id = %job.id, rows = job.counts.rows, "import paused: out of time");
             return Ok(RunOutcome::Continue);
         }
+        group = following?;
     }
     finish(app, job).await
+}
+
+/// Up to `count` batches of the file, from where `rows` stands.
+async fn read_group(
+    reader: &mut Engine<'_>,
+    rows: &mut Rows<BlobReader>,
+    count: usize,
+) -> Result<Vec<Batch>, ImportError> {
+    let mut group: Vec<Batch> = Vec::with_capacity(count);
+    while group.len() < count {
+        match reader.next_batch(rows).await? {
+            Some(batch) => group.push(batch),
+            None => break,
+        }
+    }
+    Ok(group)
 }
 
 #[cfg(test)]
