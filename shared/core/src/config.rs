@@ -433,10 +433,12 @@ impl CallingFunctionConfig {
     }
 }
 
-/// The VAPI webhook: it refuses to start without the secret VAPI sends back.
+/// The VAPI webhook: it refuses to start without the secret VAPI sends
+/// back, and sends the next dial in line when a call ends.
 #[derive(Debug, Clone)]
 pub struct VapiWebhookFunctionConfig {
     pub config: Config,
+    pub dial_queue_url: String,
 }
 
 impl VapiWebhookFunctionConfig {
@@ -445,15 +447,20 @@ impl VapiWebhookFunctionConfig {
         if config.calling.vapi_webhook_secret.is_none() {
             return Err(ConfigError::Missing(VAPI_WEBHOOK_SECRET_VAR));
         }
-        Ok(VapiWebhookFunctionConfig { config })
+        Ok(VapiWebhookFunctionConfig {
+            dial_queue_url: required(vars, DIAL_QUEUE_URL_VAR)?,
+            config,
+        })
     }
 }
 
 /// The Twilio webhook: it refuses to start without the auth token and the
-/// public URL its signatures cover.
+/// public URL its signatures cover, and sends the next dial in line when a
+/// call ends.
 #[derive(Debug, Clone)]
 pub struct TwilioWebhookFunctionConfig {
     pub config: Config,
+    pub dial_queue_url: String,
 }
 
 impl TwilioWebhookFunctionConfig {
@@ -463,7 +470,10 @@ impl TwilioWebhookFunctionConfig {
             return Err(ConfigError::Missing(TWILIO_AUTH_TOKEN_VAR));
         }
         config.public_url()?;
-        Ok(TwilioWebhookFunctionConfig { config })
+        Ok(TwilioWebhookFunctionConfig {
+            dial_queue_url: required(vars, DIAL_QUEUE_URL_VAR)?,
+            config,
+        })
     }
 }
 
@@ -523,6 +533,23 @@ mod tests {
                     .map(drop)
             ),
             PUBLIC_URL_VAR
+        );
+        assert_eq!(
+            missing(
+                TwilioWebhookFunctionConfig::from_vars(&vars(&[
+                    (TWILIO_AUTH_TOKEN_VAR, "t"),
+                    (PUBLIC_URL_VAR, "https://api.example.com/")
+                ]))
+                .map(drop)
+            ),
+            DIAL_QUEUE_URL_VAR
+        );
+        assert_eq!(
+            missing(
+                VapiWebhookFunctionConfig::from_vars(&vars(&[(VAPI_WEBHOOK_SECRET_VAR, "s")]))
+                    .map(drop)
+            ),
+            DIAL_QUEUE_URL_VAR
         );
         let calling = vars(&[
             (PUBLIC_URL_VAR, "https://api.example.com/"),
