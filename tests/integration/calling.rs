@@ -457,6 +457,9 @@ async fn leads_are_called_by_id_and_calling_stops_on_request() {
         )
         .await;
     bad.expect(422);
+    // Calls that talk for a while: a busy line would end at once and hand
+    // its slot to the next lead within the ten seconds looked at.
+    calling.simulator.force(vec![Scenario::Qualified; 2]);
     let started = calling
         .api
         .post(
