@@ -10,7 +10,7 @@ use jiff::SignedDuration;
 use serde_json::{Value, json};
 use soraaya_calling::webhooks::twilio_signature;
 use soraaya_local::runtime::Chaos;
-use soraaya_local::simulator::Scenario;
+use soraaya_local::simulator::{Scenario, SimulatorConfig};
 use soraaya_tests::calling::{
     CallingApp, CallingOptions, PUBLIC_URL, TWILIO_AUTH_TOKEN, WEBHOOK_SECRET,
 };
@@ -702,6 +702,11 @@ async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
         embedded_store(),
         CallingOptions {
             org_cap: 2,
+            simulator: SimulatorConfig {
+                call_seconds: 45,
+                seed: 7,
+                fixed_length: true,
+            },
             ..CallingOptions::default()
         },
     )
@@ -719,9 +724,10 @@ async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
         .await;
     assert_eq!(calling.simulator.live(), 2);
     start(&calling, &second, &token).await;
-    // Two calls' length and a little: far sooner than a lapsed watch.
+    // The first calls end after 45 s; a lapsed watch (120 s here) would
+    // come after the 90 s looked at.
     let tick = calling
-        .run_until(calling.clock_now() + SignedDuration::from_mins(4), |c| {
+        .run_until(calling.clock_now() + SignedDuration::from_secs(90), |c| {
             assert!(c.simulator.live() <= 2, "the organisation's cap holds");
         })
         .await;
@@ -734,6 +740,60 @@ async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
     assert_eq!(placed.len(), 4, "{placed:?}");
     assert_eq!(placed[2..], waiting, "the second campaign's line followed");
     assert_eq!(opening.dials + tick.dials, 4, "one dial message per call");
+}
+
+/// A call of a paused campaign hands its slot to another campaign's line;
+/// the paused campaign's own line waits for its resume.
+#[tokio::test]
+async fn a_paused_campaigns_slot_goes_to_another_campaigns_line() {
+    let calling = TestApp::calling(
+        embedded_store(),
+        CallingOptions {
+            org_cap: 2,
+            simulator: SimulatorConfig {
+                call_seconds: 45,
+                seed: 7,
+                fixed_length: true,
+            },
+            ..CallingOptions::default()
+        },
+    )
+    .await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    let (first, first_leads) = campaign_of(&calling, &token, "Juhu Villas", 2, 4, 0).await;
+    let (second, waiting) = campaign_of(&calling, &token, "Powai Towers", 2, 2, 10).await;
+    calling.simulator.force(vec![Scenario::Qualified; 6]);
+    start(&calling, &first, &token).await;
+    calling
+        .run_until(calling.clock_now() + SignedDuration::from_secs(1), |_| {})
+        .await;
+    start(&calling, &second, &token).await;
+    calling
+        .api
+        .post(
+            &format!("/api/v1/campaigns/{first}/pause"),
+            Some(&token),
+            json!({}),
+        )
+        .await
+        .expect(200);
+    // As above: well before a lapsed watch.
+    calling
+        .run_until(calling.clock_now() + SignedDuration::from_secs(90), |c| {
+            assert!(c.simulator.live() <= 2, "the organisation's cap holds");
+        })
+        .await;
+    let placed: Vec<String> = calling
+        .simulator
+        .placed()
+        .iter()
+        .map(|call| call.lead_id.to_string())
+        .collect();
+    assert_eq!(placed[..2], first_leads[..2], "{placed:?}");
+    assert_eq!(placed[2..], waiting, "the paused campaign's slots went on");
 }
 
 /// A VAPI server message finds its call by the call id recorded when the

@@ -282,9 +282,7 @@ pub async fn end_call(
                     crate::control::check_failures(app, org, live.campaign_id).await?;
                 }
                 // The slot goes to the first in line.
-                if campaign.status == soraaya_domain::CampaignStatus::Active
-                    && let Err(err) = crate::line::hand_on_slot(app, org, live.campaign_id).await
-                {
+                if let Err(err) = crate::line::hand_on_slot(app, org, &campaign).await {
                     warn!(error = %err, "the next dial in line was not sent; the scheduler will send it");
                 }
                 return Ok(Ended::Now(status));

@@ -97,14 +97,15 @@ pub(crate) async fn join(
     Ok(true)
 }
 
-/// Gives the slot a call freed to the first in its campaign's line; when
-/// that line is empty, to the first in the line of another active campaign
-/// of the organisation with room under its own cap (the organisation's cap
-/// may be what keeps that line waiting).
-pub async fn hand_on_slot(app: &App, org: OrgId, campaign: CampaignId) -> Result<(), CallingError> {
-    if call_next(app, org, campaign, 1).await? > 0 {
+/// Gives the slot a call freed to the first in its campaign's line (when
+/// the campaign still calls); otherwise to the first in the line of another
+/// active campaign of the organisation with room under its own cap (the
+/// organisation's cap may be what keeps that line waiting).
+pub async fn hand_on_slot(app: &App, org: OrgId, campaign: &Campaign) -> Result<(), CallingError> {
+    if campaign.status == CampaignStatus::Active && call_next(app, org, campaign.id, 1).await? > 0 {
         return Ok(());
     }
+    let campaign = campaign.id;
     let now = app.clock.now();
     let campaigns = Records::new(app.store.as_ref())
         .list::<Campaign>(org)
