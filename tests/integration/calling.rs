@@ -645,6 +645,39 @@ async fn campaign_of(
     (campaign_id, ids)
 }
 
+/// The leads called so far, in the order their calls were placed.
+fn placed_leads(calling: &CallingApp) -> Vec<String> {
+    calling
+        .simulator
+        .placed()
+        .iter()
+        .map(|call| call.lead_id.to_string())
+        .collect()
+}
+
+/// An organisation allowed two live calls, whose calls last 45 s, and its
+/// admin's token.
+async fn org_of_two_live_calls() -> (CallingApp, String) {
+    let calling = TestApp::calling(
+        embedded_store(),
+        CallingOptions {
+            org_cap: 2,
+            simulator: SimulatorConfig {
+                call_seconds: 45,
+                seed: 7,
+                fixed_length: true,
+            },
+            ..CallingOptions::default()
+        },
+    )
+    .await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    (calling, token)
+}
+
 /// Dials go out for the free slots only; the other leads wait in the
 /// campaign's line, and the end of each call sends the first in line. Every
 /// lead is called once, in the order it was added, never above the cap,
@@ -684,12 +717,7 @@ async fn dials_wait_in_their_campaigns_line_and_each_end_of_a_call_sends_the_nex
             assert!(c.simulator.live() <= 2, "the cap holds at every step");
         })
         .await;
-    let placed: Vec<String> = calling
-        .simulator
-        .placed()
-        .iter()
-        .map(|call| call.lead_id.to_string())
-        .collect();
+    let placed = placed_leads(&calling);
     assert_eq!(placed, ids, "each lead once, first in line first");
     assert_eq!(first.dials + rest.dials, 6, "one dial message per call");
 }
@@ -698,23 +726,7 @@ async fn dials_wait_in_their_campaigns_line_and_each_end_of_a_call_sends_the_nex
 /// the end of another campaign's call, whose own line is empty, sends it.
 #[tokio::test]
 async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
-    let calling = TestApp::calling(
-        embedded_store(),
-        CallingOptions {
-            org_cap: 2,
-            simulator: SimulatorConfig {
-                call_seconds: 45,
-                seed: 7,
-                fixed_length: true,
-            },
-            ..CallingOptions::default()
-        },
-    )
-    .await;
-    let (_, token) = calling
-        .api
-        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
-        .await;
+    let (calling, token) = org_of_two_live_calls().await;
     let (first, _) = campaign_of(&calling, &token, "Juhu Villas", 2, 2, 0).await;
     let (second, waiting) = campaign_of(&calling, &token, "Powai Towers", 2, 2, 10).await;
     calling.simulator.force(vec![Scenario::Qualified; 4]);
@@ -731,12 +743,7 @@ async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
             assert!(c.simulator.live() <= 2, "the organisation's cap holds");
         })
         .await;
-    let placed: Vec<String> = calling
-        .simulator
-        .placed()
-        .iter()
-        .map(|call| call.lead_id.to_string())
-        .collect();
+    let placed = placed_leads(&calling);
     assert_eq!(placed.len(), 4, "{placed:?}");
     assert_eq!(placed[2..], waiting, "the second campaign's line followed");
     assert_eq!(opening.dials + tick.dials, 4, "one dial message per call");
@@ -746,23 +753,7 @@ async fn a_slot_of_the_organisation_goes_to_another_campaigns_line() {
 /// the paused campaign's own line waits for its resume.
 #[tokio::test]
 async fn a_paused_campaigns_slot_goes_to_another_campaigns_line() {
-    let calling = TestApp::calling(
-        embedded_store(),
-        CallingOptions {
-            org_cap: 2,
-            simulator: SimulatorConfig {
-                call_seconds: 45,
-                seed: 7,
-                fixed_length: true,
-            },
-            ..CallingOptions::default()
-        },
-    )
-    .await;
-    let (_, token) = calling
-        .api
-        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
-        .await;
+    let (calling, token) = org_of_two_live_calls().await;
     let (first, first_leads) = campaign_of(&calling, &token, "Juhu Villas", 2, 4, 0).await;
     let (second, waiting) = campaign_of(&calling, &token, "Powai Towers", 2, 2, 10).await;
     calling.simulator.force(vec![Scenario::Qualified; 6]);
@@ -786,12 +777,7 @@ async fn a_paused_campaigns_slot_goes_to_another_campaigns_line() {
             assert!(c.simulator.live() <= 2, "the organisation's cap holds");
         })
         .await;
-    let placed: Vec<String> = calling
-        .simulator
-        .placed()
-        .iter()
-        .map(|call| call.lead_id.to_string())
-        .collect();
+    let placed = placed_leads(&calling);
     assert_eq!(placed[..2], first_leads[..2], "{placed:?}");
     assert_eq!(placed[2..], waiting, "the paused campaign's slots went on");
 }

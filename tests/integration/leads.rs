@@ -26,6 +26,19 @@ async fn org_of(t: &TestApp, token: &str) -> soraaya_domain::OrgId {
         .unwrap()
 }
 
+/// A listing's total, and one field of each lead on its page.
+async fn listed(t: &TestApp, token: &str, query: &str, field: &str) -> (u64, Vec<String>) {
+    let response = t.get(&format!("/api/v1/leads?{query}"), token).await;
+    response.expect(200);
+    let values = response.body["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|l| l[field].as_str().unwrap().to_owned())
+        .collect();
+    (response.body["total"].as_u64().unwrap(), values)
+}
+
 fn phone(n: u32) -> String {
     format!("+91 98200 {n:05}")
 }
@@ -666,19 +679,8 @@ async fn search_finds_leads_by_the_start_of_their_words_and_follows_every_change
         ids.push(lead["id"].as_str().unwrap().to_owned());
     }
     let found = |query: String| {
-        let t = &t;
-        let token = token.clone();
-        async move {
-            let response = t.get(&format!("/api/v1/leads?{query}"), &token).await;
-            response.expect(200);
-            let names: Vec<String> = response.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["contact_person"].as_str().unwrap().to_owned())
-                .collect();
-            (response.body["total"].as_u64().unwrap(), names)
-        }
+        let (t, token) = (&t, token.clone());
+        async move { listed(t, &token, &query, "contact_person").await }
     };
     let search = |text: &str| found(format!("search={}", urlencode(text)));
 
@@ -789,49 +791,26 @@ async fn searches_with_filters_find_the_same_leads_whichever_side_is_read() {
             _ => {}
         }
     }
-    let ids = |body: &Value| -> Vec<String> {
-        body["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|l| l["id"].as_str().unwrap().to_owned())
-            .collect()
-    };
+    let ids = |query: &'static str| listed(&t, &token, query, "id");
     // Few selected (2 qualified) against 24 candidates: keys narrow them.
-    let page = t
-        .get("/api/v1/leads?search=sharma&status=qualified", &token)
-        .await;
-    page.expect(200);
-    assert_eq!(page.body["total"], 2, "{}", page.body);
     let mut newest_first = qualified.clone();
     newest_first.reverse();
-    assert_eq!(ids(&page.body), newest_first);
-    let page = t
-        .get(
-            "/api/v1/leads?search=sharma&status=qualified&priority=high",
-            &token,
-        )
-        .await;
-    assert_eq!(page.body["total"], 1, "{}", page.body);
-    assert_eq!(ids(&page.body), qualified[..1]);
-    let page = t
-        .get(
-            "/api/v1/leads?search=sharma&status=to_call&limit=5&page=2",
-            &token,
-        )
-        .await;
-    assert_eq!(page.body["total"], 22, "{}", page.body);
-    assert_eq!(ids(&page.body).len(), 5);
+    assert_eq!(
+        ids("search=sharma&status=qualified").await,
+        (2, newest_first)
+    );
+    assert_eq!(
+        ids("search=sharma&status=qualified&priority=high").await,
+        (1, qualified[..1].to_vec())
+    );
+    let (total, page) = ids("search=sharma&status=to_call&limit=5&page=2").await;
+    assert_eq!((total, page.len()), (22, 5));
     // Many selected (47 to call) against one candidate: the candidate is read.
-    let page = t
-        .get("/api/v1/leads?search=zed&status=to_call", &token)
-        .await;
-    assert_eq!(page.body["total"], 1, "{}", page.body);
-    assert_eq!(ids(&page.body), [zed.clone()]);
-    let page = t
-        .get("/api/v1/leads?search=zed&status=qualified", &token)
-        .await;
-    assert_eq!(page.body["total"], 0, "{}", page.body);
+    assert_eq!(
+        ids("search=zed&status=to_call").await,
+        (1, vec![zed.clone()])
+    );
+    assert_eq!(ids("search=zed&status=qualified").await.0, 0);
     // A lead that leaves the status leaves the results at once.
     t.put(
         &format!("/api/v1/leads/{}/status", qualified[1]),
@@ -840,11 +819,10 @@ async fn searches_with_filters_find_the_same_leads_whichever_side_is_read() {
     )
     .await
     .expect(200);
-    let page = t
-        .get("/api/v1/leads?search=sharma&status=qualified", &token)
-        .await;
-    assert_eq!(page.body["total"], 1, "{}", page.body);
-    assert_eq!(ids(&page.body), qualified[..1]);
+    assert_eq!(
+        ids("search=sharma&status=qualified").await,
+        (1, qualified[..1].to_vec())
+    );
 }
 
 #[tokio::test]
@@ -873,21 +851,7 @@ async fn status_and_priority_totals_and_budget_order_come_from_indexes() {
         }
         t.lead(&token, body).await;
     }
-    let names = |query: &'static str| {
-        let t = &t;
-        let token = token.clone();
-        async move {
-            let response = t.get(&format!("/api/v1/leads?{query}"), &token).await;
-            response.expect(200);
-            let names: Vec<String> = response.body["items"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|l| l["contact_person"].as_str().unwrap().to_owned())
-                .collect();
-            (response.body["total"].as_u64().unwrap(), names)
-        }
-    };
+    let names = |query: &'static str| listed(&t, &token, query, "contact_person");
     // Buyers 0..6: priority high, low, high, low, high, low; status to_call,
     // qualified, to_call, to_call, qualified, to_call.
     assert_eq!(

@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::time::Duration;
 
 use futures::TryStreamExt;
-use jiff::{SignedDuration, Timestamp};
+use jiff::Timestamp;
 use serde::Serialize;
 use soraaya_core::App;
 use soraaya_core::paging::query_all;
@@ -78,8 +78,7 @@ pub async fn queue_leads(
     let organisation = soraaya_accounts::org(app, org).await?;
     let zone = organisation.time_zone.zone();
     let repo = LeadsRepo::new(app.store.as_ref());
-    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
-        .unwrap_or(SignedDuration::from_mins(15));
+    let resend = line::message_watch(app);
     let scopes = [SlotScope::Campaign(campaign.id), SlotScope::Organisation];
     let live = live_calls_in(app.store.as_ref(), org, &scopes).await?;
     let free = campaign
@@ -92,7 +91,7 @@ pub async fn queue_leads(
                 .org_max_live_calls
                 .saturating_sub(live[1]),
         ) as usize;
-    let average_call = line::average_call(app, campaign).await?;
+    let (_, average_call) = line::campaign_pace(app, campaign).await?;
     let mut report = QueueReport::default();
     let mut messages = Vec::new();
     let mut changes = Vec::new();

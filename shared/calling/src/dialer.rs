@@ -115,8 +115,7 @@ async fn no_slot(
         .min(CALLBACK_HOLD.as_secs_f64() * 0.75);
     let wait = Duration::from_secs_f64(wait);
 
-    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
-        .unwrap_or(SignedDuration::from_mins(15));
+    let resend = line::message_watch(app);
     let back_at = now + SignedDuration::try_from(wait).unwrap_or(SignedDuration::ZERO);
     if let Some(queued) = &lead.queued
         && queued.watch_until < back_at + resend / 2

@@ -34,18 +34,29 @@ use crate::CallingError;
 use crate::control::save_schedule;
 use crate::records::slot_free_for_dial;
 
-/// The campaign's average call so far (the configured typical call until
-/// a few have ended), in seconds.
-pub(crate) async fn average_call(app: &App, campaign: &Campaign) -> Result<f64, CallingError> {
+/// How long a sent dial message is watched before the scheduler takes it
+/// for lost and sends it again.
+pub(crate) fn message_watch(app: &App) -> SignedDuration {
+    SignedDuration::try_from(app.config.calling.resend_queued_after)
+        .unwrap_or(SignedDuration::from_mins(15))
+}
+
+/// The campaign's totals (its counters): dials queued, and its average call
+/// so far in seconds (the configured typical call until a few have ended).
+pub(crate) async fn campaign_pace(
+    app: &App,
+    campaign: &Campaign,
+) -> Result<(u64, f64), CallingError> {
     let totals = LeadsRepo::new(app.store.as_ref())
         .counters(campaign.org_id, Scope::Campaign(campaign.id))
         .await?;
     let ended = totals.calls_ended as f64;
-    Ok(if ended >= 5.0 {
+    let average_call = if ended >= 5.0 {
         totals.call_seconds as f64 / ended
     } else {
         app.config.calling.typical_call.as_secs_f64()
-    })
+    };
+    Ok((totals.queued, average_call))
 }
 
 /// When to give up on a turn with `ahead` dials before it: the time the
@@ -57,10 +68,8 @@ pub(crate) fn watch_until(
     average_call: f64,
     now: Timestamp,
 ) -> Timestamp {
-    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
-        .unwrap_or(SignedDuration::from_mins(15));
     let turn = ahead / f64::from(campaign.settings.max_concurrent_calls.max(1)) * average_call;
-    now + resend + SignedDuration::from_secs_f64(turn.clamp(0.0, 86_400.0))
+    now + message_watch(app) + SignedDuration::from_secs_f64(turn.clamp(0.0, 86_400.0))
 }
 
 /// Puts a queued dial that found no slot in its campaign's line. `false`:
@@ -71,17 +80,13 @@ pub(crate) async fn join(
     campaign: &Campaign,
     now: Timestamp,
 ) -> Result<bool, CallingError> {
-    let ahead = LeadsRepo::new(app.store.as_ref())
-        .counters(campaign.org_id, Scope::Campaign(campaign.id))
-        .await?
-        .queued as f64;
-    let average = average_call(app, campaign).await?;
+    let (ahead, average) = campaign_pace(app, campaign).await?;
     let mut after = lead.clone();
     let Some(queued) = after.queued.as_mut() else {
         return Ok(false);
     };
     queued.in_line = true;
-    queued.watch_until = watch_until(app, campaign, ahead, average, now);
+    queued.watch_until = watch_until(app, campaign, ahead as f64, average, now);
     if !save_schedule(app, lead, after, now).await? {
         return Ok(false);
     }
@@ -137,8 +142,7 @@ pub async fn call_next(
     count: usize,
 ) -> Result<usize, CallingError> {
     let repo = LeadsRepo::new(app.store.as_ref());
-    let resend = SignedDuration::try_from(app.config.calling.resend_queued_after)
-        .unwrap_or(SignedDuration::from_mins(15));
+    let resend = message_watch(app);
     let mut messages: Vec<(DialMessage, std::time::Duration)> = Vec::new();
     let mut cursor = None;
     while messages.len() < count {

@@ -143,22 +143,36 @@ pub async fn live_calls(
         .map_or(0, live_of))
 }
 
+/// The slot items of `scopes`, in their order (`None`: never taken), read
+/// in one request.
+async fn slot_items(
+    store: &dyn ItemStore,
+    org: OrgId,
+    scopes: &[SlotScope],
+) -> Result<Vec<Option<soraaya_store::Item>>, StoreError> {
+    let keys: Vec<Key> = scopes.iter().map(|scope| slots_key(org, *scope)).collect();
+    let mut items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
+    Ok(keys
+        .iter()
+        .map(|key| {
+            let at = items.iter().position(
+                |item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk),
+            )?;
+            Some(items.swap_remove(at))
+        })
+        .collect())
+}
+
 /// Live calls now in each of `scopes`, read in one request.
 pub async fn live_calls_in(
     store: &dyn ItemStore,
     org: OrgId,
     scopes: &[SlotScope],
 ) -> Result<Vec<u32>, StoreError> {
-    let keys: Vec<Key> = scopes.iter().map(|scope| slots_key(org, *scope)).collect();
-    let items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
-    Ok(keys
+    Ok(slot_items(store, org, scopes)
+        .await?
         .iter()
-        .map(|key| {
-            items
-                .iter()
-                .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk))
-                .map_or(0, live_of)
-        })
+        .map(|item| item.as_ref().map_or(0, live_of))
         .collect())
 }
 
@@ -172,16 +186,9 @@ pub async fn slot_free_for_dial(
     caps: (u32, u32),
     now: Timestamp,
 ) -> Result<bool, StoreError> {
-    let keys = [SlotScope::Campaign(campaign), SlotScope::Organisation]
-        .map(|scope| slots_key(org, scope))
-        .to_vec();
-    let items = store.get_many(&CAMPAIGNS, keys.clone()).await?;
-    let slots = |key: &Key| {
-        items
-            .iter()
-            .find(|item| matches!(item.get("pk"), Some(AttributeValue::S(pk)) if *pk == key.pk))
-    };
-    let (of_campaign, of_org) = (slots(&keys[0]), slots(&keys[1]));
+    let scopes = [SlotScope::Campaign(campaign), SlotScope::Organisation];
+    let slots = slot_items(store, org, &scopes).await?;
+    let (of_campaign, of_org) = (slots[0].as_ref(), slots[1].as_ref());
     let held = of_campaign
         .and_then(|item| match item.get(HELD_FOR_CALLBACK) {
             Some(AttributeValue::N(until)) => until.parse::<i64>().ok(),

@@ -295,8 +295,7 @@ async fn resend(app: &App, lead: &Lead, now: Timestamp) -> Result<(), CallingErr
     let Some(queued) = lead.queued.clone() else {
         return Ok(());
     };
-    let watch = SignedDuration::try_from(app.config.calling.resend_queued_after)
-        .unwrap_or(SignedDuration::from_mins(15));
+    let watch = crate::line::message_watch(app);
     let mut after = lead.clone();
     if let Some(q) = after.queued.as_mut() {
         q.watch_until = now + watch;
