@@ -251,10 +251,11 @@ impl<'a> EncodedItem<'a> {
         EncodedItem { bytes }
     }
 
-    /// Visits each attribute name; `wanted` says whether to decode its value.
+    /// Visits each attribute name (as bytes: only the names wanted are
+    /// checked as UTF-8); `wanted` says whether to decode its value.
     fn walk(
         &self,
-        mut wanted: impl FnMut(&str) -> bool,
+        mut wanted: impl FnMut(&[u8]) -> bool,
         mut found: impl FnMut(String, AttributeValue) -> bool,
     ) -> Result<(), StoreError> {
         let mut reader = Reader {
@@ -265,10 +266,11 @@ impl<'a> EncodedItem<'a> {
             return Err(StoreError::Corrupt("unknown item format".into()));
         }
         for _ in 0..reader.len()? {
-            let name = std::str::from_utf8(reader.raw()?)
-                .map_err(|_| StoreError::Corrupt("attribute name is not UTF-8".into()))?;
+            let name = reader.raw()?;
             if wanted(name) {
-                let name = name.to_owned();
+                let name = std::str::from_utf8(name)
+                    .map_err(|_| StoreError::Corrupt("attribute name is not UTF-8".into()))?
+                    .to_owned();
                 let value = reader.value()?;
                 if !found(name, value) {
                     return Ok(());
@@ -283,7 +285,7 @@ impl<'a> EncodedItem<'a> {
     pub(crate) fn attribute(&self, name: &str) -> Result<Option<AttributeValue>, StoreError> {
         let mut result = None;
         self.walk(
-            |n| n == name,
+            |n| n == name.as_bytes(),
             |_, value| {
                 result = Some(value);
                 false
@@ -296,7 +298,7 @@ impl<'a> EncodedItem<'a> {
     pub(crate) fn project(&self, names: &[String]) -> Result<Item, StoreError> {
         let mut map = HashMap::with_capacity(names.len());
         self.walk(
-            |n| names.iter().any(|wanted| wanted == n),
+            |n| names.iter().any(|wanted| wanted.as_bytes() == n),
             |name, value| {
                 map.insert(name, value);
                 map.len() < names.len()
@@ -335,40 +337,58 @@ fn push_escaped(out: &mut Vec<u8>, component: &str) {
 /// The first component of key bytes ([`push_component`] undone), and the
 /// bytes after it.
 pub(crate) fn read_component(bytes: &[u8]) -> Result<(String, &[u8]), StoreError> {
-    let mut out = Vec::with_capacity(bytes.len());
+    let (escaped, rest) = split_component(bytes)?;
+    let mut text = Vec::with_capacity(escaped.len());
+    let mut parts = escaped.split(|&byte| byte == 0);
+    if let Some(first) = parts.next() {
+        text.extend_from_slice(first);
+    }
+    for part in parts {
+        // Each zero of the component was written as `00 FF`.
+        text.push(0);
+        text.extend_from_slice(&part[1..]);
+    }
+    let text = String::from_utf8(text)
+        .map_err(|_| StoreError::Corrupt("a key that is not UTF-8".into()))?;
+    Ok((text, rest))
+}
+
+/// The first component of key bytes as written (its zeros escaped), and the
+/// bytes after its end mark.
+fn split_component(bytes: &[u8]) -> Result<(&[u8], &[u8]), StoreError> {
     let mut at = 0;
-    while at < bytes.len() {
-        let byte = bytes[at];
-        at += 1;
-        if byte != 0 {
-            out.push(byte);
-            continue;
-        }
-        match bytes.get(at) {
-            Some(0xFF) => out.push(0),
-            Some(0x01) => {
-                let text = String::from_utf8(out)
-                    .map_err(|_| StoreError::Corrupt("a key that is not UTF-8".into()))?;
-                return Ok((text, &bytes[at + 1..]));
-            }
+    while let Some(zero) = bytes[at..].iter().position(|&byte| byte == 0) {
+        let zero = at + zero;
+        match bytes.get(zero + 1) {
+            Some(0xFF) => at = zero + 2,
+            Some(0x01) => return Ok((&bytes[..zero], &bytes[zero + 2..])),
             _ => break,
         }
-        at += 1;
     }
     Err(StoreError::Corrupt(
         "a key component without its end".into(),
     ))
 }
 
-/// Every component of key bytes.
-pub(crate) fn read_components(mut bytes: &[u8]) -> Result<Vec<String>, StoreError> {
-    let mut components = Vec::new();
+/// The components of key bytes whose position `wanted` keeps, each given to
+/// `found` with its position; the others are stepped over unread.
+pub(crate) fn read_components_where(
+    mut bytes: &[u8],
+    wanted: impl Fn(usize) -> bool,
+    mut found: impl FnMut(usize, String),
+) -> Result<(), StoreError> {
+    let mut position = 0;
     while !bytes.is_empty() {
-        let (component, rest) = read_component(bytes)?;
-        components.push(component);
-        bytes = rest;
+        bytes = if wanted(position) {
+            let (component, rest) = read_component(bytes)?;
+            found(position, component);
+            rest
+        } else {
+            split_component(bytes)?.1
+        };
+        position += 1;
     }
-    Ok(components)
+    Ok(())
 }
 
 pub(crate) fn key_bytes(components: &[&str]) -> Vec<u8> {
@@ -499,14 +519,28 @@ mod tests {
         }
     }
 
+    fn read_components(bytes: &[u8]) -> Result<Vec<String>, StoreError> {
+        let mut components = Vec::new();
+        read_components_where(bytes, |_| true, |_, component| components.push(component))?;
+        Ok(components)
+    }
+
     #[test]
     fn key_components_read_back() {
-        for (pk, sk) in [("p", "a\0b"), ("", ""), ("ORG#1", "word#2026#id#t")] {
+        for (pk, sk) in [
+            ("p", "a\0b"),
+            ("", ""),
+            ("ORG#1", "word#2026#id#t"),
+            ("\0", "\0\0x\0"),
+        ] {
             let key = key_bytes(&[pk, sk, "x"]);
             let (first, rest) = read_component(&key).unwrap();
             assert_eq!(first, pk);
             assert_eq!(read_component(rest).unwrap().0, sk);
             assert_eq!(read_components(&key).unwrap(), [pk, sk, "x"]);
+            let mut odd = Vec::new();
+            read_components_where(&key, |at| at != 1, |at, part| odd.push((at, part))).unwrap();
+            assert_eq!(odd, [(0, pk.to_owned()), (2, "x".to_owned())]);
         }
         assert!(read_component(b"no end").is_err());
         assert!(read_components(b"a\0\x01b").is_err());

@@ -575,6 +575,74 @@ pub async fn projections_return_only_named_attributes(store: Store) {
     assert_eq!(seen, ["1", "3", "5", "7"]);
 }
 
+/// A query projected to key attributes only (the embedded store answers it
+/// from its entry keys) returns what the same query returns whole, those
+/// attributes only, page by page through cursors, on the table and an index.
+pub async fn key_projections_read_like_queries(store: Store) {
+    let ops = (0..7)
+        .map(|i| BatchOp::Put {
+            table: &TABLE,
+            item: item(
+                "kp",
+                &format!("{i}"),
+                &[("owner", s("kp-owner")), ("rank", s(&format!("{}", 9 - i)))],
+            ),
+        })
+        .collect();
+    store.batch_write(ops).await.unwrap();
+    let cases = [
+        (Query::new(&TABLE, "kp"), vec!["pk", "sk"]),
+        (Query::new(&TABLE, "kp"), vec!["sk"]),
+        (
+            Query::new(&TABLE, "kp-owner").index("by_owner"),
+            vec!["pk", "sk", "rank"],
+        ),
+        (
+            Query::new(&TABLE, "kp-owner").index("by_owner"),
+            vec!["owner", "sk"],
+        ),
+    ];
+    for (query, names) in cases {
+        for forward in [true, false] {
+            let mut query = query.clone();
+            query.forward = forward;
+            let whole = store.query(query.clone()).await.unwrap().items;
+            let expected: Vec<Item> = whole
+                .iter()
+                .map(|item| {
+                    let kept: std::collections::HashMap<String, AttributeValue> = item
+                        .iter()
+                        .filter(|(name, _)| names.contains(&name.as_str()))
+                        .map(|(name, value)| (name.clone(), value.clone()))
+                        .collect();
+                    Item::from(kept)
+                })
+                .collect();
+            let mut seen: Vec<Item> = Vec::new();
+            let mut cursor: Option<Cursor> = None;
+            loop {
+                let page = store
+                    .query(
+                        query
+                            .clone()
+                            .project(names.iter().copied())
+                            .limit(3)
+                            .after(cursor.take()),
+                    )
+                    .await
+                    .unwrap();
+                assert!(page.items.len() <= 3);
+                seen.extend(page.items);
+                cursor = page.cursor.map(|c| Cursor::parse(c.as_str()).unwrap());
+                if cursor.is_none() {
+                    break;
+                }
+            }
+            assert_eq!(seen, expected, "{names:?} forward={forward}");
+        }
+    }
+}
+
 /// Index queries see only items with both index keys and follow updates and deletes.
 pub async fn index_queries_follow_writes(store: Store) {
     let owned = |sk: &str, owner: &str, rank: &str| {
@@ -996,6 +1064,7 @@ macro_rules! conformance_cases {
             sort_key_queries_read_like_queries,
             filters_apply_after_limit,
             projections_return_only_named_attributes,
+            key_projections_read_like_queries,
             index_queries_follow_writes,
             include_indexes_hold_projected_attributes,
             transactions_are_all_or_nothing,

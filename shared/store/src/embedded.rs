@@ -69,8 +69,10 @@ fn expiry(value: Option<&AttributeValue>) -> Option<i64> {
     }
 }
 
-/// Most keys read on the executor at once (DynamoDB's batch-read size).
-const READ_HERE_KEYS: usize = 100;
+/// Most entries read on the executor at once (DynamoDB's batch-read size):
+/// keys of a batch read, or the `Limit` of a query, which bounds the entries
+/// it evaluates whatever its filter.
+const READ_HERE_ENTRIES: usize = 100;
 
 /// A durable, single-file item store.
 #[derive(Clone)]
@@ -223,17 +225,19 @@ impl EmbeddedStore {
         })?
     }
 
-    /// Reads items by key where `keys` is few enough to read here, on the
-    /// executor: each is a B-tree descent through pages redb mostly has in its
-    /// cache, shorter than handing the work to a blocking thread and back (on
-    /// a lead listing those hand-offs were a tenth of the CPU). More keys, and
-    /// every scan and write, go through [`Self::blocking`].
-    async fn by_key<T: Send + 'static>(
+    /// Reads here, on the executor, when the work reads at most `entries`
+    /// entries and that is few: each is a B-tree step through pages redb
+    /// mostly has in its cache, shorter than handing the work to a blocking
+    /// thread and back (on a lead listing those hand-offs were a tenth of the
+    /// CPU, and on one-lead pages the waking of blocking threads a third).
+    /// More entries, unbounded queries and every write go through
+    /// [`Self::blocking`].
+    async fn bounded<T: Send + 'static>(
         &self,
-        keys: usize,
+        entries: usize,
         work: impl FnOnce(&Database) -> Result<T, StoreError> + Send + 'static,
     ) -> Result<T, StoreError> {
-        if keys <= READ_HERE_KEYS {
+        if entries <= READ_HERE_ENTRIES {
             work(&self.db)
         } else {
             self.blocking(work).await
@@ -557,7 +561,7 @@ fn updated(current: Option<Item>, op: &UpdateItem) -> Result<Item, StoreError> {
 impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = table.name))]
     async fn get(&self, table: &'static TableDef, key: Key) -> Result<Option<Item>, StoreError> {
-        self.by_key(1, move |db| {
+        self.bounded(1, move |db| {
             read_each(db, table, vec![key], |_, bytes| codec::decode_item(bytes))
                 .map(|found| found.into_iter().next())
         })
@@ -570,7 +574,7 @@ impl ItemStore for EmbeddedStore {
         table: &'static TableDef,
         keys: Vec<Key>,
     ) -> Result<Vec<Item>, StoreError> {
-        self.by_key(keys.len(), move |db| {
+        self.bounded(keys.len(), move |db| {
             read_each(db, table, keys, |_, bytes| codec::decode_item(bytes))
         })
         .await
@@ -582,7 +586,7 @@ impl ItemStore for EmbeddedStore {
         table: &'static TableDef,
         keys: Vec<Key>,
     ) -> Result<Vec<StoredItem>, StoreError> {
-        self.by_key(keys.len(), move |db| {
+        self.bounded(keys.len(), move |db| {
             read_each(db, table, keys, |key, bytes| {
                 Ok(StoredItem::encoded(key, bytes.to_vec()))
             })
@@ -636,7 +640,13 @@ impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = query.table.name, index = query.index))]
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         query.validate()?;
-        self.blocking(move |db| run_query(db, &query)).await
+        if asks_only_keys(&query)? {
+            return self
+                .bounded(query.evaluated(), move |db| run_key_query(db, &query))
+                .await;
+        }
+        self.bounded(query.evaluated(), move |db| run_query(db, &query))
+            .await
     }
 
     async fn query_sort_keys(&self, query: Query) -> Result<SortKeys, StoreError> {
@@ -645,9 +655,12 @@ impl ItemStore for EmbeddedStore {
             // A filter reads the items.
             let (_, sk) = query.key_names()?;
             let query = query.project([sk]);
-            return SortKeys::of_page(self.blocking(move |db| run_query(db, &query)).await?, sk);
+            let page = self
+                .bounded(query.evaluated(), move |db| run_query(db, &query))
+                .await?;
+            return SortKeys::of_page(page, sk);
         }
-        self.blocking(move |db| run_sort_key_query(db, &query))
+        self.bounded(query.evaluated(), move |db| run_sort_key_query(db, &query))
             .await
     }
 
@@ -782,7 +795,15 @@ fn key_range(query: &Query) -> Result<KeyRange, StoreError> {
 /// The sort keys of an unfiltered query, read from the entries' keys (an
 /// item's `(pk, sk)`, an index entry's `(index pk, index sk, pk, sk)`): no
 /// item is decoded, or even looked at.
-fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreError> {
+/// Walks a query's entries by their keys alone (`(pk, sk)` in the table,
+/// `(index pk, index sk, pk, sk)` in an index), never reading an item:
+/// `visit` gets each entry's key and says whether to go on. Answers the
+/// cursor after the last entry visited when entries remain.
+fn walk_entry_keys(
+    db: &Database,
+    query: &Query,
+    mut visit: impl FnMut(&[u8]) -> Result<bool, StoreError>,
+) -> Result<Option<Cursor>, StoreError> {
     let (pk_name, sk_name) = query.key_names()?;
     let txn = db.begin_read().map_err(StoreError::backend)?;
     let name = match query.index {
@@ -791,39 +812,84 @@ fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreErr
     };
     let entries = match txn.open_table(TableDefinition::<Bytes, Bytes>::new(&name)) {
         Ok(entries) => entries,
-        Err(TableError::TableDoesNotExist(_)) => return Ok(SortKeys::default()),
+        Err(TableError::TableDoesNotExist(_)) => return Ok(None),
         Err(err) => return Err(StoreError::backend(err)),
     };
     let range = key_range(query)?;
-    let partition_len = key_bytes(&[&query.partition]).len();
-    let limit = query.limit.map_or(usize::MAX, |l| l as usize);
-    let mut keys: Vec<String> = Vec::new();
     let mut last: Vec<u8> = Vec::new();
     let mut range = entries
         .range::<Bytes>(borrow(&range))
         .map_err(StoreError::backend)?;
     let more = walk(&mut range, query.forward, |key, _| {
+        last.clear();
+        last.extend_from_slice(key);
+        visit(key)
+    })?;
+    if !more || last.is_empty() {
+        return Ok(None);
+    }
+    let item = key_item(&last, &[pk_name, sk_name, PK, SK], |_| true)?;
+    Ok(Some(Cursor::from_key_item(&item)))
+}
+
+/// The key attributes of an entry key, named by `names` in the order of its
+/// components, those that `wanted` keeps.
+fn key_item(
+    entry_key: &[u8],
+    names: &[&str],
+    wanted: impl Fn(&str) -> bool,
+) -> Result<Item, StoreError> {
+    let mut item = std::collections::HashMap::with_capacity(names.len());
+    codec::read_components_where(
+        entry_key,
+        |position| names.get(position).is_some_and(|name| wanted(name)),
+        |position, part| {
+            item.insert(names[position].to_owned(), AttributeValue::S(part));
+        },
+    )?;
+    Ok(Item::from(item))
+}
+
+fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreError> {
+    let partition_len = key_bytes(&[&query.partition]).len();
+    let limit = query.evaluated();
+    let mut keys: Vec<String> = Vec::new();
+    let cursor = walk_entry_keys(db, query, |key| {
         let sort = key
             .get(partition_len..)
             .ok_or_else(|| StoreError::Corrupt("an entry key outside its partition".into()))?;
         keys.push(codec::read_component(sort)?.0);
-        last.clear();
-        last.extend_from_slice(key);
         Ok(keys.len() < limit)
     })?;
-    let cursor = if more && !last.is_empty() {
-        let parts = codec::read_components(&last)?;
-        let names = [pk_name, sk_name, PK, SK];
-        let item: std::collections::HashMap<String, AttributeValue> = names
-            .iter()
-            .zip(parts)
-            .map(|(name, part)| ((*name).to_owned(), AttributeValue::S(part)))
-            .collect();
-        Some(Cursor::from_key_item(&Item::from(item)))
-    } else {
-        None
-    };
     Ok(SortKeys { keys, cursor })
+}
+
+/// Whether a query asks only for key attributes (no filter, a projection of
+/// the table's or the index's keys), which its entry keys hold.
+fn asks_only_keys(query: &Query) -> Result<bool, StoreError> {
+    let (pk_name, sk_name) = query.key_names()?;
+    let keys = [pk_name, sk_name, PK, SK];
+    Ok(query.filter.is_none()
+        && query
+            .projection
+            .as_ref()
+            .is_some_and(|names| names.iter().all(|n| keys.contains(&n.as_str()))))
+}
+
+/// A query of key attributes only, answered from the entry keys.
+fn run_key_query(db: &Database, query: &Query) -> Result<Page, StoreError> {
+    let (pk_name, sk_name) = query.key_names()?;
+    let names = [pk_name, sk_name, PK, SK];
+    let projection = query.projection.as_deref().unwrap_or_default();
+    let limit = query.evaluated();
+    let mut items = Vec::new();
+    let cursor = walk_entry_keys(db, query, |key| {
+        items.push(key_item(key, &names, |name| {
+            projection.iter().any(|p| p == name)
+        })?);
+        Ok(items.len() < limit)
+    })?;
+    Ok(Page { items, cursor })
 }
 
 fn run_query(db: &Database, query: &Query) -> Result<Page, StoreError> {

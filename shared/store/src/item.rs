@@ -61,6 +61,16 @@ impl StoredItem {
         }
     }
 
+    /// A 128-bit hash of the item as stored, where it is still as the
+    /// embedded store keeps it (none for a decoded item): two reads of one
+    /// key with the same fingerprint read the same item.
+    pub fn fingerprint(&self) -> Option<u128> {
+        match &self.body {
+            Body::Decoded(_) => None,
+            Body::Encoded(bytes) => Some(xxhash_rust::xxh3::xxh3_128(bytes)),
+        }
+    }
+
     pub fn into_item(self) -> Result<Item, StoreError> {
         match self.body {
             Body::Decoded(item) => Ok(item),

@@ -241,6 +241,11 @@ pub struct Query {
 }
 
 impl Query {
+    /// The most entries this query evaluates: its `Limit`, else unbounded.
+    pub fn evaluated(&self) -> usize {
+        self.limit.map_or(usize::MAX, |limit| limit as usize)
+    }
+
     pub fn new(table: &'static TableDef, partition: impl Into<String>) -> Self {
         Query {
             table,
