@@ -279,7 +279,8 @@ async fn list_leads(
         return Err(ApiError::field("ids", "is for export only"));
     }
     let query = lead_query(&app, &caller, &params).await?;
-    let page = list(&LeadsRepo::new(app.store.as_ref()), caller.org_id, &query).await?;
+    let repo = LeadsRepo::new(app.store.as_ref());
+    let page = list(&repo, caller.org_id, &query, &app.renderings).await?;
     Ok(Json(page))
 }
 

@@ -12,6 +12,7 @@ use crate::jobs::{JobQueue, NoJobQueue};
 use crate::org_cache::OrgCache;
 use crate::passwords::Passwords;
 use crate::queue::{DialQueue, NoQueue};
+use crate::renderings::Renderings;
 use crate::session_cache::SessionCache;
 use crate::tokens::TokenKeys;
 use crate::voice::{NoVoice, Voice};
@@ -27,6 +28,8 @@ pub struct App {
     pub organisations: OrgCache,
     /// Sessions lately found open (see [`SessionCache`]).
     pub sessions: SessionCache,
+    /// Records lately rendered as JSON (see [`Renderings`]).
+    pub renderings: Renderings,
     /// Places calls (VAPI, or the simulator locally).
     pub voice: Arc<dyn Voice>,
     /// Carries dials to the dialer (SQS, or in-process locally).
@@ -54,6 +57,7 @@ impl App {
             passwords: Passwords::default(),
             organisations: OrgCache::default(),
             sessions: SessionCache::default(),
+            renderings: Renderings::default(),
             voice: Arc::new(NoVoice),
             queue: Arc::new(NoQueue),
             jobs: Arc::new(NoJobQueue),

@@ -16,6 +16,7 @@ pub mod paging;
 pub mod passwords;
 pub mod queue;
 pub mod records;
+pub mod renderings;
 pub mod session_cache;
 pub mod storage;
 pub mod tables;

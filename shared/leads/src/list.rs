@@ -23,6 +23,7 @@ use crate::record::{
 use crate::repo::LeadsRepo;
 use crate::words::{self, query_words, search_words};
 use soraaya_core::keys::sortable;
+use soraaya_core::renderings::{Rendered, Renderings};
 use soraaya_core::tables::LEADS;
 
 /// Most matches a page may lie behind when sorting by anything but creation time.
@@ -200,9 +201,11 @@ impl LeadFilter {
 }
 
 /// One page of leads.
+// Its leads are as the API's JSON, rendered or kept by [`Renderings`].
 #[derive(Debug, Serialize, ToSchema)]
 pub struct LeadPage {
-    pub items: Vec<Lead>,
+    #[schema(value_type = Vec<Lead>)]
+    pub items: Vec<Rendered>,
     /// Leads matching the filters, on every page.
     pub total: u64,
     pub page: u32,
@@ -655,18 +658,48 @@ async fn next_merged(
     Ok(best.and_then(|b| streams[b].buffer.pop_front()))
 }
 
+/// The leads of a page: their keys, or the leads themselves where finding
+/// them read them.
+enum Shown {
+    Keys(Vec<Key>),
+    Leads(Vec<Lead>),
+}
+
 /// Lists leads: the matches are read by key (and sort values), and only the
-/// leads of the requested page are read in full.
+/// leads of the requested page are read in full, or written from
+/// `renderings` where a lead has not changed since it was last shown.
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn list(
     repo: &LeadsRepo<'_>,
     org: OrgId,
     query: &LeadQuery,
+    renderings: &Renderings,
 ) -> Result<LeadPage, ListError> {
     let searched = query.search.as_deref().map(query_words).unwrap_or_default();
-    if !searched.is_empty() {
-        return search(repo, org, query, &searched).await;
-    }
+    let (shown, total) = if searched.is_empty() {
+        listed(repo, org, query).await?
+    } else {
+        search(repo, org, query, &searched).await?
+    };
+    let items = match shown {
+        Shown::Keys(keys) => repo.rendered_in_order(&keys, renderings).await?,
+        Shown::Leads(leads) => leads.iter().map(Rendered::of).collect::<Result<_, _>>()?,
+    };
+    Ok(LeadPage {
+        items,
+        total,
+        page: query.page,
+        limit: query.limit,
+        pages: total.div_ceil(u64::from(query.limit).max(1)),
+    })
+}
+
+/// The page of a listing without search, and the total.
+async fn listed(
+    repo: &LeadsRepo<'_>,
+    org: OrgId,
+    query: &LeadQuery,
+) -> Result<(Shown, u64), ListError> {
     let Plan {
         queries,
         order,
@@ -736,15 +769,7 @@ pub async fn list(
             .map(|ranked| ranked.key)
             .collect();
     }
-    let items = repo.leads_in_order(&window).await?;
-    let total = known_total.unwrap_or(matched);
-    Ok(LeadPage {
-        items,
-        total,
-        page: query.page,
-        limit: query.limit,
-        pages: total.div_ceil(take.max(1)),
-    })
+    Ok((Shown::Keys(window), known_total.unwrap_or(matched)))
 }
 
 /// The candidates that match the search and the filters, in the listing's order.
@@ -912,7 +937,7 @@ async fn search(
     org: OrgId,
     query: &LeadQuery,
     searched: &[String],
-) -> Result<LeadPage, ListError> {
+) -> Result<(Shown, u64), ListError> {
     let (skip, take) = query.window();
     let (skip, take) = (
         usize::try_from(skip).unwrap_or(usize::MAX),
@@ -929,7 +954,7 @@ async fn search(
     } else {
         false
     };
-    let (items, total) = if narrowed {
+    let (shown, total) = if narrowed {
         if query.descending {
             found.reverse();
         }
@@ -944,7 +969,7 @@ async fn search(
         // Items a write left behind name leads that are gone or changed.
         items.retain(|lead| query.admits(lead) && words::matches(&search_words(lead), searched));
         let left_behind = shown - items.len();
-        (items, found.len() - left_behind)
+        (Shown::Leads(items), found.len() - left_behind)
     } else {
         let ranked = checked(repo, org, query, searched, &found).await?;
         let total = ranked.len();
@@ -954,16 +979,9 @@ async fn search(
             .take(take)
             .map(|r| r.key)
             .collect();
-        (repo.leads_in_order(&keys).await?, total)
+        (Shown::Keys(keys), total)
     };
-    let total = total as u64;
-    Ok(LeadPage {
-        items,
-        total,
-        page: query.page,
-        limit: query.limit,
-        pages: total.div_ceil(u64::from(query.limit).max(1)),
-    })
+    Ok((shown, total as u64))
 }
 
 #[cfg(test)]

@@ -19,6 +19,7 @@ use crate::counters::{Counters, Scope, Tally};
 use crate::record::{TimelineEvent, dnc_pk, lead_item, lead_key, lead_pk, phone_key, stats_pk};
 use crate::words::WordWrites;
 use soraaya_core::keys::keyed_item;
+use soraaya_core::renderings::{Rendered, Renderings};
 use soraaya_core::tables::LEADS;
 
 /// One lead before and after a change (`None` before: created; `None` after: erased).
@@ -135,20 +136,38 @@ impl<'a> LeadsRepo<'a> {
 
     /// Leads by their item keys, in the order of the keys (missing ones skipped).
     pub async fn leads_in_order(&self, keys: &[Key]) -> Result<Vec<Lead>, StoreError> {
+        self.stored_in_order(keys)
+            .await?
+            .into_iter()
+            .map(StoredItem::read)
+            .collect()
+    }
+
+    /// Leads by their item keys as the API's JSON, in the order of the keys
+    /// (missing ones skipped), from `renderings` where a lead's version is
+    /// the one rendered before.
+    pub async fn rendered_in_order(
+        &self,
+        keys: &[Key],
+        renderings: &Renderings,
+    ) -> Result<Vec<Rendered>, StoreError> {
+        renderings.render::<Lead>(self.stored_in_order(keys).await?)
+    }
+
+    async fn stored_in_order(&self, keys: &[Key]) -> Result<Vec<StoredItem>, StoreError> {
         if keys.is_empty() {
             return Ok(Vec::new());
         }
-        let mut found: HashMap<Key, StoredItem> = self
-            .store
-            .get_stored(&LEADS, keys.to_vec())
-            .await?
+        let stored = self.store.get_stored(&LEADS, keys.to_vec()).await?;
+        // The embedded store answers in the order asked; DynamoDB may not.
+        if stored.len() == keys.len() && stored.iter().zip(keys).all(|(s, k)| s.key() == k) {
+            return Ok(stored);
+        }
+        let mut found: HashMap<Key, StoredItem> = stored
             .into_iter()
             .map(|stored| (stored.key().clone(), stored))
             .collect();
-        keys.iter()
-            .filter_map(|key| found.remove(key))
-            .map(StoredItem::read)
-            .collect()
+        Ok(keys.iter().filter_map(|key| found.remove(key)).collect())
     }
 
     /// Which of these numbers already belong to a lead, and to which.
