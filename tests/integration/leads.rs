@@ -39,6 +39,59 @@ async fn listed(t: &TestApp, token: &str, query: &str, field: &str) -> (u64, Vec
     (response.body["total"].as_u64().unwrap(), values)
 }
 
+async fn first_page(t: &TestApp, token: &str) -> Vec<Value> {
+    let response = t.get("/api/v1/leads?limit=10", token).await;
+    response.expect(200);
+    response.body["items"].as_array().unwrap().clone()
+}
+
+/// Lead pages are written from kept renderings: a page read again after a
+/// change shows the change, and every lead of a page is as `GET` of it.
+#[tokio::test]
+async fn lead_pages_show_every_change_at_once() {
+    let (t, token) = admin().await;
+    let mut ids = Vec::new();
+    for (n, name) in ["Asha Rao", "Dev Shah", "Meera Iyer"].iter().enumerate() {
+        let lead = t
+            .lead(
+                &token,
+                json!({ "contact_person": name, "phone_number": phone(700 + n as u32) }),
+            )
+            .await;
+        ids.push(lead["id"].as_str().unwrap().to_owned());
+    }
+    let first = first_page(&t, &token).await;
+    assert_eq!(first, first_page(&t, &token).await, "the same page twice");
+    t.put(
+        &format!("/api/v1/leads/{}", ids[1]),
+        &token,
+        json!({ "contact_person": "Dev Shah Jr", "location": "Bandra" }),
+    )
+    .await
+    .expect(200);
+    let after = first_page(&t, &token).await;
+    let dev = after.iter().find(|l| l["id"] == ids[1].as_str()).unwrap();
+    assert_eq!(dev["contact_person"], "Dev Shah Jr");
+    assert_eq!(dev["location"], "Bandra");
+    assert_eq!(dev["version"], 2);
+    for lead in &after {
+        let one = t
+            .get(
+                &format!("/api/v1/leads/{}", lead["id"].as_str().unwrap()),
+                &token,
+            )
+            .await;
+        one.expect(200);
+        assert_eq!(&one.body, lead, "a page's lead is the lead");
+    }
+    t.delete(&format!("/api/v1/leads/{}", ids[0]), &token)
+        .await
+        .expect(204);
+    let left = first_page(&t, &token).await;
+    assert_eq!(left.len(), 2);
+    assert!(left.iter().all(|l| l["id"] != ids[0].as_str()));
+}
+
 fn phone(n: u32) -> String {
     format!("+91 98200 {n:05}")
 }

@@ -57,7 +57,7 @@ impl App {
             passwords: Passwords::default(),
             organisations: OrgCache::default(),
             sessions: SessionCache::default(),
-            renderings: Renderings::default(),
+            renderings: Renderings::with_budget(config.render_cache_bytes),
             voice: Arc::new(NoVoice),
             queue: Arc::new(NoQueue),
             jobs: Arc::new(NoJobQueue),

@@ -9,6 +9,8 @@ use std::time::Duration;
 
 use secrecy::{ExposeSecret, SecretString};
 
+use crate::renderings::DEFAULT_BUDGET_BYTES;
+
 #[derive(Debug, thiserror::Error)]
 pub enum ConfigError {
     #[error("environment variable {0} is required")]
@@ -49,6 +51,7 @@ pub const JWT_SECRET_VAR: &str = "SORAAYA_JWT_SECRET";
 pub const TABLE_PREFIX_VAR: &str = "SORAAYA_TABLE_PREFIX";
 pub const ACCESS_MINUTES_VAR: &str = "SORAAYA_ACCESS_TOKEN_MINUTES";
 pub const SESSION_DAYS_VAR: &str = "SORAAYA_SESSION_DAYS";
+pub const RENDER_CACHE_MB_VAR: &str = "SORAAYA_RENDER_CACHE_MB";
 pub const DIAL_QUEUE_URL_VAR: &str = "SORAAYA_DIAL_QUEUE_URL";
 pub const JOB_QUEUE_URL_VAR: &str = "SORAAYA_JOB_QUEUE_URL";
 pub const BUCKET_VAR: &str = "SORAAYA_BUCKET";
@@ -77,6 +80,8 @@ pub struct Config {
     pub session_ttl: Duration,
     /// Physical DynamoDB table names are this prefix plus the logical name.
     pub table_prefix: String,
+    /// Bytes of records' JSON kept to answer again ([`crate::renderings`]; 0: none).
+    pub render_cache_bytes: usize,
     pub calling: CallingConfig,
     pub aws: AwsSettings,
 }
@@ -88,6 +93,7 @@ impl Default for Config {
             access_token_ttl: Duration::from_secs(15 * 60),
             session_ttl: Duration::from_secs(30 * 86_400),
             table_prefix: "soraaya-".to_owned(),
+            render_cache_bytes: DEFAULT_BUDGET_BYTES,
             calling: CallingConfig::default(),
             aws: AwsSettings::default(),
         }
@@ -314,6 +320,15 @@ impl Config {
             table_prefix: vars
                 .var(TABLE_PREFIX_VAR)
                 .unwrap_or_else(|| "soraaya-".to_owned()),
+            render_cache_bytes: usize::try_from(
+                number(
+                    vars,
+                    RENDER_CACHE_MB_VAR,
+                    (DEFAULT_BUDGET_BYTES >> 20) as u64,
+                    0..=1024,
+                )? << 20,
+            )
+            .unwrap_or(DEFAULT_BUDGET_BYTES),
             calling,
             aws: AwsSettings::from_vars(vars),
         })
@@ -566,6 +581,24 @@ mod tests {
             Config::from_vars(&bad),
             Err(ConfigError::Invalid {
                 name: ORG_MAX_LIVE_CALLS_VAR,
+                ..
+            })
+        ));
+    }
+
+    #[test]
+    fn the_render_cache_is_sized_in_megabytes() {
+        let size = |value: &str| Config::from_vars(&vars(&[(RENDER_CACHE_MB_VAR, value)]));
+        assert_eq!(size("0").unwrap().render_cache_bytes, 0);
+        assert_eq!(size("64").unwrap().render_cache_bytes, 64 << 20);
+        assert_eq!(
+            Config::from_vars(&vars(&[])).unwrap().render_cache_bytes,
+            DEFAULT_BUDGET_BYTES
+        );
+        assert!(matches!(
+            size("2048"),
+            Err(ConfigError::Invalid {
+                name: RENDER_CACHE_MB_VAR,
                 ..
             })
         ));
