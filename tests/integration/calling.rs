@@ -1086,24 +1086,69 @@ async fn a_call_whose_webhooks_never_come_is_read_from_vapi() {
     assert_eq!(lead.body["callback_scheduled_at"], promised.to_string());
 }
 
+/// VAPI busy or down on every try of a dial: nobody was called, so the lead
+/// keeps its attempt and is dialled again seconds later.
 #[tokio::test]
-async fn a_call_vapi_keeps_failing_ends_as_failed_and_is_retried_later() {
+async fn a_call_vapi_cannot_take_now_waits_with_its_attempt_unused() {
     let (calling, vapi) = vapi_app(FakeVapiOptions {
         scripted: vec![(StatusCode::BAD_GATEWAY, "Bad Gateway".into()); 3],
         ..FakeVapiOptions::default()
     })
     .await;
     let one = calling.one_lead_campaign().await;
+    let path = format!("/api/v1/leads/{}", one.lead_id);
+    let before = calling.api.get(&path, &one.token).await.body;
     start(&calling, &one.campaign_id, &one.token).await;
+    run_for_seconds(&calling, 2).await;
+    assert_eq!(vapi.received().len(), 3, "three tries");
+    assert!(vapi.accepted().is_empty());
+    let lead = calling.api.get(&path, &one.token).await.body;
+    assert_eq!(lead["call_attempts"], 0, "no attempt used: {lead}");
+    assert_eq!(lead["status"], before["status"], "{lead}");
+    let timeline = calling
+        .api
+        .get(&format!("{path}/timeline?limit=50"), &one.token)
+        .await;
+    assert!(
+        timeline.body["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .any(|e| e["reason"]
+                .as_str()
+                .is_some_and(|r| r.contains("not placed"))),
+        "{}",
+        timeline.body
+    );
     run_for(&calling, 1).await;
-    assert_eq!(vapi.received().len(), 3);
+    assert_eq!(vapi.accepted().len(), 1, "dialled again");
+    run_for(&calling, 5).await;
+    let lead = calling.api.get(&path, &one.token).await.body;
+    assert_eq!(lead["call_attempts"], 1, "{lead}");
+}
+
+/// VAPI down through every wait of a dial (some ten minutes): the attempt
+/// ends as a failed call and is retried after the campaign's interval.
+#[tokio::test]
+async fn a_call_vapi_keeps_failing_ends_as_failed_and_is_retried_later() {
+    let (calling, vapi) = vapi_app(FakeVapiOptions {
+        scripted: vec![(StatusCode::BAD_GATEWAY, "Bad Gateway".into()); 3 * 8],
+        ..FakeVapiOptions::default()
+    })
+    .await;
+    let one = calling.one_lead_campaign().await;
+    start(&calling, &one.campaign_id, &one.token).await;
+    run_for(&calling, 12).await;
+    assert_eq!(vapi.received().len(), 24, "eight deliveries of three tries");
     let lead = calling
         .api
         .get(&format!("/api/v1/leads/{}", one.lead_id), &one.token)
         .await;
     assert_eq!(lead.body["status"], "call_failed", "{}", lead.body);
-    assert_eq!(
-        lead.body["next_call_at"], "2026-11-23T10:15:00Z",
+    assert_eq!(lead.body["call_attempts"], 1, "{}", lead.body);
+    let retry: jiff::Timestamp = lead.body["next_call_at"].as_str().unwrap().parse().unwrap();
+    assert!(
+        retry > calling.clock_now(),
         "retried after the campaign's 15 minutes: {}",
         lead.body
     );

@@ -48,6 +48,18 @@ const CALLBACK_HOLD: SignedDuration = SignedDuration::from_secs(20);
 /// Tries of a call the provider answered with a transient failure.
 const PLACE_TRIES: u32 = 3;
 
+/// Deliveries of one dial that may find the provider unavailable (every try
+/// transient) and wait, the lead's attempt unused; past them the attempt
+/// ends as a failed call, as a call the provider could not place.
+const UNAVAILABLE_RECEIVES: u32 = 8;
+
+/// How long a dial waits after the provider was unavailable: 5 s, doubling
+/// with each delivery that found it so, at most 5 minutes.
+fn unavailable_wait(receive_count: u32) -> Duration {
+    let doublings = receive_count.saturating_sub(1).min(6);
+    Duration::from_secs(5 << doublings).min(Duration::from_secs(300))
+}
+
 /// Handles a batch of messages concurrently; one disposition per message id.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn handle_batch(app: &App, deliveries: Vec<Delivery>) -> Vec<(String, Disposition)> {
@@ -280,6 +292,17 @@ pub async fn dial(
             take_back(app, &lead, &metadata, &why).await?;
             stop_for_the_organisation(app, org, &why).await?;
         }
+        // The provider was busy or down on every try: nobody was called, so
+        // the lead keeps its attempt and the dial comes back later; its slot
+        // goes on to the line meanwhile.
+        Err(VoiceError::Transient(why)) if receive_count < UNAVAILABLE_RECEIVES => {
+            warn!(error = %why, "the voice provider is unavailable; the dial waits, its attempt unused");
+            take_back(app, &lead, &metadata, &why).await?;
+            if let Err(err) = line::hand_on_slot(app, org, &campaign).await {
+                warn!(error = %err, "the next dial in line was not sent; the scheduler will send it");
+            }
+            return Ok(Disposition::RetryAfter(unavailable_wait(receive_count)));
+        }
         Err(err) => {
             warn!(error = %err, "call could not be placed");
             let report = match err {
@@ -477,4 +500,16 @@ pub async fn unqueue_lead(
     after.next_call_reason = next_at.map(|_| "window".to_owned());
     save_schedule(app, lead, after, app.clock.now()).await?;
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_dial_waits_longer_each_time_the_provider_was_unavailable() {
+        let waits: Vec<u64> = (1..=9).map(|n| unavailable_wait(n).as_secs()).collect();
+        assert_eq!(waits, [5, 10, 20, 40, 80, 160, 300, 300, 300]);
+        assert_eq!(unavailable_wait(0).as_secs(), 5);
+    }
 }
