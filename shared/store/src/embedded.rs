@@ -792,9 +792,6 @@ fn key_range(query: &Query) -> Result<KeyRange, StoreError> {
     Ok((lower, upper))
 }
 
-/// The sort keys of an unfiltered query, read from the entries' keys (an
-/// item's `(pk, sk)`, an index entry's `(index pk, index sk, pk, sk)`): no
-/// item is decoded, or even looked at.
 /// Walks a query's entries by their keys alone (`(pk, sk)` in the table,
 /// `(index pk, index sk, pk, sk)` in an index), never reading an item:
 /// `visit` gets each entry's key and says whether to go on. Answers the
@@ -850,6 +847,8 @@ fn key_item(
     Ok(Item::from(item))
 }
 
+/// The sort keys of an unfiltered query, read from the entries' keys: no
+/// item is decoded, or even looked at.
 fn run_sort_key_query(db: &Database, query: &Query) -> Result<SortKeys, StoreError> {
     let partition_len = key_bytes(&[&query.partition]).len();
     let limit = query.evaluated();
