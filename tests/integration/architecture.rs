@@ -17,6 +17,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-emulator", 3),
     ("soraaya-aws", 3),
     ("soraaya-leads", 4),
+    ("soraaya-analytics", 4),
     ("soraaya-campaigns", 5),
     ("soraaya-notifications", 5),
     ("soraaya-calling", 6),
