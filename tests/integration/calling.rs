@@ -384,6 +384,28 @@ async fn a_call_ends_in_a_transcript_a_status_and_a_notification() {
         "{transcript}"
     );
     assert_eq!(lead.body["last_call_transcript_id"], transcript["id"]);
+    // Soraaya's own analysis of the words, stored with the transcript.
+    let analysis = &transcript["analysis"];
+    assert_eq!(
+        analysis["utterances"].as_array().map(Vec::len),
+        transcript["messages"].as_array().map(Vec::len),
+        "a sentiment per utterance: {analysis}"
+    );
+    assert!(
+        analysis["mentions"]["budgets"]
+            .as_array()
+            .is_some_and(|b| !b.is_empty()),
+        "the budget said in crores: {analysis}"
+    );
+    let factors = analysis["qualification"]["factors"]
+        .as_array()
+        .expect("factors");
+    let points: u64 = factors.iter().filter_map(|f| f["points"].as_u64()).sum();
+    assert_eq!(
+        Some(points),
+        analysis["qualification"]["score"].as_u64(),
+        "{analysis}"
+    );
     let notifications = calling.api.get("/api/v1/notifications", &token).await;
     notifications.expect(200);
     assert!(

@@ -6,7 +6,9 @@
 //! the same call in any number and order end it exactly once.
 
 use jiff::Timestamp;
-use soraaya_domain::{Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, TranscriptId};
+use soraaya_domain::{
+    Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, QualificationCriteria, TranscriptId,
+};
 use soraaya_store::WriteOp;
 use tracing::{info, warn};
 
@@ -76,10 +78,14 @@ fn fallback_campaign(org: OrgId, id: CampaignId, now: Timestamp) -> Campaign {
     }
 }
 
+/// The transcript record of a call, with Soraaya's own analysis of what was
+/// said against the campaign's criteria (none for a call without words).
+#[allow(clippy::too_many_arguments)]
 fn transcript(
     lead: &Lead,
     meta: &CallMetadata,
     report: &CallReport,
+    criteria: &QualificationCriteria,
     result: CallResult,
     status: Option<LeadStatus>,
     score: Option<u8>,
@@ -111,6 +117,8 @@ fn transcript(
         sentiment: answers.sentiment,
         objections: answers.objections,
         recording_url: report.recording_url.clone(),
+        analysis: (!report.lines.is_empty())
+            .then(|| soraaya_analytics::analyse(&report.lines, criteria)),
         created_at: now,
     }
 }
@@ -183,6 +191,7 @@ pub async fn end_call(
                 &lead,
                 meta,
                 report,
+                &campaign.qualification_criteria,
                 outcome.result,
                 Some(status),
                 outcome.score,
@@ -316,7 +325,12 @@ async fn store_late_transcript(
         return Ok(());
     }
     let result = CallResult::from_ended_reason(&report.ended_reason);
-    let record = transcript(lead, meta, report, result, None, None, now);
+    let criteria = Records::new(app.store.as_ref())
+        .get::<Campaign>(lead.org_id, &meta.campaign_id.to_string())
+        .await?
+        .map(|c| c.qualification_criteria)
+        .unwrap_or_default();
+    let record = transcript(lead, meta, report, &criteria, result, None, None, now);
     match app.store.transact_write(record.puts()?).await {
         Ok(()) | Err(soraaya_store::StoreError::Conflict { .. }) => Ok(()),
         Err(err) => Err(err.into()),

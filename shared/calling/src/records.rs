@@ -5,6 +5,7 @@ use futures::TryStreamExt;
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
+use soraaya_analytics::Analysis;
 use soraaya_core::keys::{keyed_item, sortable};
 use soraaya_core::paging::{collect_all, query_all};
 use soraaya_core::tables::{CALLS, CAMPAIGNS, TRANSCRIPTS};
@@ -380,6 +381,12 @@ pub struct Transcript {
     pub sentiment: Option<String>,
     pub objections: Vec<String>,
     pub recording_url: Option<String>,
+    /// Soraaya's own analysis of the words: sentiment of each utterance,
+    /// objections, mentions, action items, criteria covered and the score's
+    /// factors. Absent for calls without words, and for calls stored before
+    /// the analysis existed.
+    #[serde(default)]
+    pub analysis: Option<Analysis>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }
