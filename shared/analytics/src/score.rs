@@ -42,17 +42,10 @@ pub const NOT_DISCUSSED: &str = "not discussed";
 /// corrects themself); of the locations, the first the campaign sells.
 pub fn answers_from(mentions: &Mentions, criteria: &QualificationCriteria) -> QualificationAnswers {
     let budget = mentions.budgets.last().map(|b| b.range);
-    let sells = |name: &str| {
-        let name = name.to_lowercase();
-        criteria
-            .locations
-            .iter()
-            .any(|l| name.contains(&l.to_lowercase()))
-    };
     let location = mentions
         .locations
         .iter()
-        .find(|l| sells(&l.location))
+        .find(|l| criteria.lists_location(&l.location))
         .or(mentions.locations.last())
         .map(|l| l.location.clone());
     QualificationAnswers {
@@ -94,7 +87,7 @@ pub fn breakdown(
     let rows: [Row<'_>; 6] = [
         (
             Criterion::Budget,
-            30,
+            QualificationCriteria::BUDGET_POINTS,
             only(QualificationAnswers {
                 budget_min: answers.budget_min,
                 budget_max: answers.budget_max,
@@ -105,7 +98,7 @@ pub fn breakdown(
         ),
         (
             Criterion::Timeline,
-            20,
+            QualificationCriteria::TIMELINE_POINTS,
             only(QualificationAnswers {
                 timeline: answers.timeline,
                 ..none()
@@ -115,7 +108,7 @@ pub fn breakdown(
         ),
         (
             Criterion::PropertyType,
-            15,
+            QualificationCriteria::PROPERTY_TYPE_POINTS,
             only(QualificationAnswers {
                 property_type: answers.property_type,
                 ..none()
@@ -125,7 +118,7 @@ pub fn breakdown(
         ),
         (
             Criterion::Location,
-            15,
+            QualificationCriteria::LOCATION_POINTS,
             only(QualificationAnswers {
                 location: answers.location.clone(),
                 ..none()
@@ -135,7 +128,7 @@ pub fn breakdown(
         ),
         (
             Criterion::DecisionMaker,
-            10,
+            QualificationCriteria::DECISION_MAKER_POINTS,
             only(QualificationAnswers {
                 decision_maker: answers.decision_maker,
                 ..none()
@@ -147,7 +140,7 @@ pub fn breakdown(
         ),
         (
             Criterion::Financing,
-            10,
+            QualificationCriteria::FINANCING_POINTS,
             only(QualificationAnswers {
                 financing: answers.financing,
                 ..none()

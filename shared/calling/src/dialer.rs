@@ -298,9 +298,7 @@ pub async fn dial(
         Err(VoiceError::Transient(why)) if receive_count < UNAVAILABLE_RECEIVES => {
             warn!(error = %why, "the voice provider is unavailable; the dial waits, its attempt unused");
             take_back(app, &lead, &metadata, &why).await?;
-            if let Err(err) = line::hand_on_slot(app, org, &campaign).await {
-                warn!(error = %err, "the next dial in line was not sent; the scheduler will send it");
-            }
+            line::hand_on_slot(app, org, &campaign).await;
             return Ok(Disposition::RetryAfter(unavailable_wait(receive_count)));
         }
         Err(err) => {

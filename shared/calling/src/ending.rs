@@ -291,9 +291,7 @@ pub async fn end_call(
                     crate::control::check_failures(app, org, live.campaign_id).await?;
                 }
                 // The slot goes to the first in line.
-                if let Err(err) = crate::line::hand_on_slot(app, org, &campaign).await {
-                    warn!(error = %err, "the next dial in line was not sent; the scheduler will send it");
-                }
+                crate::line::hand_on_slot(app, org, &campaign).await;
                 return Ok(Ended::Now(status));
             }
             // The lead changed (a status update raced us): read it again.

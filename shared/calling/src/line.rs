@@ -105,8 +105,16 @@ pub(crate) async fn join(
 /// Gives the slot a call freed to the first in its campaign's line (when
 /// the campaign still calls); otherwise to the first in the line of another
 /// active campaign of the organisation with room under its own cap (the
-/// organisation's cap may be what keeps that line waiting).
-pub async fn hand_on_slot(app: &App, org: OrgId, campaign: &Campaign) -> Result<(), CallingError> {
+/// organisation's cap may be what keeps that line waiting). A slot not
+/// handed on is logged, not an error of the caller: the scheduler sends
+/// lapsed dials in line.
+pub async fn hand_on_slot(app: &App, org: OrgId, campaign: &Campaign) {
+    if let Err(err) = try_hand_on_slot(app, org, campaign).await {
+        warn!(error = %err, "the next dial in line was not sent; the scheduler will send it");
+    }
+}
+
+async fn try_hand_on_slot(app: &App, org: OrgId, campaign: &Campaign) -> Result<(), CallingError> {
     if campaign.status == CampaignStatus::Active && call_next(app, org, campaign.id, 1).await? > 0 {
         return Ok(());
     }

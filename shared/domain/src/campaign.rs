@@ -180,6 +180,22 @@ pub struct QualificationAnswers {
 }
 
 impl QualificationCriteria {
+    /// Most points each criterion earns; they sum to 100.
+    pub const BUDGET_POINTS: u8 = 30;
+    pub const TIMELINE_POINTS: u8 = 20;
+    pub const PROPERTY_TYPE_POINTS: u8 = 15;
+    pub const LOCATION_POINTS: u8 = 15;
+    pub const DECISION_MAKER_POINTS: u8 = 10;
+    pub const FINANCING_POINTS: u8 = 10;
+
+    /// Whether `place` names one of the areas the campaign lists.
+    pub fn lists_location(&self, place: &str) -> bool {
+        let place = place.to_lowercase();
+        self.locations
+            .iter()
+            .any(|l| place.contains(&l.to_lowercase()))
+    }
+
     /// A score from 0 to 100: budget 30, timeline 20, property type 15,
     /// location 15, decision maker 10, financing 10. A criterion the campaign
     /// leaves open earns its points once the lead answered; an unanswered one
@@ -192,39 +208,35 @@ impl QualificationCriteria {
             let above_floor = self.budget_min.is_none_or(|min| top >= min);
             let below_ceiling = self.budget_max.is_none_or(|max| bottom <= max);
             if above_floor && below_ceiling {
-                score += 30;
+                score += Self::BUDGET_POINTS;
             }
         }
         if let Some(timeline) = answers.timeline
             && (self.timelines.is_empty() || self.timelines.contains(&timeline))
         {
-            score += 20;
+            score += Self::TIMELINE_POINTS;
         }
         if let Some(kind) = answers.property_type
             && (self.property_types.is_empty() || self.property_types.contains(&kind))
         {
-            score += 15;
+            score += Self::PROPERTY_TYPE_POINTS;
         }
-        if let Some(location) = &answers.location {
-            let location = location.to_lowercase();
-            if self.locations.is_empty()
-                || self
-                    .locations
-                    .iter()
-                    .any(|l| location.contains(&l.to_lowercase()))
-            {
-                score += 15;
-            }
+        if let Some(location) = &answers.location
+            && (self.locations.is_empty() || self.lists_location(location))
+        {
+            score += Self::LOCATION_POINTS;
         }
         match answers.decision_maker {
-            Some(true) => score += 10,
-            Some(false) if !self.decision_maker_required => score += 5,
+            Some(true) => score += Self::DECISION_MAKER_POINTS,
+            Some(false) if !self.decision_maker_required => {
+                score += Self::DECISION_MAKER_POINTS / 2
+            }
             _ => {}
         }
         if let Some(financing) = answers.financing
             && (self.financing.is_empty() || self.financing.contains(&financing))
         {
-            score += 10;
+            score += Self::FINANCING_POINTS;
         }
         score
     }

@@ -640,12 +640,12 @@ impl ItemStore for EmbeddedStore {
     #[tracing::instrument(level = "debug", skip_all, fields(table = query.table.name, index = query.index))]
     async fn query(&self, query: Query) -> Result<Page, StoreError> {
         query.validate()?;
-        if asks_only_keys(&query)? {
-            return self
-                .bounded(query.evaluated(), move |db| run_key_query(db, &query))
-                .await;
-        }
-        self.bounded(query.evaluated(), move |db| run_query(db, &query))
+        let run = if asks_only_keys(&query)? {
+            run_key_query
+        } else {
+            run_query
+        };
+        self.bounded(query.evaluated(), move |db| run(db, &query))
             .await
     }
 
