@@ -22,6 +22,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-notifications", 5),
     ("soraaya-calling", 6),
     ("soraaya-jobs", 7),
+    ("soraaya-dashboard", 7),
     ("soraaya-api", 8),
     ("soraaya-local", 9),
     ("soraaya-tests", 10),

@@ -8,6 +8,7 @@ mod bulk_jobs;
 mod calling;
 mod calling_e2e;
 mod conformance;
+mod dashboard;
 mod docs;
 mod lead_jobs;
 mod leads;

@@ -6,6 +6,7 @@
 
 pub mod accounts;
 pub mod campaigns;
+pub mod dashboard;
 pub mod docs;
 pub mod error;
 pub mod extract;
@@ -64,6 +65,7 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
         .merge(jobs::routes())
         .merge(campaigns::routes())
         .merge(notifications::routes())
+        .merge(dashboard::routes())
         .merge(webhooks::vapi_routes())
         .merge(webhooks::twilio_routes())
         .merge(docs::routes())
@@ -88,6 +90,7 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
         (name = "campaigns", description = "Campaigns, agent personas and properties"),
         (name = "calling", description = "Starting and stopping calls, live status"),
         (name = "notifications", description = "What people must act on"),
+        (name = "dashboard", description = "KPIs, trends and breakdowns, read from counters kept on write"),
         (name = "webhooks", description = "VAPI and Twilio callbacks"),
         (name = "system", description = "Health and the API document"),
     )

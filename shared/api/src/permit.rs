@@ -77,6 +77,7 @@ pub mod may {
         CallingControl,
         NotificationsRead,
         NotificationsManage,
+        DashboardRead,
     );
 
     /// Any lead job but an import: bulk update (`leads:write`), bulk delete

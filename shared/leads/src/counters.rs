@@ -15,13 +15,16 @@ use crate::record::stats_pk;
 use crate::repo::CallTally;
 
 /// What a counters item counts: the organisation or one campaign, in all or on one day
-/// (the organisation's calendar day).
+/// (the organisation's calendar day), or its ended calls by hour of the week.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Scope {
     All,
     Campaign(CampaignId),
     Day(Date),
     CampaignDay(Date, CampaignId),
+    /// Ended and connected calls by weekday and hour, in the organisation's time zone.
+    Hours,
+    CampaignHours(CampaignId),
 }
 
 impl Scope {
@@ -32,7 +35,19 @@ impl Scope {
             Scope::Campaign(c) => format!("CAMPAIGN#{c}"),
             Scope::Day(d) => format!("DAY#{d}"),
             Scope::CampaignDay(d, c) => format!("DAY#{d}#CAMPAIGN#{c}"),
+            Scope::Hours => "HOURS".to_owned(),
+            Scope::CampaignHours(c) => format!("HOURS#CAMPAIGN#{c}"),
         }
+    }
+
+    /// The campaign's hours, or the organisation's.
+    pub fn hours_of(campaign: Option<CampaignId>) -> Scope {
+        campaign.map_or(Scope::Hours, Scope::CampaignHours)
+    }
+
+    /// The campaign's (or the organisation's) scope on one day.
+    pub fn day_of(campaign: Option<CampaignId>, day: Date) -> Scope {
+        Scope::of(campaign).on(day)
     }
 
     /// The campaign's scope, or the organisation's.
@@ -43,10 +58,31 @@ impl Scope {
     /// The same scope on one day.
     fn on(self, day: Date) -> Scope {
         match self {
-            Scope::All | Scope::Day(_) => Scope::Day(day),
-            Scope::Campaign(c) | Scope::CampaignDay(_, c) => Scope::CampaignDay(day, c),
+            Scope::All | Scope::Day(_) | Scope::Hours => Scope::Day(day),
+            Scope::Campaign(c) | Scope::CampaignDay(_, c) | Scope::CampaignHours(c) => {
+                Scope::CampaignDay(day, c)
+            }
         }
     }
+
+    /// The organisation's or a campaign's scope the lead is counted in.
+    fn holds(self, lead: &Lead) -> bool {
+        match self {
+            Scope::All => true,
+            Scope::Campaign(c) => lead.campaign_id == Some(c),
+            _ => false,
+        }
+    }
+}
+
+/// How a lead's source is counted: trimmed, lower case, inner spaces
+/// collapsed, at most 40 characters; `unknown` when none is given.
+pub fn source_name(source: Option<&str>) -> String {
+    let words: Vec<&str> = source.unwrap_or("").split_whitespace().collect();
+    if words.is_empty() {
+        return "unknown".to_owned();
+    }
+    words.join(" ").to_lowercase().chars().take(40).collect()
 }
 
 /// Where calls are counted: the organisation and the campaign, in all and by day.
@@ -60,10 +96,11 @@ fn call_scopes(campaign: CampaignId, day: Date) -> [Scope; 4] {
 }
 
 /// The generation of the indexes lead writes keep (2: search words, the
-/// status-and-priority and budget indexes, counts by priority). Every
+/// status-and-priority and budget indexes, counts by priority; 3: counts by
+/// source and of leads ever called, for the dashboard). Every
 /// write records it on the organisation's counters if absent; see
 /// [`crate::reindex`] for leads written before.
-pub const INDEX_GENERATION: u64 = 2;
+pub const INDEX_GENERATION: u64 = 3;
 
 /// The counters' attribute names, shared by the writer and the reader.
 pub(crate) mod names {
@@ -80,6 +117,23 @@ pub(crate) mod names {
     pub const ENTERED: &str = "entered_";
     pub const CALLS: &str = "calls_";
     pub const PRIORITY: &str = "pri_";
+    /// Leads called at least once.
+    pub const CALLED: &str = "called";
+    /// Daily: leads that came into the scope (created or assigned to the campaign).
+    pub const ARRIVED: &str = "arrived";
+    /// Daily: leads that went out of it (erased or moved to another campaign).
+    pub const DEPARTED: &str = "departed";
+    /// Daily: leads called for the first time, less those whose only call was taken back.
+    pub const NEWLY_CALLED: &str = "newly_called";
+    pub const LEFT: &str = "left_";
+    /// Leads by source, and qualified leads by source.
+    pub const SOURCE: &str = "src_";
+    pub const SOURCE_QUALIFIED: &str = "srcq_";
+    /// Daily: leads created, by source.
+    pub const NEW_FROM: &str = "new_from_";
+    /// Hours scopes: ended and connected calls at `{weekday}_{hour}` (Monday 0).
+    pub const CALLS_AT: &str = "calls_at_";
+    pub const CONNECTED_AT: &str = "connected_at_";
     /// Not a count: the index generation of the organisation's leads.
     pub const INDEX_GENERATION: &str = "index_generation";
 
@@ -98,6 +152,30 @@ pub(crate) mod names {
 
     pub fn calls(result: &str) -> String {
         format!("{CALLS}{result}")
+    }
+
+    pub fn left(status: LeadStatus) -> String {
+        format!("{LEFT}{status}")
+    }
+
+    pub fn source(source: &str) -> String {
+        format!("{SOURCE}{source}")
+    }
+
+    pub fn source_qualified(source: &str) -> String {
+        format!("{SOURCE_QUALIFIED}{source}")
+    }
+
+    pub fn new_from(source: &str) -> String {
+        format!("{NEW_FROM}{source}")
+    }
+
+    pub fn calls_at(weekday: u8, hour: u8) -> String {
+        format!("{CALLS_AT}{weekday}_{hour}")
+    }
+
+    pub fn connected_at(weekday: u8, hour: u8) -> String {
+        format!("{CONNECTED_AT}{weekday}_{hour}")
     }
 }
 
@@ -121,6 +199,11 @@ impl Counters {
     }
 
     /// Counts a lead change: `None` before means created, `None` after means erased.
+    ///
+    /// Counts of leads now (by status, priority, source, called) move with
+    /// the lead; the day's counts record every move in and out of each
+    /// scope and status, so that the counts at the end of any earlier day
+    /// follow from today's and the days between.
     pub fn record(
         &mut self,
         before: Option<&Lead>,
@@ -128,42 +211,83 @@ impl Counters {
         zone: &TimeZone,
         at: Timestamp,
     ) {
-        let day = zone.to_datetime(at).date();
-        self.record_calls(before, after, day);
-        let scopes = |lead: &Lead| {
-            let mut scopes = vec![Scope::All];
-            scopes.extend(lead.campaign_id.map(Scope::Campaign));
-            scopes
-        };
-        if let Some(lead) = before {
-            for scope in scopes(lead) {
-                self.add(scope, names::TOTAL, -1);
-                self.add(scope, names::status(lead.status), -1);
-                self.add(
-                    scope,
-                    names::status_priority(lead.status, lead.priority),
-                    -1,
-                );
+        let moment = zone.to_datetime(at);
+        let day = moment.date();
+        self.record_calls(before, after, moment);
+        let mut scopes = vec![Scope::All];
+        for lead in before.iter().chain(after.iter()) {
+            if let Some(c) = lead.campaign_id
+                && !scopes.contains(&Scope::Campaign(c))
+            {
+                scopes.push(Scope::Campaign(c));
             }
         }
-        if let Some(lead) = after {
-            for scope in scopes(lead) {
-                self.add(scope, names::TOTAL, 1);
-                self.add(scope, names::status(lead.status), 1);
-                self.add(scope, names::status_priority(lead.status, lead.priority), 1);
-                let daily = scope.on(day);
-                if before.is_none() {
-                    self.add(daily, names::CREATED, 1);
+        for scope in scopes {
+            let was = before.filter(|l| scope.holds(l));
+            let is = after.filter(|l| scope.holds(l));
+            for (lead, delta) in [(was, -1), (is, 1)] {
+                if let Some(lead) = lead {
+                    self.count_lead(scope, lead, delta);
                 }
-                if before.is_none_or(|b| b.status != lead.status) {
-                    self.add(daily, names::entered(lead.status), 1);
+            }
+            let daily = scope.on(day);
+            match (was, is) {
+                (None, Some(lead)) => {
+                    self.add(daily, names::ARRIVED, 1);
+                    if before.is_none() {
+                        self.add(daily, names::CREATED, 1);
+                        let source = source_name(lead.lead_source.as_deref());
+                        self.add(daily, names::new_from(&source), 1);
+                    }
                 }
+                (Some(_), None) => self.add(daily, names::DEPARTED, 1),
+                _ => {}
+            }
+            let status = |lead: Option<&Lead>| lead.map(|l| l.status);
+            if status(was) != status(is) {
+                if let Some(s) = status(is) {
+                    self.add(daily, names::entered(s), 1);
+                }
+                if let Some(s) = status(was) {
+                    self.add(daily, names::left(s), 1);
+                }
+            }
+            let called = |lead: Option<&Lead>| lead.is_some_and(|l| l.call_attempts > 0);
+            match (called(was), called(is)) {
+                (false, true) => self.add(daily, names::NEWLY_CALLED, 1),
+                (true, false) => self.add(daily, names::NEWLY_CALLED, -1),
+                _ => {}
             }
         }
     }
 
+    /// Counts a lead into (`delta` 1) or out of (-1) a scope's counts of leads now.
+    fn count_lead(&mut self, scope: Scope, lead: &Lead, delta: i64) {
+        self.add(scope, names::TOTAL, delta);
+        self.add(scope, names::status(lead.status), delta);
+        self.add(
+            scope,
+            names::status_priority(lead.status, lead.priority),
+            delta,
+        );
+        let source = source_name(lead.lead_source.as_deref());
+        self.add(scope, names::source(&source), delta);
+        if lead.status == LeadStatus::Qualified {
+            self.add(scope, names::source_qualified(&source), delta);
+        }
+        if lead.call_attempts > 0 {
+            self.add(scope, names::CALLED, delta);
+        }
+    }
+
     /// Counts calls and queued dials, from the lead's calling state.
-    fn record_calls(&mut self, before: Option<&Lead>, after: Option<&Lead>, day: Date) {
+    fn record_calls(
+        &mut self,
+        before: Option<&Lead>,
+        after: Option<&Lead>,
+        moment: jiff::civil::DateTime,
+    ) {
+        let day = moment.date();
         let queued =
             |lead: Option<&Lead>| lead.and_then(|l| l.queued.as_ref().map(|q| q.campaign_id));
         let live =
@@ -198,6 +322,14 @@ impl Counters {
                 for scope in call_scopes(campaign, day) {
                     self.add(scope, names::CALLS_ENDED, 1);
                     self.add(scope, names::calls(&result), 1);
+                }
+                let weekday = moment.weekday().to_monday_zero_offset().unsigned_abs();
+                let hour = moment.hour().unsigned_abs();
+                for scope in [Scope::Hours, Scope::CampaignHours(campaign)] {
+                    self.add(scope, names::calls_at(weekday, hour), 1);
+                    if result == CallResult::Connected.as_str() {
+                        self.add(scope, names::connected_at(weekday, hour), 1);
+                    }
                 }
             }
             _ => {}
@@ -263,10 +395,36 @@ pub struct Tally {
     pub call_seconds: u64,
     /// US cents.
     pub call_cost_cents: u64,
+    /// Leads called at least once.
+    pub called: u64,
+    /// Leads that came into the scope, and that went out of it (daily scopes).
+    pub arrived: u64,
+    pub departed: u64,
+    /// Leads called for the first time (daily scopes).
+    pub newly_called: u64,
     by_status: BTreeMap<LeadStatus, u64>,
     by_status_priority: BTreeMap<(LeadStatus, Priority), u64>,
     entered: BTreeMap<LeadStatus, u64>,
+    left: BTreeMap<LeadStatus, u64>,
     calls_by_result: BTreeMap<String, u64>,
+    by_source: BTreeMap<String, u64>,
+    qualified_by_source: BTreeMap<String, u64>,
+    new_from: BTreeMap<String, u64>,
+    calls_at: BTreeMap<(u8, u8), u64>,
+    connected_at: BTreeMap<(u8, u8), u64>,
+}
+
+/// `{weekday}_{hour}` as written by [`names::calls_at`].
+fn weekday_hour(text: &str) -> Option<(u8, u8)> {
+    let (weekday, hour) = text.split_once('_')?;
+    let (weekday, hour) = (weekday.parse().ok()?, hour.parse().ok()?);
+    (weekday < 7 && hour < 24).then_some((weekday, hour))
+}
+
+fn merge_into<K: Ord + Clone>(into: &mut BTreeMap<K, u64>, from: &BTreeMap<K, u64>) {
+    for (key, count) in from {
+        *into.entry(key.clone()).or_default() += count;
+    }
 }
 
 impl Tally {
@@ -287,11 +445,29 @@ impl Tally {
                 names::CALLS_ENDED => tally.calls_ended = count,
                 names::CALL_SECONDS => tally.call_seconds = count,
                 names::CALL_COST_CENTS => tally.call_cost_cents = count,
+                names::CALLED => tally.called = count,
+                names::ARRIVED => tally.arrived = count,
+                names::DEPARTED => tally.departed = count,
+                names::NEWLY_CALLED => tally.newly_called = count,
                 _ => {
+                    let text = |prefix: &str| name.strip_prefix(prefix).map(str::to_owned);
+                    let at = |prefix: &str| name.strip_prefix(prefix).and_then(weekday_hour);
                     if let Some(s) = status(names::STATUS) {
                         tally.by_status.insert(s, count);
                     } else if let Some(s) = status(names::ENTERED) {
                         tally.entered.insert(s, count);
+                    } else if let Some(s) = status(names::LEFT) {
+                        tally.left.insert(s, count);
+                    } else if let Some(source) = text(names::SOURCE) {
+                        tally.by_source.insert(source, count);
+                    } else if let Some(source) = text(names::SOURCE_QUALIFIED) {
+                        tally.qualified_by_source.insert(source, count);
+                    } else if let Some(source) = text(names::NEW_FROM) {
+                        tally.new_from.insert(source, count);
+                    } else if let Some(slot) = at(names::CALLS_AT) {
+                        tally.calls_at.insert(slot, count);
+                    } else if let Some(slot) = at(names::CONNECTED_AT) {
+                        tally.connected_at.insert(slot, count);
                     } else if let Some((priority, status)) = name
                         .strip_prefix(names::PRIORITY)
                         .and_then(|rest| rest.split_once('_'))
@@ -345,6 +521,58 @@ impl Tally {
     /// Leads in the scope, or in one status.
     pub fn leads(&self, status: Option<LeadStatus>) -> u64 {
         status.map_or(self.total, |s| self.status(s))
+    }
+
+    /// Leads that left a status (daily scopes).
+    pub fn left(&self, status: LeadStatus) -> u64 {
+        self.left.get(&status).copied().unwrap_or(0)
+    }
+
+    /// Leads now, by source: `(source, leads, qualified)`, sources without leads left out.
+    pub fn sources(&self) -> impl Iterator<Item = (&str, u64, u64)> {
+        self.by_source
+            .iter()
+            .filter(|(_, leads)| **leads > 0)
+            .map(|(source, leads)| {
+                let qualified = self.qualified_by_source.get(source).copied().unwrap_or(0);
+                (source.as_str(), *leads, qualified)
+            })
+    }
+
+    /// Leads created, by source (daily scopes).
+    pub fn created_by_source(&self) -> &BTreeMap<String, u64> {
+        &self.new_from
+    }
+
+    /// Calls that ended, and that connected, on a weekday (Monday 0) at an hour (hours scopes).
+    pub fn calls_at(&self, weekday: u8, hour: u8) -> (u64, u64) {
+        let get = |map: &BTreeMap<(u8, u8), u64>| map.get(&(weekday, hour)).copied().unwrap_or(0);
+        (get(&self.calls_at), get(&self.connected_at))
+    }
+
+    /// Adds another item's counts to these: the sum of days is the period's.
+    pub fn merge(&mut self, other: &Tally) {
+        self.total += other.total;
+        self.queued += other.queued;
+        self.created += other.created;
+        self.calls_placed += other.calls_placed;
+        self.calls_ended += other.calls_ended;
+        self.call_seconds += other.call_seconds;
+        self.call_cost_cents += other.call_cost_cents;
+        self.called += other.called;
+        self.arrived += other.arrived;
+        self.departed += other.departed;
+        self.newly_called += other.newly_called;
+        merge_into(&mut self.by_status, &other.by_status);
+        merge_into(&mut self.by_status_priority, &other.by_status_priority);
+        merge_into(&mut self.entered, &other.entered);
+        merge_into(&mut self.left, &other.left);
+        merge_into(&mut self.calls_by_result, &other.calls_by_result);
+        merge_into(&mut self.by_source, &other.by_source);
+        merge_into(&mut self.qualified_by_source, &other.qualified_by_source);
+        merge_into(&mut self.new_from, &other.new_from);
+        merge_into(&mut self.calls_at, &other.calls_at);
+        merge_into(&mut self.connected_at, &other.connected_at);
     }
 }
 

@@ -18,11 +18,40 @@ use soraaya_store::{
 };
 use tracing::info;
 
-use crate::counters::{INDEX_GENERATION, Scope, names};
+use crate::counters::{INDEX_GENERATION, Scope, names, source_name};
 use crate::record::{lead_item, list_partition, stats_pk};
 use crate::repo::{LeadChange, LeadsRepo};
 use crate::words::WordWrites;
 use soraaya_core::tables::LEADS;
+
+/// The counts of one scope a reindex sets whole.
+#[derive(Debug, Default)]
+struct Recount {
+    by_status_priority: BTreeMap<(LeadStatus, Priority), i64>,
+    /// Leads and qualified leads by source.
+    by_source: BTreeMap<String, (i64, i64)>,
+    called: i64,
+}
+
+impl Recount {
+    fn count(&mut self, lead: &Lead) {
+        *self
+            .by_status_priority
+            .entry((lead.status, lead.priority))
+            .or_default() += 1;
+        let source = self
+            .by_source
+            .entry(source_name(lead.lead_source.as_deref()))
+            .or_default();
+        source.0 += 1;
+        if lead.status == LeadStatus::Qualified {
+            source.1 += 1;
+        }
+        if lead.call_attempts > 0 {
+            self.called += 1;
+        }
+    }
+}
 
 /// Leads rewritten per transaction.
 const BATCH: usize = 25;
@@ -43,7 +72,7 @@ pub async fn bring_up_to_date(store: &dyn ItemStore, org: OrgId) -> Result<u64, 
         return Ok(0);
     }
     let repo = LeadsRepo::new(store);
-    let mut by_scope: BTreeMap<Scope, BTreeMap<(LeadStatus, Priority), i64>> = BTreeMap::new();
+    let mut by_scope: BTreeMap<Scope, Recount> = BTreeMap::new();
     let mut rewritten = 0u64;
     let mut cursor: Option<Cursor> = None;
     loop {
@@ -66,11 +95,7 @@ pub async fn bring_up_to_date(store: &dyn ItemStore, org: OrgId) -> Result<u64, 
         let mut words = Vec::with_capacity(leads.len());
         for lead in &leads {
             for scope in std::iter::once(Scope::All).chain(lead.campaign_id.map(Scope::Campaign)) {
-                *by_scope
-                    .entry(scope)
-                    .or_default()
-                    .entry((lead.status, lead.priority))
-                    .or_default() += 1;
+                by_scope.entry(scope).or_default().count(lead);
             }
             ops.push(
                 Put::new(&LEADS, lead_item(lead)?)
@@ -90,16 +115,25 @@ pub async fn bring_up_to_date(store: &dyn ItemStore, org: OrgId) -> Result<u64, 
             break;
         }
     }
-    // The counts by priority, set whole (earlier versions kept none).
+    // The counts earlier versions did not keep, set whole.
     let mut updates: Vec<WriteOp> = Vec::new();
     for (scope, counts) in by_scope {
         let update = LeadStatus::ALL
             .iter()
             .flat_map(|s| Priority::ALL.iter().map(move |p| (*s, *p)))
             .fold(Update::new(), |update, (s, p)| {
-                let n = counts.get(&(s, p)).copied().unwrap_or(0);
+                let n = counts.by_status_priority.get(&(s, p)).copied().unwrap_or(0);
                 update.set(&names::status_priority(s, p), n)
             });
+        let update = counts
+            .by_source
+            .iter()
+            .fold(update, |update, (source, (leads, qualified))| {
+                update
+                    .set(&names::source(source), *leads)
+                    .set(&names::source_qualified(source), *qualified)
+            })
+            .set(names::CALLED, counts.called);
         updates.push(UpdateItem::new(&LEADS, Key::new(stats_pk(org), scope.key()), update).into());
     }
     for chunk in updates.chunks(soraaya_store::MAX_TRANSACTION_OPS) {

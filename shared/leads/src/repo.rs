@@ -394,6 +394,29 @@ impl<'a> LeadsRepo<'a> {
         Ok(item.as_ref().map(Tally::from_item).unwrap_or_default())
     }
 
+    /// The counters of several scopes in one read, in the order asked.
+    pub async fn counters_of(
+        &self,
+        org: OrgId,
+        scopes: &[Scope],
+    ) -> Result<Vec<Tally>, StoreError> {
+        let keys = scopes
+            .iter()
+            .map(|scope| Key::new(stats_pk(org), scope.key()))
+            .collect();
+        let found: HashMap<String, Tally> = self
+            .store
+            .get_many(&LEADS, keys)
+            .await?
+            .iter()
+            .filter_map(|item| Some((Key::of(item).ok()?.sk, Tally::from_item(item))))
+            .collect();
+        Ok(scopes
+            .iter()
+            .map(|scope| found.get(&scope.key()).cloned().unwrap_or_default())
+            .collect())
+    }
+
     pub fn dnc_key(org: OrgId, phone: &Phone) -> Key {
         Key::new(dnc_pk(org), phone.as_str())
     }

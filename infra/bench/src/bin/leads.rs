@@ -231,15 +231,43 @@ const SHAPES: [(&str, &str); 9] = [
     ("page 20", "status=to_call&page=20&limit=50"),
 ];
 
+/// The dashboard's endpoints: counters read, never leads, so their time
+/// should not grow with the book.
+const DASHBOARD: &[(&str, &str)] = &[
+    ("metrics 7d", "/api/v1/dashboard/metrics?date_range=7d"),
+    ("metrics 90d", "/api/v1/dashboard/metrics?date_range=90d"),
+    ("trends 30 days", "/api/v1/dashboard/trends?days=30"),
+    (
+        "status distribution",
+        "/api/v1/dashboard/status-distribution",
+    ),
+    ("call volume", "/api/v1/dashboard/call-volume"),
+    ("lead sources", "/api/v1/dashboard/lead-sources"),
+    ("campaigns", "/api/v1/dashboard/campaigns"),
+];
+
 async fn measure(bench: &Bench, runs: usize) -> Vec<(Duration, Duration)> {
+    let listings: Vec<String> = SHAPES
+        .iter()
+        .map(|(_, query)| format!("/api/v1/leads?{query}"))
+        .collect();
+    measure_paths(bench, &listings, runs).await
+}
+
+async fn measure_dashboard(bench: &Bench, runs: usize) -> Vec<(Duration, Duration)> {
+    let paths: Vec<String> = DASHBOARD.iter().map(|(_, p)| (*p).to_owned()).collect();
+    measure_paths(bench, &paths, runs).await
+}
+
+/// p50 and p95 of each path, after one warm-up request.
+async fn measure_paths(bench: &Bench, paths: &[String], runs: usize) -> Vec<(Duration, Duration)> {
     let mut figures = Vec::new();
-    for (_, query) in SHAPES {
-        let path = format!("/api/v1/leads?{query}");
-        bench.get(&path).await;
+    for path in paths {
+        bench.get(path).await;
         let mut times = Vec::with_capacity(runs);
         for _ in 0..runs {
             let started = Instant::now();
-            bench.get(&path).await;
+            bench.get(path).await;
             times.push(started.elapsed());
         }
         times.sort();
@@ -303,14 +331,20 @@ async fn main() {
         next_number: 0,
         row: 0,
     };
+    let tiny = dir.path().join("tiny.csv");
     let first = dir.path().join("first.csv");
     let rest = dir.path().join("rest.csv");
     let top_up = dir.path().join("top-up.csv");
     let first_rows = small * 5 / 4;
-    let (u1, d1, i1) = generator.write(&first, first_rows, true);
+    let tiny_rows = 1_250.min(first_rows / 2);
+    let (u0, d0, i0) = generator.write(&tiny, tiny_rows, true);
+    let (u1, d1, i1) = generator.write(&first, first_rows - tiny_rows, true);
+    let (u1, d1, i1) = (u0 + u1, d0 + d1, i0 + i1);
     let (u2, d2, i2) = generator.write(&rest, total - first_rows, true);
-    let file_bytes =
-        std::fs::metadata(&first).unwrap().len() + std::fs::metadata(&rest).unwrap().len();
+    let file_bytes = [&tiny, &first, &rest]
+        .iter()
+        .map(|f| std::fs::metadata(f).unwrap().len())
+        .sum::<u64>();
     println!(
         "leads-bench: {total} CSV rows ({} unique numbers, {} duplicates, {} invalid), {:.1} MB",
         u1 + u2,
@@ -320,6 +354,11 @@ async fn main() {
     );
     let rss_before = peak_rss_kb();
 
+    let (report0, time0) = bench.import(&tiny).await;
+    let leads_tiny = bench.get("/api/v1/leads?limit=1").await["total"]
+        .as_u64()
+        .unwrap();
+    let dashboard_tiny = measure_dashboard(&bench, 200).await;
     let (report1, time1) = bench.import(&first).await;
     let leads_small = bench.get("/api/v1/leads?limit=1").await["total"]
         .as_u64()
@@ -327,7 +366,10 @@ async fn main() {
     let at_small = measure(&bench, 40).await;
     let (report2, time2) = bench.import(&rest).await;
     let rss_after = peak_rss_kb();
-    let imported = report1["imported"].as_u64().unwrap() + report2["imported"].as_u64().unwrap();
+    let imported = [&report0, &report1, &report2]
+        .iter()
+        .map(|r| r["imported"].as_u64().unwrap())
+        .sum::<u64>();
     generator.write(&top_up, total - usize::try_from(imported).unwrap(), false);
     bench.import(&top_up).await;
     let leads_total = bench.get("/api/v1/leads?limit=1").await["total"]
@@ -347,9 +389,15 @@ async fn main() {
         return;
     }
     let at_total = measure(&bench, 40).await;
+    let dashboard_total = measure_dashboard(&bench, 200).await;
 
-    let sum = |key: &str| report1[key].as_u64().unwrap() + report2[key].as_u64().unwrap();
-    let elapsed = time1 + time2;
+    let sum = |key: &str| {
+        [&report0, &report1, &report2]
+            .iter()
+            .map(|r| r[key].as_u64().unwrap())
+            .sum::<u64>()
+    };
+    let elapsed = time0 + time1 + time2;
     println!();
     println!("import ({total} rows, embedded store, through the job path: upload, then the job)");
     println!(
@@ -391,6 +439,31 @@ async fn main() {
     for ((name, _), (small, big)) in SHAPES.iter().zip(at_small.iter().zip(&at_total)) {
         println!(
             "  {:<20} {:>8.2} / {:>7.2} {:>8.2} / {:>7.2} {:>9.1}",
+            name,
+            small.0.as_secs_f64() * 1e3,
+            small.1.as_secs_f64() * 1e3,
+            big.0.as_secs_f64() * 1e3,
+            big.1.as_secs_f64() * 1e3,
+            big.0.as_secs_f64() / small.0.as_secs_f64().max(1e-9),
+        );
+    }
+    println!();
+    println!(
+        "dashboard latency, 200 runs each (p50 / p95, ms; counters only, so the ratio should stay near 1)"
+    );
+    println!(
+        "  {:<20} {:>18} {:>18} {:>9}",
+        "endpoint",
+        format!("{leads_tiny} leads"),
+        format!("{leads_total} leads"),
+        "p50 ratio"
+    );
+    for ((name, _), (small, big)) in DASHBOARD
+        .iter()
+        .zip(dashboard_tiny.iter().zip(&dashboard_total))
+    {
+        println!(
+            "  {:<20} {:>8.3} / {:>7.3} {:>8.3} / {:>7.3} {:>9.2}",
             name,
             small.0.as_secs_f64() * 1e3,
             small.1.as_secs_f64() * 1e3,
