@@ -16,6 +16,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-accounts", 3),
     ("soraaya-emulator", 3),
     ("soraaya-aws", 3),
+    ("soraaya-counters", 3),
     ("soraaya-leads", 4),
     ("soraaya-analytics", 4),
     ("soraaya-campaigns", 5),

@@ -1,6 +1,6 @@
 //! Leads: the lead book, its status machine, timeline, counters, import and export.
 
-pub mod counters;
+pub use soraaya_counters as counters;
 pub mod export;
 pub mod fields;
 pub mod import;

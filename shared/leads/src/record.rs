@@ -30,9 +30,7 @@ pub fn dnc_pk(org: OrgId) -> String {
     format!("ORG#{org}#DNC")
 }
 
-pub fn stats_pk(org: OrgId) -> String {
-    format!("ORG#{org}#STATS")
-}
+pub use soraaya_counters::stats_pk;
 
 pub fn audit_pk(org: OrgId) -> String {
     format!("ORG#{org}#AUDIT")

@@ -32,13 +32,7 @@ pub struct LeadChange {
     pub call: Option<CallTally>,
 }
 
-/// What an ended call adds to the counters.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub struct CallTally {
-    pub seconds: f64,
-    /// US cents.
-    pub cost_cents: u64,
-}
+pub use soraaya_counters::CallTally;
 
 impl LeadChange {
     /// A change of a lead; a changed lead is written as the next version of

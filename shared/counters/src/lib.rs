@@ -11,8 +11,18 @@ use soraaya_store::{AttributeValue, Item, Key, Update, UpdateItem, WriteOp};
 
 use soraaya_core::tables::LEADS;
 
-use crate::record::stats_pk;
-use crate::repo::CallTally;
+/// The partition of an organisation's counters items (in the leads table).
+pub fn stats_pk(org: OrgId) -> String {
+    format!("ORG#{org}#STATS")
+}
+
+/// What an ended call adds to the counters.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub struct CallTally {
+    pub seconds: f64,
+    /// US cents.
+    pub cost_cents: u64,
+}
 
 /// What a counters item counts: the organisation or one campaign, in all or on one day
 /// (the organisation's calendar day), or its ended calls by hour of the week.
@@ -103,7 +113,7 @@ fn call_scopes(campaign: CampaignId, day: Date) -> [Scope; 4] {
 pub const INDEX_GENERATION: u64 = 3;
 
 /// The counters' attribute names, shared by the writer and the reader.
-pub(crate) mod names {
+pub mod names {
     use soraaya_domain::{LeadStatus, Priority};
 
     pub const TOTAL: &str = "total";
