@@ -115,17 +115,10 @@ pub async fn performance(
         .map(|s| (s.as_str().to_owned(), count(totals.status(*s))))
         .collect();
     let calls = CallTotals::from_tally(&totals);
-    let spoken_with: i64 = [
-        LeadStatus::Qualified,
-        LeadStatus::NotInterested,
-        LeadStatus::FollowUp,
-        LeadStatus::CallbackRequested,
-        LeadStatus::HumanInputNeeded,
-        LeadStatus::HumanFollowUp,
-    ]
-    .iter()
-    .map(|s| by_status.get(s.as_str()).copied().unwrap_or(0))
-    .sum();
+    let spoken_with: i64 = LeadStatus::SPOKEN_WITH
+        .iter()
+        .map(|s| by_status.get(s.as_str()).copied().unwrap_or(0))
+        .sum();
     Ok(CampaignPerformance {
         campaign_id: campaign.id,
         name: campaign.name.clone(),

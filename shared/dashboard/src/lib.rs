@@ -86,19 +86,6 @@ impl fmt::Display for DateRange {
 /// Most days a trend covers.
 pub const MAX_TREND_DAYS: u16 = 90;
 
-/// Statuses that say someone spoke with the agent.
-const SPOKEN_WITH: [LeadStatus; 6] = [
-    LeadStatus::Qualified,
-    LeadStatus::NotInterested,
-    LeadStatus::FollowUp,
-    LeadStatus::CallbackRequested,
-    LeadStatus::HumanInputNeeded,
-    LeadStatus::HumanFollowUp,
-];
-
-/// Statuses that need a person.
-const NEEDS_A_PERSON: [LeadStatus; 2] = [LeadStatus::HumanInputNeeded, LeadStatus::HumanFollowUp];
-
 /// What one dashboard reads: whose, which campaign (or all), in which zone.
 struct View<'a> {
     app: &'a App,

@@ -12,8 +12,8 @@ use soraaya_leads::counters::Tally;
 use utoipa::ToSchema;
 
 use crate::{
-    DashboardError, DateRange, NEEDS_A_PERSON, SPOKEN_WITH, View, before_period, connected, count,
-    first_day, in_statuses, in_statuses_before, percent, round1, round2, sum,
+    DashboardError, DateRange, View, before_period, connected, count, first_day, in_statuses,
+    in_statuses_before, percent, round1, round2, sum,
 };
 
 /// What a KPI measures in.
@@ -178,8 +178,8 @@ pub async fn metrics(
     let yesterday = on(view.today.yesterday().ok());
 
     let qualified = LeadStatus::Qualified;
-    let spoken_now = in_statuses(&now, &SPOKEN_WITH);
-    let spoken_before = in_statuses_before(&now, &this, &SPOKEN_WITH);
+    let spoken_now = in_statuses(&now, &LeadStatus::SPOKEN_WITH);
+    let spoken_before = in_statuses_before(&now, &this, &LeadStatus::SPOKEN_WITH);
     let called_before = now.called.saturating_sub(this.newly_called);
     let measures = PeriodMeasures::of(&this);
     let before = PeriodMeasures::of(&previous);
@@ -228,8 +228,8 @@ pub async fn metrics(
             before.average_call_duration,
         ),
         human_intervention_required: Kpi::count(
-            in_statuses(&now, &NEEDS_A_PERSON),
-            Some(in_statuses_before(&now, &this, &NEEDS_A_PERSON)),
+            in_statuses(&now, &LeadStatus::NEEDS_A_PERSON),
+            Some(in_statuses_before(&now, &this, &LeadStatus::NEEDS_A_PERSON)),
         ),
         call_success_rate: Kpi::new(
             KpiUnit::Percent,

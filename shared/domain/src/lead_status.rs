@@ -55,6 +55,20 @@ impl LeadStatus {
         LeadStatus::CallFailed,
     ];
 
+    /// Statuses that say someone spoke with the agent.
+    pub const SPOKEN_WITH: [LeadStatus; 6] = [
+        LeadStatus::Qualified,
+        LeadStatus::NotInterested,
+        LeadStatus::FollowUp,
+        LeadStatus::CallbackRequested,
+        LeadStatus::HumanInputNeeded,
+        LeadStatus::HumanFollowUp,
+    ];
+
+    /// Statuses that wait for a person.
+    pub const NEEDS_A_PERSON: [LeadStatus; 2] =
+        [LeadStatus::HumanInputNeeded, LeadStatus::HumanFollowUp];
+
     pub fn as_str(self) -> &'static str {
         match self {
             LeadStatus::ToCall => "to_call",

@@ -429,47 +429,55 @@ async fn main() {
         "listing latency, {runs} runs each (p50 / p95, ms)",
         runs = 40
     );
-    println!(
-        "  {:<20} {:>18} {:>18} {:>9}",
+    print_table(
         "query",
-        format!("{leads_small} leads"),
-        format!("{leads_total} leads"),
-        "p50 ratio"
+        (leads_small, leads_total),
+        &SHAPES,
+        (&at_small, &at_total),
+        2,
     );
-    for ((name, _), (small, big)) in SHAPES.iter().zip(at_small.iter().zip(&at_total)) {
-        println!(
-            "  {:<20} {:>8.2} / {:>7.2} {:>8.2} / {:>7.2} {:>9.1}",
-            name,
-            small.0.as_secs_f64() * 1e3,
-            small.1.as_secs_f64() * 1e3,
-            big.0.as_secs_f64() * 1e3,
-            big.1.as_secs_f64() * 1e3,
-            big.0.as_secs_f64() / small.0.as_secs_f64().max(1e-9),
-        );
-    }
     println!();
     println!(
         "dashboard latency, 200 runs each (p50 / p95, ms; counters only, so the ratio should stay near 1)"
     );
+    print_table(
+        "endpoint",
+        (leads_tiny, leads_total),
+        DASHBOARD,
+        (&dashboard_tiny, &dashboard_total),
+        3,
+    );
+}
+
+/// p50 and p95 of one request.
+type Percentiles = (Duration, Duration);
+
+/// p50 / p95 of each row at two book sizes, and the ratio of the p50s.
+fn print_table(
+    what: &str,
+    (small_leads, big_leads): (u64, u64),
+    rows: &[(&str, &str)],
+    (small, big): (&[Percentiles], &[Percentiles]),
+    decimals: usize,
+) {
     println!(
         "  {:<20} {:>18} {:>18} {:>9}",
-        "endpoint",
-        format!("{leads_tiny} leads"),
-        format!("{leads_total} leads"),
+        what,
+        format!("{small_leads} leads"),
+        format!("{big_leads} leads"),
         "p50 ratio"
     );
-    for ((name, _), (small, big)) in DASHBOARD
-        .iter()
-        .zip(dashboard_tiny.iter().zip(&dashboard_total))
-    {
+    let ms = |d: Duration| d.as_secs_f64() * 1e3;
+    for ((name, _), (s, b)) in rows.iter().zip(small.iter().zip(big)) {
         println!(
-            "  {:<20} {:>8.3} / {:>7.3} {:>8.3} / {:>7.3} {:>9.2}",
+            "  {:<20} {:>8.decimals$} / {:>7.decimals$} {:>8.decimals$} / {:>7.decimals$} {:>9.ratio$}",
             name,
-            small.0.as_secs_f64() * 1e3,
-            small.1.as_secs_f64() * 1e3,
-            big.0.as_secs_f64() * 1e3,
-            big.1.as_secs_f64() * 1e3,
-            big.0.as_secs_f64() / small.0.as_secs_f64().max(1e-9),
+            ms(s.0),
+            ms(s.1),
+            ms(b.0),
+            ms(b.1),
+            b.0.as_secs_f64() / s.0.as_secs_f64().max(1e-9),
+            ratio = decimals - 1,
         );
     }
 }
