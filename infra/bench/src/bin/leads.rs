@@ -335,7 +335,7 @@ async fn main() {
     let first = dir.path().join("first.csv");
     let rest = dir.path().join("rest.csv");
     let top_up = dir.path().join("top-up.csv");
-    let first_rows = small * 5 / 4;
+    let first_rows = (small * 5 / 4).min(total);
     let tiny_rows = 1_250.min(first_rows / 2);
     let (u0, d0, i0) = generator.write(&tiny, tiny_rows, true);
     let (u1, d1, i1) = generator.write(&first, first_rows - tiny_rows, true);
