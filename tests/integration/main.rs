@@ -14,6 +14,7 @@ mod lead_jobs;
 mod leads;
 mod leads_access;
 mod leads_import;
+mod matching;
 mod on_dynamodb;
 mod roles;
 mod strict_input;

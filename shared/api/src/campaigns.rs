@@ -19,6 +19,7 @@ use soraaya_calling::call_now::{self, CallNow, CallNowRequest};
 use soraaya_calling::control::{self, Preflight, QueueReport};
 use soraaya_calling::membership::{self, Assignment};
 use soraaya_calling::status::{CallingStatus, CampaignPerformance, calling_status, performance};
+use soraaya_campaigns::matching::MatchingLeads;
 use soraaya_campaigns::service::{
     self, CampaignError, CampaignFilter, CampaignInput, PersonaInput, PropertyFilter,
     PropertyInput, SettingsInput,
@@ -50,6 +51,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(get_persona, update_persona, delete_persona))
         .routes(routes!(list_properties, create_property))
         .routes(routes!(get_property, update_property, delete_property))
+        .routes(routes!(matching_leads))
         .routes(routes!(start_calling))
         .routes(routes!(stop_calling))
         .routes(routes!(status))
@@ -704,6 +706,59 @@ async fn get_property(
 ) -> Result<Response, ApiError> {
     let property = service::get_property(&app, caller.org_id, id).await?;
     Ok((etag(property.version), Json(property)).into_response())
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct MatchingLeadsParams {
+    /// Leads to return: 1 to 100 (default 20).
+    #[param(minimum = 1, maximum = 100)]
+    pub limit: Option<u16>,
+    /// The lowest fit to return, 0 to 100 (default 50).
+    #[param(minimum = 0, maximum = 100)]
+    pub min_score: Option<u8>,
+}
+
+/// The open leads this property suits best, each with its fit (0–100) and
+/// the reasons: budget, location, type, size, amenities. Candidates are the
+/// leads whose place names the property's area or city (the newest 2,000).
+#[utoipa::path(
+    get, path = "/api/v1/properties/{id}/matching-leads", tag = "campaigns",
+    params(("id" = uuid::Uuid, Path, description = "Property id"), MatchingLeadsParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Leads, best fit first", body = MatchingLeads),
+        (status = 404, description = "No such property", body = ErrorBody),
+        (status = 422, description = "Invalid parameters", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
+async fn matching_leads(
+    State(app): State<ApiState>,
+    caller: Permitted<may::LeadsRead>,
+    ApiPath(id): ApiPath<PropertyId>,
+    ApiQuery(params): ApiQuery<MatchingLeadsParams>,
+) -> Result<Json<MatchingLeads>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let limit = params.limit.unwrap_or(20);
+    if !(1..=100).contains(&limit) {
+        errors.add("limit", "must be 1 to 100");
+    }
+    let min_score = params.min_score.unwrap_or(50);
+    if min_score > 100 {
+        errors.add("min_score", "must be 0 to 100");
+    }
+    errors.finish()?;
+    let found = soraaya_campaigns::matching::matching_leads(
+        &app,
+        caller.org_id,
+        id,
+        usize::from(limit),
+        min_score,
+    )
+    .await?;
+    Ok(Json(found))
 }
 
 /// Change a property (absent fields stay, `null` clears).

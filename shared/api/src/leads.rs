@@ -16,6 +16,7 @@ use utoipa_axum::routes;
 use soraaya_accounts::Caller;
 use soraaya_calling::privacy;
 use soraaya_calling::records::{Transcript, transcripts_of};
+use soraaya_campaigns::matching::{self, PropertyMatches};
 use soraaya_core::validation::Patch;
 use soraaya_domain::moment::parse_moment;
 use soraaya_leads::export::{Selection, export};
@@ -102,6 +103,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(change_status))
         .routes(routes!(timeline))
         .routes(routes!(transcripts))
+        .routes(routes!(property_matches))
         .routes(routes!(add_note))
         .routes(routes!(bulk_update))
         .routes(routes!(bulk_delete))
@@ -559,6 +561,47 @@ async fn transcripts(
         total: items.len(),
         items,
     }))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct PropertyMatchParams {
+    /// Properties to return: 1 to 50 (default 10).
+    #[param(minimum = 1, maximum = 50)]
+    pub limit: Option<u16>,
+}
+
+/// The organisation's available properties ranked for this lead, best fit
+/// first: each with its fit (0–100) and the points and reason of each factor
+/// (budget, location, type, size, amenities), and whether the lead's
+/// campaign presents it. Sold and reserved properties are left out.
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}/property-matches", tag = "leads",
+    params(("id" = uuid::Uuid, Path, description = "Lead id"), PropertyMatchParams),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Properties, best fit first", body = PropertyMatches),
+        (status = 404, description = "No such lead", body = ErrorBody),
+        (status = 422, description = "Invalid parameters", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
+async fn property_matches(
+    State(app): State<ApiState>,
+    caller: Permitted<may::LeadsRead>,
+    ApiPath(id): ApiPath<LeadId>,
+    ApiQuery(params): ApiQuery<PropertyMatchParams>,
+) -> Result<Json<PropertyMatches>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let limit = params.limit.unwrap_or(10);
+    if !(1..=50).contains(&limit) {
+        errors.add("limit", "must be 1 to 50");
+    }
+    errors.finish()?;
+    Ok(Json(
+        matching::property_matches(&app, caller.org_id, id, usize::from(limit)).await?,
+    ))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

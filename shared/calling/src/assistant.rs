@@ -9,14 +9,19 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use soraaya_core::voice::{Assistant, VoiceChoice};
 use soraaya_domain::{
-    Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property,
+    Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property, matching,
 };
+
+/// Properties the assistant's context describes: the ones that fit the lead best.
+pub const PROPERTIES_PRESENTED: usize = 3;
 
 /// Everything an assistant is built from.
 pub struct AssistantContext<'a> {
     pub organisation: &'a Organisation,
     pub persona: Option<&'a AgentPersona>,
     pub campaign: &'a Campaign,
+    /// The campaign's properties in its own order (which breaks ties of fit);
+    /// sold and reserved ones are never presented.
     pub properties: &'a [Property],
     pub lead: &'a Lead,
     /// When the call is placed (the lead's local time is in the prompt).
@@ -128,11 +133,14 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
             prompt += &format!("Your pitch: {pitch}\n");
         }
     }
-    if !ctx.properties.is_empty() {
-        prompt += "Properties you may present, in this order:\n";
-        for property in ctx.properties {
+    let ranked = matching::rank(ctx.lead, ctx.properties);
+    if !ranked.is_empty() {
+        prompt += "Properties that fit this lead, best first (lead with the first unless the \
+                   conversation points to another):\n";
+        for (property, fit) in ranked.iter().take(PROPERTIES_PRESENTED) {
+            let strengths = fit.strengths();
             prompt += &format!(
-                "- {} ({}, {}){}{}\n",
+                "- {} ({}, {}){}{}{}\n",
                 property.name,
                 property.property_type.as_str(),
                 property.location,
@@ -146,6 +154,17 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
                 } else {
                     format!("; {}", property.amenities.join(", "))
                 },
+                if strengths.is_empty() {
+                    String::new()
+                } else {
+                    format!(". Why it suits them: {}", strengths.join("; "))
+                },
+            );
+        }
+        if ranked.len() > PROPERTIES_PRESENTED {
+            prompt += &format!(
+                "{} more of the campaign's properties can be offered on request.\n",
+                ranked.len() - PROPERTIES_PRESENTED
             );
         }
     }
@@ -231,11 +250,53 @@ mod tests {
             "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
         }))
         .unwrap();
+        let property = |n: u8,
+                        name: &str,
+                        location: &str,
+                        crore: (u64, u64),
+                        availability: &str|
+         -> Property {
+            serde_json::from_value(json!({
+                "id": format!("01936f3a-1111-7000-8000-0000000001{n:02}"), "org_id": org.id,
+                "name": name, "property_type": "penthouse", "location": location, "price_range": null,
+                "price_min": crore.0 * 10_000_000, "price_max": crore.1 * 10_000_000,
+                "amenities": [], "specifications": {}, "availability_status": availability, "version": 1,
+                "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
+            }))
+            .unwrap()
+        };
+        // In the campaign's order: the lead (in Worli) is best served by the
+        // second and fourth; the sold one is never presented.
+        let properties = [
+            property(
+                1,
+                "Hebbal Terraces",
+                "Hebbal, Bangalore",
+                (8, 12),
+                "available",
+            ),
+            property(
+                2,
+                "Sea-Face Penthouse",
+                "Worli, Mumbai",
+                (30, 35),
+                "available",
+            ),
+            property(3, "Sold Sky Villa", "Worli, Mumbai", (30, 35), "sold"),
+            property(4, "Worli Crest", "Worli, Mumbai", (60, 70), "available"),
+            property(
+                5,
+                "Golf Course Road",
+                "Gurugram, Delhi NCR",
+                (25, 35),
+                "available",
+            ),
+        ];
         let body = assistant(&AssistantContext {
             organisation: &org,
             persona: None,
             campaign: &campaign,
-            properties: &[],
+            properties: &properties,
             lead: &lead,
             now: "2026-11-24T05:30:00Z".parse().unwrap(),
         });
@@ -253,6 +314,12 @@ mod tests {
             prompt.contains("Tuesday 24 November 2026, 11:00 (Asia/Kolkata)"),
             "{prompt}"
         );
+        let at = |name: &str| prompt.find(name);
+        assert!(at("Sea-Face Penthouse") < at("Worli Crest"), "{prompt}");
+        assert!(at("Worli Crest").is_some() && at("Hebbal Terraces").is_some());
+        assert!(at("Sold Sky Villa").is_none() && at("Golf Course Road").is_none());
+        assert!(prompt.contains("1 more of the campaign's properties"));
+        assert!(prompt.contains("Why it suits them: Worli, Mumbai is in Worli"));
         assert_eq!(body.voice.voice_id, "en-IN-NeerjaNeural");
         assert_eq!(body.language, "en-IN");
         assert_eq!(

@@ -12,6 +12,7 @@ mod ids;
 pub mod lead;
 mod lead_status;
 pub mod mask;
+pub mod matching;
 pub mod moment;
 mod money;
 mod names;
