@@ -21,6 +21,7 @@ const LAYERS: &[(&str, u8)] = &[
     ("soraaya-analytics", 4),
     ("soraaya-campaigns", 5),
     ("soraaya-notifications", 5),
+    ("soraaya-insights", 5),
     ("soraaya-calling", 6),
     ("soraaya-jobs", 7),
     ("soraaya-dashboard", 7),

@@ -10,6 +10,7 @@ mod calling_e2e;
 mod conformance;
 mod dashboard;
 mod docs;
+mod insights;
 mod lead_jobs;
 mod leads;
 mod leads_access;

@@ -1,5 +1,6 @@
-//! The dashboard API function: KPIs, trends and breakdowns, all read from
-//! the counters other functions keep on write; it writes nothing.
+//! The dashboard API function: KPIs, trends and breakdowns, and the
+//! insights from calls, all read from the counters and aggregates other
+//! functions keep on write; it writes nothing.
 
 use std::sync::Arc;
 
@@ -15,7 +16,10 @@ pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
     Ok(Arc::new(App::new(config, store)))
 }
 
-/// The function's handler: the dashboard routes, as they also run locally.
+/// The function's handler: the dashboard and insights routes, as they also run locally.
 pub fn handler(app: AppState) -> Router {
-    soraaya_api::router(app, soraaya_api::dashboard::routes())
+    soraaya_api::router(
+        app,
+        soraaya_api::dashboard::routes().merge(soraaya_api::insights::routes()),
+    )
 }

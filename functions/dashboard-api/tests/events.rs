@@ -66,3 +66,25 @@ async fn the_metrics_event_runs_through_the_handler() {
     .await;
     assert_eq!(status, 401, "{body}");
 }
+
+#[tokio::test]
+async fn the_insights_event_runs_through_the_handler() {
+    let api = TestApp::new().await;
+    let (_, token) = api
+        .organisation(
+            "Skyline Estates",
+            "asha@skyline-estates.in",
+            "sea-facing-4bhk",
+        )
+        .await;
+    let event = fill(
+        &sample("dashboard-insights.json"),
+        &[("ACCESS_TOKEN", &token)],
+    );
+    let (status, body) = api_gateway(dashboard_api::handler(api.app.clone()), &event).await;
+    assert_eq!(status, 200, "{body}");
+    assert_eq!(body["period"]["days"], 30);
+    assert_eq!(body["calls"], 0);
+    assert_eq!(body["enough_calls"], false, "no calls yet, and it says so");
+    assert_eq!(body["items"], json!([]));
+}

@@ -30,6 +30,19 @@ impl Criterion {
         Criterion::Financing,
     ];
 
+    /// As written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Criterion::Budget => "budget",
+            Criterion::Timeline => "timeline",
+            Criterion::PropertyType => "property_type",
+            Criterion::Location => "location",
+            Criterion::DecisionMaker => "decision_maker",
+            Criterion::Financing => "financing",
+            Criterion::CustomQuestion => "custom_question",
+        }
+    }
+
     /// Words of an agent's question about this criterion.
     pub(crate) fn question_words(self) -> &'static [&'static str] {
         match self {

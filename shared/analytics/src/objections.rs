@@ -24,6 +24,57 @@ pub enum ObjectionKind {
     Other,
 }
 
+impl ObjectionKind {
+    pub const ALL: [ObjectionKind; 10] = [
+        ObjectionKind::Price,
+        ObjectionKind::Location,
+        ObjectionKind::SizeLayout,
+        ObjectionKind::PossessionTimeline,
+        ObjectionKind::Financing,
+        ObjectionKind::BuilderTrust,
+        ObjectionKind::NotDecisionMaker,
+        ObjectionKind::AlreadyBought,
+        ObjectionKind::JustBrowsing,
+        ObjectionKind::Other,
+    ];
+
+    /// As written in JSON.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            ObjectionKind::Price => "price",
+            ObjectionKind::Location => "location",
+            ObjectionKind::SizeLayout => "size_layout",
+            ObjectionKind::PossessionTimeline => "possession_timeline",
+            ObjectionKind::Financing => "financing",
+            ObjectionKind::BuilderTrust => "builder_trust",
+            ObjectionKind::NotDecisionMaker => "not_decision_maker",
+            ObjectionKind::AlreadyBought => "already_bought",
+            ObjectionKind::JustBrowsing => "just_browsing",
+            ObjectionKind::Other => "other",
+        }
+    }
+
+    pub fn parse(text: &str) -> Option<ObjectionKind> {
+        ObjectionKind::ALL.into_iter().find(|k| k.as_str() == text)
+    }
+
+    /// In words, for people.
+    pub fn label(self) -> &'static str {
+        match self {
+            ObjectionKind::Price => "price",
+            ObjectionKind::Location => "location",
+            ObjectionKind::SizeLayout => "size or layout",
+            ObjectionKind::PossessionTimeline => "possession timeline",
+            ObjectionKind::Financing => "financing",
+            ObjectionKind::BuilderTrust => "trust in the builder",
+            ObjectionKind::NotDecisionMaker => "not the decision maker",
+            ObjectionKind::AlreadyBought => "already bought",
+            ObjectionKind::JustBrowsing => "just browsing",
+            ObjectionKind::Other => "other",
+        }
+    }
+}
+
 /// One objection, in the customer's words.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct Objection {

@@ -10,6 +10,7 @@ pub mod dashboard;
 pub mod docs;
 pub mod error;
 pub mod extract;
+pub mod insights;
 pub mod jobs;
 pub mod leads;
 pub mod notifications;
@@ -66,6 +67,7 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
         .merge(campaigns::routes())
         .merge(notifications::routes())
         .merge(dashboard::routes())
+        .merge(insights::routes())
         .merge(webhooks::vapi_routes())
         .merge(webhooks::twilio_routes())
         .merge(docs::routes())
@@ -91,6 +93,7 @@ pub fn all_routes() -> OpenApiRouter<ApiState> {
         (name = "calling", description = "Starting and stopping calls, live status"),
         (name = "notifications", description = "What people must act on"),
         (name = "dashboard", description = "KPIs, trends and breakdowns, read from counters kept on write"),
+        (name = "insights", description = "What calls show: objections, patterns, trends, recommendations"),
         (name = "webhooks", description = "VAPI and Twilio callbacks"),
         (name = "system", description = "Health and the API document"),
     )

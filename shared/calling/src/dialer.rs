@@ -11,7 +11,6 @@ use jiff::SignedDuration;
 use rand::RngExt;
 use soraaya_domain::{
     AgentPersona, Campaign, CampaignStatus, Lead, LeadStatus, LiveCall, Mover, NotificationKind,
-    Property,
 };
 use soraaya_notifications as notifications;
 use tracing::{Instrument, info, info_span, warn};
@@ -431,13 +430,7 @@ async fn build_assistant(
         }
         None => None,
     };
-    let ids: Vec<String> = campaign
-        .property_ids
-        .iter()
-        .map(ToString::to_string)
-        .collect();
-    let mut properties: Vec<Property> = records.many(campaign.org_id, &ids).await?;
-    properties.sort_by_key(|p| campaign.property_ids.iter().position(|id| *id == p.id));
+    let properties = crate::ending::campaign_properties(app, Some(campaign)).await?;
     Ok(assistant(&AssistantContext {
         organisation,
         persona: persona.as_ref(),

@@ -7,8 +7,10 @@
 
 use jiff::Timestamp;
 use soraaya_domain::{
-    Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, QualificationCriteria, TranscriptId,
+    Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, PersonaId, Property,
+    QualificationCriteria, TranscriptId, matching,
 };
+use soraaya_insights::record::{AnalysedCall, EndedCall, InsightDelta, InsightScope};
 use soraaya_store::WriteOp;
 use tracing::{info, warn};
 
@@ -123,6 +125,32 @@ fn transcript(
     }
 }
 
+/// The campaign's properties, in its own order.
+pub(crate) async fn campaign_properties(
+    app: &App,
+    campaign: Option<&Campaign>,
+) -> Result<Vec<Property>, CallingError> {
+    let Some(campaign) = campaign.filter(|c| !c.property_ids.is_empty()) else {
+        return Ok(Vec::new());
+    };
+    let ids: Vec<String> = campaign
+        .property_ids
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let mut properties: Vec<Property> = Records::new(app.store.as_ref())
+        .many(campaign.org_id, &ids)
+        .await?;
+    properties.sort_by_key(|p| campaign.property_ids.iter().position(|id| *id == p.id));
+    Ok(properties)
+}
+
+/// The property the agent led with: the campaign's best fit for the lead
+/// (as the assistant's context ranks them).
+fn pitched<'p>(lead: &Lead, properties: &'p [Property]) -> Option<&'p Property> {
+    matching::rank(lead, properties).first().map(|(p, _)| *p)
+}
+
 /// Ends the call `meta` describes with `report`.
 #[tracing::instrument(level = "debug", skip_all)]
 pub async fn end_call(
@@ -138,6 +166,7 @@ pub async fn end_call(
     let campaign = Records::new(app.store.as_ref())
         .get::<Campaign>(org, &meta.campaign_id.to_string())
         .await?;
+    let properties = campaign_properties(app, campaign.as_ref()).await?;
     let actor = source.actor();
     let mut keep_transcript = !report.call_id.is_empty();
     for _ in 0..5 {
@@ -186,6 +215,17 @@ pub async fn end_call(
         let guard_index = extra.len();
         let transcript_at =
             keep_transcript && !transcript_exists(app.store.as_ref(), org, &report.call_id).await?;
+        let persona = campaign.persona_id.or(lead.agent_persona_id);
+        let mut insight = InsightDelta::default();
+        insight.ended(&EndedCall {
+            lead: &lead,
+            status_after: status,
+            result: outcome.result,
+            persona,
+            started_at: live.started_at,
+            duration_seconds: report.duration_seconds,
+            score: outcome.score,
+        });
         if transcript_at {
             let record = transcript(
                 &lead,
@@ -197,9 +237,23 @@ pub async fn end_call(
                 outcome.score,
                 now,
             );
+            if let Some(analysis) = &record.analysis {
+                insight.analysed(&AnalysedCall {
+                    analysis,
+                    qualified: status == LeadStatus::Qualified,
+                    pitched: pitched(&after, &properties),
+                    lead_id: lead.id,
+                    transcript_id: record.id,
+                });
+            }
             after.last_call_transcript_id = Some(record.id);
             extra.extend(record.puts()?);
         }
+        extra.extend(insight.into_ops(
+            org,
+            &InsightScope::of_call(live.campaign_id, persona),
+            zone.to_datetime(now).date(),
+        ));
         if outcome.do_not_call && !lead.do_not_call {
             after.do_not_call = true;
             extra.push(LeadsRepo::dnc_put(
@@ -323,13 +377,40 @@ async fn store_late_transcript(
         return Ok(());
     }
     let result = CallResult::from_ended_reason(&report.ended_reason);
-    let criteria = Records::new(app.store.as_ref())
+    let campaign = Records::new(app.store.as_ref())
         .get::<Campaign>(lead.org_id, &meta.campaign_id.to_string())
-        .await?
-        .map(|c| c.qualification_criteria)
+        .await?;
+    let criteria = campaign
+        .as_ref()
+        .map(|c| c.qualification_criteria.clone())
         .unwrap_or_default();
     let record = transcript(lead, meta, report, &criteria, result, None, None, now);
-    match app.store.transact_write(record.puts()?).await {
+    let mut ops = record.puts()?;
+    if let Some(analysis) = &record.analysis {
+        let properties = campaign_properties(app, campaign.as_ref()).await?;
+        let mut insight = InsightDelta::default();
+        insight.analysed(&AnalysedCall {
+            analysis,
+            qualified: lead.status == LeadStatus::Qualified,
+            pitched: pitched(lead, &properties),
+            lead_id: lead.id,
+            transcript_id: record.id,
+        });
+        let persona: Option<PersonaId> = campaign
+            .as_ref()
+            .and_then(|c| c.persona_id)
+            .or(lead.agent_persona_id);
+        let zone = soraaya_accounts::org(app, lead.org_id)
+            .await?
+            .time_zone
+            .zone();
+        ops.extend(insight.into_ops(
+            lead.org_id,
+            &InsightScope::of_call(meta.campaign_id, persona),
+            zone.to_datetime(now).date(),
+        ));
+    }
+    match app.store.transact_write(ops).await {
         Ok(()) | Err(soraaya_store::StoreError::Conflict { .. }) => Ok(()),
         Err(err) => Err(err.into()),
     }
