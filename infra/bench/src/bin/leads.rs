@@ -33,6 +33,9 @@ use soraaya_store::EmbeddedStore;
 
 /// The base of signed file URLs (requests go to the router in-process).
 const FILES_URL: &str = "http://files.bench";
+
+#[path = "leads/calls.rs"]
+mod calls;
 use tower::ServiceExt;
 
 const CITIES: [&str; 10] = [
@@ -244,6 +247,19 @@ const DASHBOARD: &[(&str, &str)] = &[
     ("call volume", "/api/v1/dashboard/call-volume"),
     ("lead sources", "/api/v1/dashboard/lead-sources"),
     ("campaigns", "/api/v1/dashboard/campaigns"),
+    (
+        "insights: analysis 7d",
+        "/api/v1/insights/conversation-analysis?days=7",
+    ),
+    (
+        "insights: analysis 90d",
+        "/api/v1/insights/conversation-analysis?days=90",
+    ),
+    ("insights: trends 30d", "/api/v1/insights/trends?days=30"),
+    (
+        "insights: advice 30d",
+        "/api/v1/insights/recommendations?days=30",
+    ),
 ];
 
 async fn measure(bench: &Bench, runs: usize) -> Vec<(Duration, Duration)> {
@@ -358,6 +374,24 @@ async fn main() {
     let leads_tiny = bench.get("/api/v1/leads?limit=1").await["total"]
         .as_u64()
         .unwrap();
+    // As many calls as leads so far, spread over the last 90 days.
+    let org: OrgId = bench.get("/api/v1/auth/me").await["org_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    let some_lead: soraaya_domain::Lead =
+        serde_json::from_value(bench.get("/api/v1/leads?limit=1").await["items"][0].clone())
+            .unwrap();
+    let today = TimeZoneName::india()
+        .zone()
+        .to_datetime(jiff::Timestamp::now())
+        .date();
+    let history = calls::History::new();
+    let calls_tiny = usize::try_from(leads_tiny).unwrap();
+    history
+        .record(&bench.app, org, &some_lead, today, 0, calls_tiny)
+        .await;
     let dashboard_tiny = measure_dashboard(&bench, 200).await;
     let (report1, time1) = bench.import(&first).await;
     let leads_small = bench.get("/api/v1/leads?limit=1").await["total"]
@@ -389,6 +423,17 @@ async fn main() {
         return;
     }
     let at_total = measure(&bench, 40).await;
+    let calls_total = usize::try_from(leads_total).unwrap();
+    history
+        .record(
+            &bench.app,
+            org,
+            &some_lead,
+            today,
+            calls_tiny,
+            calls_total - calls_tiny,
+        )
+        .await;
     let dashboard_total = measure_dashboard(&bench, 200).await;
 
     let sum = |key: &str| {
@@ -438,7 +483,8 @@ async fn main() {
     );
     println!();
     println!(
-        "dashboard latency, 200 runs each (p50 / p95, ms; counters only, so the ratio should stay near 1)"
+        "dashboard and insights latency, 200 runs each (p50 / p95, ms; counters and day aggregates only, \
+         so the ratio should stay near 1; as many calls as leads over 90 days)"
     );
     print_table(
         "endpoint",
@@ -461,7 +507,7 @@ fn print_table(
     decimals: usize,
 ) {
     println!(
-        "  {:<20} {:>18} {:>18} {:>9}",
+        "  {:<24} {:>18} {:>18} {:>9}",
         what,
         format!("{small_leads} leads"),
         format!("{big_leads} leads"),
@@ -470,7 +516,7 @@ fn print_table(
     let ms = |d: Duration| d.as_secs_f64() * 1e3;
     for ((name, _), (s, b)) in rows.iter().zip(small.iter().zip(big)) {
         println!(
-            "  {:<20} {:>8.decimals$} / {:>7.decimals$} {:>8.decimals$} / {:>7.decimals$} {:>9.ratio$}",
+            "  {:<24} {:>8.decimals$} / {:>7.decimals$} {:>8.decimals$} / {:>7.decimals$} {:>9.ratio$}",
             name,
             ms(s.0),
             ms(s.1),
