@@ -1306,3 +1306,86 @@ async fn a_refused_api_key_pauses_calling_for_the_organisation_and_charges_no_at
     let status = calling.api.get("/api/v1/calling/status", &token).await;
     assert_eq!(status.body["live_calls"], 0, "{}", status.body);
 }
+
+/// A report without structured data (VAPI's analysis plan gave none): the
+/// outcome comes from Soraaya's own reading of the words. A callback said
+/// as "tomorrow at 6 pm" is booked for then, in the lead's time zone, and
+/// the lead's score is this call's.
+#[tokio::test]
+async fn a_report_without_structured_data_is_decided_on_the_words() {
+    let calling = calling_app().await;
+    let one = calling.one_lead_campaign().await;
+    calling.simulator.force([Scenario::NoAnswer]);
+    start(&calling, &one.campaign_id, &one.token).await;
+    run_for_seconds(&calling, 1).await;
+    let call_id = calling.simulator.placed()[0].call_id.clone();
+    let meta = json!({ "org_id": one.org_id, "lead_id": one.lead_id, "campaign_id": one.campaign_id, "attempt": 1, "customer_time_zone": "Asia/Kolkata" });
+    let post = |body: Value| {
+        let request = Request::post("/api/v1/webhooks/vapi")
+            .header("content-type", "application/json")
+            .header("x-vapi-secret", WEBHOOK_SECRET)
+            .body(body.to_string().into())
+            .expect("request");
+        calling.api.send(request)
+    };
+    let lines = [
+        ("bot", "What budget do you have in mind for the new home?"),
+        (
+            "user",
+            "Around eight crore, in Worli. I decide, and we pay from our own funds.",
+        ),
+        (
+            "bot",
+            "Wonderful. Is now a good time to go through the options?",
+        ),
+        (
+            "user",
+            "I am driving right now. Call me tomorrow at 6 pm, please.",
+        ),
+    ];
+    let messages: Vec<Value> = lines
+        .iter()
+        .enumerate()
+        .map(|(i, (role, text))| json!({ "role": role, "message": text, "secondsFromStart": 3.0 + 9.0 * i as f64 }))
+        .collect();
+    let now = calling.clock_now();
+    let report = json!({ "message": {
+        "type": "end-of-call-report", "endedReason": "customer-ended-call",
+        "call": { "id": call_id, "startedAt": now.to_string(), "endedAt": now.to_string() },
+        "assistant": { "metadata": meta },
+        "durationSeconds": 40.0, "cost": 0.08,
+        "artifact": { "messages": messages },
+        "analysis": { "summary": "Asked to be called back tomorrow evening." },
+    } });
+    let answer = post(report).await;
+    assert!(answer.status.is_success(), "{}", answer.body);
+
+    let lead = calling
+        .api
+        .get(&format!("/api/v1/leads/{}", one.lead_id), &one.token)
+        .await;
+    assert_eq!(lead.body["status"], "callback_requested", "{}", lead.body);
+    let zone = jiff::tz::TimeZone::get("Asia/Kolkata").expect("zone");
+    let tomorrow = zone.to_datetime(now).date().tomorrow().expect("tomorrow");
+    let promised = zone
+        .to_timestamp(tomorrow.at(18, 0, 0, 0))
+        .expect("instant");
+    assert_eq!(lead.body["callback_scheduled_at"], promised.to_string());
+    assert_eq!(lead.body["budget_range_max"], 80_000_000, "{}", lead.body);
+    assert_eq!(lead.body["decision_maker_role"], "decision maker");
+    let transcripts = calling
+        .api
+        .get(
+            &format!("/api/v1/leads/{}/transcripts", one.lead_id),
+            &one.token,
+        )
+        .await;
+    let transcript = &transcripts.body["items"][0];
+    assert_eq!(transcript["structured_data"], json!({}));
+    let score = transcript["qualification_score"].as_u64().expect("scored");
+    assert_eq!(lead.body["qualification_score"], score);
+    assert_eq!(
+        transcript["analysis"]["qualification"]["score"], score,
+        "the stored breakdown adds up to the lead's score: {transcript}"
+    );
+}

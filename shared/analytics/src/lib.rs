@@ -7,6 +7,7 @@
 
 pub mod actions;
 pub mod coverage;
+pub mod established;
 pub mod mentions;
 pub mod objections;
 pub mod score;

@@ -19,7 +19,7 @@ use crate::records::{CallAttempt, Transcript, release_slots, transcript_exists};
 use soraaya_core::App;
 use soraaya_core::records::Records;
 use soraaya_domain::CallResult;
-use soraaya_domain::outcome::{apply_answers, decide};
+use soraaya_domain::outcome::{Answers, apply_answers, decide_with};
 use soraaya_domain::{CallMetadata, CallReport};
 use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
 use soraaya_leads::repo::{CallTally, DncEntry, LeadChange, LeadsRepo, WriteError};
@@ -87,14 +87,13 @@ fn transcript(
     lead: &Lead,
     meta: &CallMetadata,
     report: &CallReport,
-    criteria: &QualificationCriteria,
+    understood: &Understood,
     result: CallResult,
     status: Option<LeadStatus>,
     score: Option<u8>,
     now: Timestamp,
 ) -> Transcript {
-    let answers =
-        soraaya_domain::outcome::Answers::from_structured(report.structured_data.as_ref());
+    let answers = &understood.answers;
     Transcript {
         id: TranscriptId::new(),
         org_id: lead.org_id,
@@ -116,12 +115,41 @@ fn transcript(
             .clone()
             .unwrap_or(serde_json::Value::Object(Default::default())),
         qualification_score: score,
-        sentiment: answers.sentiment,
-        objections: answers.objections,
+        sentiment: answers.sentiment.clone(),
+        objections: answers.objections.clone(),
         recording_url: report.recording_url.clone(),
-        analysis: (!report.lines.is_empty())
-            .then(|| soraaya_analytics::analyse(&report.lines, criteria)),
+        analysis: understood.analysis.clone(),
         created_at: now,
+    }
+}
+
+/// What a call's words told: Soraaya's analysis of them (none for a call
+/// without words), and the answers its outcome is decided on: the
+/// structured data the voice provider extracted, or, when it gave none,
+/// what the analysis established.
+struct Understood {
+    analysis: Option<soraaya_analytics::Analysis>,
+    answers: Answers,
+}
+
+impl Understood {
+    fn of(
+        report: &CallReport,
+        criteria: &QualificationCriteria,
+        lead: &Lead,
+        now: Timestamp,
+    ) -> Understood {
+        let analysis =
+            (!report.lines.is_empty()).then(|| soraaya_analytics::analyse(&report.lines, criteria));
+        let structured = Answers::from_structured(report.structured_data.as_ref());
+        let answers = match &analysis {
+            Some(analysis) if structured == Answers::default() => {
+                let local = lead.timezone.zone().to_datetime(now);
+                soraaya_analytics::established::established(analysis, criteria, local)
+            }
+            _ => structured,
+        };
+        Understood { analysis, answers }
     }
 }
 
@@ -185,7 +213,8 @@ pub async fn end_call(
         let campaign = campaign
             .clone()
             .unwrap_or_else(|| fallback_campaign(org, meta.campaign_id, now));
-        let outcome = decide(&lead, &campaign, report, now);
+        let understood = Understood::of(report, &campaign.qualification_criteria, &lead, now);
+        let outcome = decide_with(&lead, &campaign, report, understood.answers.clone(), now);
         let status = match lead.status.check_transition(outcome.status, Mover::System) {
             Ok(()) => outcome.status,
             Err(err) => {
@@ -231,7 +260,7 @@ pub async fn end_call(
                 &lead,
                 meta,
                 report,
-                &campaign.qualification_criteria,
+                &understood,
                 outcome.result,
                 Some(status),
                 outcome.score,
@@ -384,7 +413,8 @@ async fn store_late_transcript(
         .as_ref()
         .map(|c| c.qualification_criteria.clone())
         .unwrap_or_default();
-    let record = transcript(lead, meta, report, &criteria, result, None, None, now);
+    let understood = Understood::of(report, &criteria, lead, now);
+    let record = transcript(lead, meta, report, &understood, result, None, None, now);
     let mut ops = record.puts()?;
     if let Some(analysis) = &record.analysis {
         let properties = campaign_properties(app, campaign.as_ref()).await?;

@@ -148,10 +148,23 @@ fn minutes(m: u32) -> SignedDuration {
     SignedDuration::from_mins(i64::from(m))
 }
 
-/// Decides the outcome of `lead`'s call (its `call_attempts` counts this call).
+/// Decides the outcome of `lead`'s call (its `call_attempts` counts this
+/// call) from the call's structured data.
 pub fn decide(lead: &Lead, campaign: &Campaign, report: &CallReport, now: Timestamp) -> Outcome {
-    let result = CallResult::from_ended_reason(&report.ended_reason);
     let answers = Answers::from_structured(report.structured_data.as_ref());
+    decide_with(lead, campaign, report, answers, now)
+}
+
+/// Decides the outcome of `lead`'s call from the answers given (the
+/// structured data's, or what the analysis of the words established).
+pub fn decide_with(
+    lead: &Lead,
+    campaign: &Campaign,
+    report: &CallReport,
+    answers: Answers,
+    now: Timestamp,
+) -> Outcome {
+    let result = CallResult::from_ended_reason(&report.ended_reason);
     let attempts_left = lead.call_attempts < campaign.settings.max_attempts;
     let delays = campaign.settings.retry_delays;
     let mut outcome = Outcome {

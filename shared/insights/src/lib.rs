@@ -27,7 +27,7 @@ use soraaya_core::records::Records;
 
 use record::{CALLBACK_BANDS, Example, InsightScope, LENGTH_BANDS, PRICE_BANDS, Pattern, names};
 pub use stats::{Recommendation, RecommendationKind, Recommendations};
-use tally::{InsightTally, read_days};
+use tally::{DaySentiment as DaySums, InsightTally, read_period};
 
 #[derive(Debug, thiserror::Error)]
 pub enum InsightsError {
@@ -69,7 +69,7 @@ pub struct Period {
 /// A period read: its days, their sum, and the sum of the period before.
 struct Read {
     period: Period,
-    days: Vec<(Date, InsightTally)>,
+    days: Vec<(Date, DaySums)>,
     current: InsightTally,
     previous: InsightTally,
 }
@@ -111,29 +111,22 @@ async fn read(app: &App, org: OrgId, query: InsightsQuery) -> Result<Read, Insig
         .series(jiff::Span::new().days(1))
         .take_while(|d| *d <= today)
         .collect();
-    let tallies = read_days(app.store.as_ref(), org, scope, &dates).await?;
     let split = dates.len().saturating_sub(usize::from(days));
-    let mut previous = InsightTally::default();
-    let mut current = InsightTally::default();
-    let mut in_period = Vec::new();
-    for (i, (date, tally)) in dates.into_iter().zip(tallies).enumerate() {
-        if i < split {
-            previous.merge(&tally);
-        } else {
-            current.merge(&tally);
-            in_period.push((date, tally));
-        }
-    }
+    let tally::PeriodTally {
+        previous,
+        current,
+        sentiment,
+    } = read_period(app.store.as_ref(), org, scope, &dates, split).await?;
     Ok(Read {
         period: Period {
-            from: in_period.first().map_or(today, |(d, _)| *d),
+            from: sentiment.first().map_or(today, |(d, _)| *d),
             to: today,
             days,
             time_zone: organisation.time_zone.to_string(),
             campaign_id: query.campaign,
             persona_id: query.persona,
         },
-        days: in_period,
+        days: sentiment,
         current,
         previous,
     })
@@ -329,12 +322,7 @@ fn analysis_of(read: &Read) -> ConversationAnalysis {
                     .zip(previous_share)
                     .map(|(now, then)| ((now - then) * 10.0).round() / 10.0),
                 qualified_anyway: current.of(names::OBJECTION_QUALIFIED, key),
-                examples: current
-                    .examples(key)
-                    .iter()
-                    .take(2)
-                    .map(|(_, e)| e.clone())
-                    .collect(),
+                examples: current.examples(key).take(2).cloned().collect(),
             })
         })
         .collect();
@@ -509,10 +497,9 @@ pub struct InsightTrends {
     pub callbacks: Vec<CallbackBand>,
 }
 
-fn sentiment(tally: &InsightTally) -> Option<f64> {
-    let calls = tally.get(names::SENTIMENT_CALLS);
-    (calls > 0).then(|| {
-        let average = tally.signed(names::SENTIMENT_MILLI) as f64 / 1000.0 / calls as f64;
+fn average_sentiment(day: &DaySums) -> Option<f64> {
+    (day.calls > 0).then(|| {
+        let average = day.milli as f64 / 1000.0 / day.calls as f64;
         (average * 1000.0).round() / 1000.0
     })
 }
@@ -571,10 +558,10 @@ fn trends_of(read: &Read, personas: &BTreeMap<PersonaId, String>) -> InsightTren
             .collect(),
         sentiment_by_day: days
             .iter()
-            .map(|(date, tally)| DaySentiment {
+            .map(|(date, day)| DaySentiment {
                 date: *date,
-                calls: tally.get(names::SENTIMENT_CALLS),
-                average: sentiment(tally),
+                calls: day.calls,
+                average: average_sentiment(day),
             })
             .collect(),
         personas: persona_performance(current, personas),

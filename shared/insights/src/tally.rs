@@ -1,4 +1,4 @@
-//! Insight items read back: one day of one scope, or many summed.
+//! Insight items read back: the days of a period of one scope, summed.
 
 use std::collections::BTreeMap;
 
@@ -14,72 +14,60 @@ use crate::record::{Example, InsightScope, names};
 #[derive(Debug, Clone, Default, PartialEq)]
 pub struct InsightTally {
     counts: BTreeMap<String, i64>,
-    /// Examples by objection kind, newest day first within each.
-    examples: BTreeMap<String, Vec<(Date, Example)>>,
+    /// Examples by objection kind: day, whether the day's last, the quote;
+    /// newest first.
+    examples: BTreeMap<String, Vec<(Date, bool, Example)>>,
     questions: BTreeMap<String, String>,
 }
 
 impl InsightTally {
-    /// Reads an item of `day`.
-    pub fn from_item(item: &Item, day: Date) -> InsightTally {
-        let mut tally = InsightTally::default();
+    /// Adds the counts and quotes of an item of `day`.
+    pub fn add_item(&mut self, item: &Item, day: Date) {
         for (name, value) in item.iter() {
             match value {
                 AttributeValue::N(n) => {
-                    tally
-                        .counts
-                        .insert(name.clone(), n.parse::<i64>().unwrap_or(0));
-                }
-                AttributeValue::S(text) => {
-                    if let Some(key) = name.strip_prefix(names::QUESTION_TEXT) {
-                        tally.questions.insert(key.to_owned(), text.clone());
-                    } else if let Some(kind) = name
-                        .strip_prefix(names::EXAMPLE_LAST)
-                        .or_else(|| name.strip_prefix(names::EXAMPLE_FIRST))
-                        && let Ok(example) = serde_json::from_str::<Example>(text)
-                    {
-                        let list = tally.examples.entry(kind.to_owned()).or_default();
-                        if !list
-                            .iter()
-                            .any(|(_, e)| e.transcript_id == example.transcript_id)
-                        {
-                            // The last of the day before its first.
-                            if name.starts_with(names::EXAMPLE_LAST) {
-                                list.insert(0, (day, example));
-                            } else {
-                                list.push((day, example));
-                            }
+                    let n = n.parse::<i64>().unwrap_or(0);
+                    match self.counts.get_mut(name.as_str()) {
+                        Some(count) => *count += n,
+                        None => {
+                            self.counts.insert(name.clone(), n);
                         }
                     }
                 }
+                AttributeValue::S(text) => self.add_text(name, text, day),
                 _ => {}
             }
         }
-        tally
     }
 
-    /// Adds another tally (of another day) to this one.
-    pub fn merge(&mut self, other: &InsightTally) {
-        for (name, count) in &other.counts {
-            *self.counts.entry(name.clone()).or_default() += count;
-        }
-        for (kind, list) in &other.examples {
-            let mine = self.examples.entry(kind.clone()).or_default();
-            for (day, example) in list {
-                if !mine
-                    .iter()
-                    .any(|(_, e)| e.transcript_id == example.transcript_id)
-                {
-                    mine.push((*day, example.clone()));
-                }
-            }
-            mine.sort_by_key(|e| std::cmp::Reverse(e.0));
-        }
-        for (key, text) in &other.questions {
+    fn add_text(&mut self, name: &str, text: &str, day: Date) {
+        if let Some(key) = name.strip_prefix(names::QUESTION_TEXT) {
             self.questions
-                .entry(key.clone())
-                .or_insert_with(|| text.clone());
+                .entry(key.to_owned())
+                .or_insert_with(|| text.to_owned());
+            return;
         }
+        let (kind, last) = match (
+            name.strip_prefix(names::EXAMPLE_LAST),
+            name.strip_prefix(names::EXAMPLE_FIRST),
+        ) {
+            (Some(kind), _) => (kind, true),
+            (None, Some(kind)) => (kind, false),
+            (None, None) => return,
+        };
+        let Ok(example) = serde_json::from_str::<Example>(text) else {
+            return;
+        };
+        let list = self.examples.entry(kind.to_owned()).or_default();
+        if list
+            .iter()
+            .any(|(_, _, e)| e.transcript_id == example.transcript_id)
+        {
+            return;
+        }
+        list.push((day, last, example));
+        // Newest day first; within a day, its last quote before its first.
+        list.sort_by_key(|(d, last, _)| (std::cmp::Reverse(*d), !*last));
     }
 
     /// A count (never below 0).
@@ -105,14 +93,13 @@ impl InsightTally {
             .map(move |(name, count)| (&name[prefix.len()..], (*count).max(0).unsigned_abs()))
     }
 
-    /// A signed sum (the sentiment's).
-    pub fn signed(&self, name: &str) -> i64 {
-        self.counts.get(name).copied().unwrap_or(0)
-    }
-
     /// The kept quotes of an objection kind, newest first.
-    pub fn examples(&self, kind: &str) -> &[(Date, Example)] {
-        self.examples.get(kind).map_or(&[], Vec::as_slice)
+    pub fn examples(&self, kind: &str) -> impl Iterator<Item = &Example> {
+        self.examples
+            .get(kind)
+            .into_iter()
+            .flatten()
+            .map(|(_, _, e)| e)
     }
 
     /// A custom question's words, by its key.
@@ -121,13 +108,29 @@ impl InsightTally {
     }
 }
 
-/// The tallies of `days` of one scope, in order, in as few reads as the store allows.
-pub async fn read_days(
+/// One day's sentiment: the sum in thousandths, and the calls summed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct DaySentiment {
+    pub milli: i64,
+    pub calls: u64,
+}
+
+/// A period of one scope read: the sum of its days before `split` (the
+/// period before), the sum of the rest, and each of the rest's sentiment.
+pub struct PeriodTally {
+    pub previous: InsightTally,
+    pub current: InsightTally,
+    pub sentiment: Vec<(Date, DaySentiment)>,
+}
+
+/// Reads the items of `days` of one scope in as few reads as the store allows.
+pub async fn read_period(
     store: &dyn ItemStore,
     org: OrgId,
     scope: InsightScope,
     days: &[Date],
-) -> Result<Vec<InsightTally>, StoreError> {
+    split: usize,
+) -> Result<PeriodTally, StoreError> {
     let keys: Vec<Key> = days.iter().map(|day| scope.key(org, *day)).collect();
     let found: BTreeMap<String, Item> = store
         .get_many(&LEADS, keys.clone())
@@ -135,14 +138,37 @@ pub async fn read_days(
         .into_iter()
         .filter_map(|item| Some((Key::of(&item).ok()?.sk, item)))
         .collect();
-    Ok(keys
-        .iter()
-        .zip(days)
-        .map(|(key, day)| {
-            found
-                .get(&key.sk)
-                .map(|item| InsightTally::from_item(item, *day))
-                .unwrap_or_default()
-        })
-        .collect())
+    let mut period = PeriodTally {
+        previous: InsightTally::default(),
+        current: InsightTally::default(),
+        sentiment: Vec::with_capacity(days.len() - split.min(days.len())),
+    };
+    for (i, (key, day)) in keys.iter().zip(days).enumerate() {
+        let item = found.get(&key.sk);
+        if i < split {
+            if let Some(item) = item {
+                period.previous.add_item(item, *day);
+            }
+            continue;
+        }
+        let mut sentiment = DaySentiment::default();
+        if let Some(item) = item {
+            period.current.add_item(item, *day);
+            let number = |wanted: &str| {
+                item.iter()
+                    .find(|(name, _)| name.as_str() == wanted)
+                    .and_then(|(_, value)| match value {
+                        AttributeValue::N(n) => n.parse::<i64>().ok(),
+                        _ => None,
+                    })
+                    .unwrap_or(0)
+            };
+            sentiment = DaySentiment {
+                milli: number(names::SENTIMENT_MILLI),
+                calls: number(names::SENTIMENT_CALLS).max(0).unsigned_abs(),
+            };
+        }
+        period.sentiment.push((*day, sentiment));
+    }
+    Ok(period)
 }
