@@ -9,6 +9,7 @@ mod calling;
 mod calling_e2e;
 mod conformance;
 mod dashboard;
+mod demo_history;
 mod docs;
 mod insights;
 mod lead_jobs;

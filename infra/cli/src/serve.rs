@@ -39,6 +39,9 @@ pub struct CallingArgs {
 /// How often the local calling engine looks for work.
 const CALLING_TICK: Duration = Duration::from_millis(200);
 
+/// The demo history's seed when `--sim-seed` is not given (the same history on every first start).
+const HISTORY_SEED: u64 = 2026;
+
 pub async fn serve(
     addr: SocketAddr,
     demo: bool,
@@ -140,6 +143,25 @@ pub async fn serve(
                     seeded.properties_created,
                     soraaya_local::demo::DEMO_CAMPAIGN,
                     org.name
+                );
+                let history = soraaya_local::history::backfill(
+                    Arc::clone(&app.store),
+                    app.config.clone(),
+                    org.org_id,
+                    calling.sim_seed.unwrap_or(HISTORY_SEED),
+                    LocalFiles {
+                        dir: soraaya_local::files::blobs_dir(&stores.data_dir),
+                        base_url: format!("http://{local}"),
+                    },
+                    app.clock.now(),
+                )
+                .await?;
+                println!(
+                    "Demo history: {} leads, {} campaigns and {} calls over the last {} days",
+                    history.leads,
+                    history.campaigns,
+                    history.calls,
+                    soraaya_local::history::DAYS
                 );
             }
         }

@@ -347,6 +347,17 @@ impl LocalRuntime {
         self.fast_forward.store(on, Ordering::Relaxed);
     }
 
+    /// Something outside the runtime wrote (a campaign started with its
+    /// leads deferred to their calling hours): on a fast-forwarded clock the
+    /// scheduler would not look again until a dial or a webhook, so it looks
+    /// at the next tick.
+    pub fn wake_scheduler(&self) {
+        *self
+            .next_scheduler_run
+            .lock()
+            .unwrap_or_else(|p| p.into_inner()) = None;
+    }
+
     fn skip_idle_runs(&self, now: Timestamp, next_due: Option<Timestamp>) {
         if !self.fast_forward.load(Ordering::Relaxed) {
             return;

@@ -148,13 +148,54 @@ const PLACES: [&str; 8] = [
     "Altamount Road",
     "Powai",
 ];
-const OBJECTIONS: [&str; 5] = [
+const OBJECTIONS: [&str; 8] = [
     "we already booked a flat in Khar last month",
     "the budget is too high for us right now",
     "we are only browsing, not buying this year",
     "my family wants to stay in Pune",
     "we prefer under-construction projects with better payment plans",
+    "the location is too far from my office",
+    "I do not trust this builder after the delays on their last project",
+    "the three BHK layout is too small for my family",
 ];
+/// What buyers ask for, as they say it.
+const FEATURES: [&str; 7] = [
+    "sea view",
+    "a private pool",
+    "a gym",
+    "parking for three cars",
+    "a clubhouse",
+    "a home office",
+    "a terrace garden",
+];
+/// When a keen buyer means to buy: the words, and the structured value.
+const TIMELINES: [(&str, &str); 3] = [
+    ("Within three months.", "3_months"),
+    ("As soon as possible, we are ready now.", "immediate"),
+    ("In the next six months.", "6_months"),
+];
+/// How a keen buyer pays: the words, and the structured value.
+const FINANCING: [(&str, &str); 3] = [
+    ("we are paying cash", "cash_buyer"),
+    ("our home loan is pre-approved", "pre_approved"),
+    ("we will need a home loan", "needs_financing"),
+];
+/// Second thoughts of a buyer who is not ready.
+const HESITATIONS: [&str; 3] = [
+    "Honestly the prices feel a bit expensive for that area.",
+    "The possession date is too far for us.",
+    "I have to discuss it with my wife first.",
+];
+
+/// A small number as a buyer says it.
+fn number_word(n: u8) -> &'static str {
+    match n {
+        3 => "three",
+        4 => "four",
+        5 => "five",
+        _ => "six",
+    }
+}
 
 impl Simulator {
     pub fn new(clock: Arc<dyn Clock>, config: SimulatorConfig) -> Self {
@@ -284,40 +325,63 @@ impl Simulator {
         let pitch = format!(
             "We have sea-facing four and five BHK homes in {place}, ready to move in. May I ask what you are looking for?"
         );
+        // The details of a conversation have their own draws, so that the
+        // call's other draws (its length) stay what they were for a seed.
+        let mut detail = ChaCha8Rng::seed_from_u64(rng.random::<u64>() ^ 0x5eed_de7a);
         let (data, summary, reason) = match scenario {
             Scenario::Qualified => {
+                let bedrooms = detail.random_range(3..=5);
+                let wanted: Vec<&str> = (0..detail.random_range(0..=2))
+                    .map(|_| FEATURES[detail.random_range(0..FEATURES.len())])
+                    .collect();
+                let with = match wanted.as_slice() {
+                    [] => String::new(),
+                    [one] => format!(" with {one}"),
+                    [one, two, ..] => format!(" with {one} and {two}"),
+                };
+                let (when, timeline) = TIMELINES[detail.random_range(0..TIMELINES.len())];
+                let (paying, financing) = FINANCING[detail.random_range(0..FINANCING.len())];
                 lines.push(("assistant", pitch));
-                lines.push(("customer", format!("We want a four BHK, budget around {low} to {high} crore, in {place} itself.")));
+                lines.push(("assistant", "What budget do you have in mind?".to_owned()));
+                lines.push(("customer", format!("We want a {} BHK{with}, budget around {low} to {high} crore, in {place} itself.", number_word(bedrooms))));
                 lines.push((
                     "assistant",
                     "Wonderful. And when are you planning to buy?".to_owned(),
                 ));
                 lines.push((
                     "customer",
-                    "Within three months. My wife and I decide together, and we are paying cash."
-                        .to_owned(),
+                    format!("{when} My wife and I decide together, and {paying}."),
                 ));
                 lines.push((
                     "assistant",
-                    "Perfect, I will have our senior advisor call you to arrange a site visit."
-                        .to_owned(),
+                    "Shall I arrange a site visit this Saturday?".to_owned(),
+                ));
+                lines.push((
+                    "customer",
+                    if detail.random_bool(0.5) {
+                        "Yes, Saturday morning works. That sounds wonderful, thank you!"
+                    } else {
+                        "Saturday is fine, we can do the site visit."
+                    }
+                    .to_owned(),
                 ));
                 (
                     json!({
                         "interested": true, "budget_min_inr": low * 10_000_000, "budget_max_inr": high * 10_000_000,
-                        "budget_text": format!("{low} to {high} crore"), "purchase_timeline": "3_months",
-                        "property_type": "apartment", "preferred_location": place, "bedrooms": 4,
-                        "decision_maker": true, "financing": "cash_buyer", "callback_requested": false,
+                        "budget_text": format!("{low} to {high} crore"), "purchase_timeline": timeline,
+                        "property_type": "apartment", "preferred_location": place, "bedrooms": bedrooms,
+                        "decision_maker": true, "financing": financing, "callback_requested": false,
                         "do_not_call": false, "needs_human": false, "objections": [], "sentiment": "positive"
                     }),
                     format!(
-                        "{first} wants a 4 BHK in {place} for ₹{low}-{high} Cr within three months, paying cash; ready for a site visit."
+                        "{first} wants a {bedrooms} BHK in {place} for ₹{low}-{high} Cr ({}), {paying}; site visit on Saturday.",
+                        when.trim_end_matches('.').to_lowercase()
                     ),
                     "assistant-ended-call",
                 )
             }
             Scenario::NotInterested => {
-                let objection = OBJECTIONS[rng.random_range(0..OBJECTIONS.len())];
+                let objection = OBJECTIONS[detail.random_range(0..OBJECTIONS.len())];
                 lines.push(("assistant", pitch));
                 lines.push(("customer", format!("Actually no, {objection}.")));
                 lines.push((
@@ -356,10 +420,13 @@ impl Simulator {
                 )
             }
             Scenario::Lukewarm => {
+                let hesitation = HESITATIONS[detail.random_range(0..HESITATIONS.len())];
                 lines.push(("assistant", pitch));
                 lines.push((
                     "customer",
-                    format!("Maybe next year. Somewhere around {low} crore, not more."),
+                    format!(
+                        "Maybe next year. Somewhere around {low} crore, not more. {hesitation}"
+                    ),
                 ));
                 lines.push((
                     "assistant",
@@ -468,12 +535,16 @@ impl Simulator {
     /// its webhooks come due as it goes.
     pub fn start(&self, call: &SimulatedCall) -> PlacedCall {
         let now = self.clock.now();
-        // Repeatable per seed, lead and attempt, whatever the order of calls.
-        let lead_bits = call.metadata.lead_id.as_uuid().as_u128();
-        let seed = self.config.seed
-            ^ (lead_bits as u64)
-            ^ ((lead_bits >> 64) as u64)
-            ^ u64::from(call.metadata.attempt).rotate_left(32);
+        // Repeatable per seed, number and attempt, whatever the order of
+        // calls and the ids the leads were given (FNV-1a of the number).
+        let number_bits = call
+            .number
+            .bytes()
+            .fold(0xcbf2_9ce4_8422_2325_u64, |hash, byte| {
+                (hash ^ u64::from(byte)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let seed =
+            self.config.seed ^ number_bits ^ u64::from(call.metadata.attempt).rotate_left(32);
         let mut rng = ChaCha8Rng::seed_from_u64(seed);
         let forced = {
             let mut forced = self.forced.lock().unwrap_or_else(|p| p.into_inner());
