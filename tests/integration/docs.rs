@@ -151,3 +151,54 @@ async fn the_api_documentation_page_is_served_without_a_cdn() {
         assert!(plain.headers.get("content-encoding").is_none());
     }
 }
+
+/// OpenAPI names a schema by its type's name and keeps the last of two
+/// types of one name, silently: every documented type's name is unique.
+#[test]
+fn no_two_documented_types_share_a_name() {
+    let root = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
+    let mut seen: std::collections::BTreeMap<String, String> = Default::default();
+    let mut twice = Vec::new();
+    let mut dirs = vec![root.join("shared")];
+    while let Some(dir) = dirs.pop() {
+        for entry in std::fs::read_dir(&dir).expect("dir").flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                dirs.push(path);
+                continue;
+            }
+            if path.extension().is_none_or(|e| e != "rs") {
+                continue;
+            }
+            let text = std::fs::read_to_string(&path).expect("source");
+            let lines: Vec<&str> = text.lines().collect();
+            for (i, line) in lines.iter().enumerate() {
+                if !(line.contains("#[derive(") && line.contains("ToSchema")) {
+                    continue;
+                }
+                let Some(name) = lines[i + 1..].iter().take(8).find_map(|l| {
+                    let l = l.trim_start();
+                    let rest = l
+                        .strip_prefix("pub struct ")
+                        .or_else(|| l.strip_prefix("pub enum "))?;
+                    Some(
+                        rest.split(|c: char| !c.is_alphanumeric() && c != '_')
+                            .next()?
+                            .to_owned(),
+                    )
+                }) else {
+                    continue;
+                };
+                // Types a macro declares (`pub struct $name`) are named where it is used.
+                if name.is_empty() {
+                    continue;
+                }
+                let at = path.display().to_string();
+                if let Some(first) = seen.insert(name.clone(), at.clone()) {
+                    twice.push(format!("{name}: {first} and {at}"));
+                }
+            }
+        }
+    }
+    assert!(twice.is_empty(), "types of one name: {twice:?}");
+}

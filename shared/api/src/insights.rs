@@ -43,7 +43,7 @@ pub struct InsightParams {
     /// One campaign's calls.
     #[param(value_type = Option<uuid::Uuid>)]
     pub campaign_id: Option<String>,
-    /// One persona's calls (not with `campaign_id`).
+    /// One persona's calls (in the campaign, with `campaign_id`).
     #[param(value_type = Option<uuid::Uuid>)]
     pub persona_id: Option<String>,
 }
@@ -67,9 +67,6 @@ impl InsightParams {
                 PersonaId::parse(id).map_err(|_| "is not an agent persona id"),
             )
         });
-        if self.campaign_id.is_some() && self.persona_id.is_some() {
-            errors.add("persona_id", "give a campaign or a persona, not both");
-        }
         errors.finish()?;
         Ok(InsightsQuery {
             days,

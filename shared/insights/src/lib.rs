@@ -53,7 +53,7 @@ pub struct InsightsQuery {
 
 /// The days an answer covers, in the organisation's time zone.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, ToSchema)]
-pub struct Period {
+pub struct InsightPeriod {
     #[schema(value_type = String, format = Date)]
     pub from: Date,
     #[schema(value_type = String, format = Date)]
@@ -68,7 +68,7 @@ pub struct Period {
 
 /// A period read: its days, their sum, and the sum of the period before.
 struct Read {
-    period: Period,
+    period: InsightPeriod,
     days: Vec<(Date, DaySums)>,
     current: InsightTally,
     previous: InsightTally,
@@ -93,7 +93,8 @@ async fn read(app: &App, org: OrgId, query: InsightsQuery) -> Result<Read, Insig
         return Err(InsightsError::NotFound("agent persona"));
     }
     let scope = match (query.campaign, query.persona) {
-        (Some(c), _) => InsightScope::Campaign(c),
+        (Some(c), Some(p)) => InsightScope::CampaignPersona(c, p),
+        (Some(c), None) => InsightScope::Campaign(c),
         (None, Some(p)) => InsightScope::Persona(p),
         (None, None) => InsightScope::Organisation,
     };
@@ -118,7 +119,7 @@ async fn read(app: &App, org: OrgId, query: InsightsQuery) -> Result<Read, Insig
         sentiment,
     } = read_period(app.store.as_ref(), org, scope, &dates, split).await?;
     Ok(Read {
-        period: Period {
+        period: InsightPeriod {
             from: sentiment.first().map_or(today, |(d, _)| *d),
             to: today,
             days,
@@ -219,7 +220,7 @@ pub struct Preference {
 /// What the period's conversations show.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct ConversationAnalysis {
-    pub period: Period,
+    pub period: InsightPeriod,
     /// Calls whose words were analysed, and those after which the lead was qualified.
     pub calls_analysed: u64,
     pub qualified_calls: u64,
@@ -483,7 +484,7 @@ pub struct CallbackBand {
 /// How calling performs over the period.
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct InsightTrends {
-    pub period: Period,
+    pub period: InsightPeriod,
     pub calls: u64,
     pub connected: u64,
     /// 24 hours of the leads' own clocks.

@@ -28,6 +28,8 @@ pub enum InsightScope {
     Organisation,
     Campaign(CampaignId),
     Persona(PersonaId),
+    /// One persona's calls in one campaign.
+    CampaignPersona(CampaignId, PersonaId),
 }
 
 impl InsightScope {
@@ -37,6 +39,7 @@ impl InsightScope {
             InsightScope::Organisation => format!("DAY#{day}"),
             InsightScope::Campaign(c) => format!("CAMPAIGN#{c}#DAY#{day}"),
             InsightScope::Persona(p) => format!("PERSONA#{p}#DAY#{day}"),
+            InsightScope::CampaignPersona(c, p) => format!("CAMPAIGN#{c}#PERSONA#{p}#DAY#{day}"),
         };
         Key::new(insights_pk(org), sk)
     }
@@ -44,7 +47,10 @@ impl InsightScope {
     /// The scopes a call counts in.
     pub fn of_call(campaign: CampaignId, persona: Option<PersonaId>) -> Vec<InsightScope> {
         let mut scopes = vec![InsightScope::Organisation, InsightScope::Campaign(campaign)];
-        scopes.extend(persona.map(InsightScope::Persona));
+        if let Some(persona) = persona {
+            scopes.push(InsightScope::Persona(persona));
+            scopes.push(InsightScope::CampaignPersona(campaign, persona));
+        }
         scopes
     }
 }

@@ -6,7 +6,7 @@
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::{ConversationAnalysis, InsightTrends, Period, percent};
+use crate::{ConversationAnalysis, InsightPeriod, InsightTrends, percent};
 
 /// Fewest calls behind any recommendation's figure.
 pub const MIN_SAMPLE: u64 = 30;
@@ -52,7 +52,7 @@ pub struct Recommendation {
 
 #[derive(Debug, Clone, PartialEq, Serialize, ToSchema)]
 pub struct Recommendations {
-    pub period: Period,
+    pub period: InsightPeriod,
     pub calls: u64,
     pub calls_analysed: u64,
     /// False when there are too few calls to recommend anything yet.
