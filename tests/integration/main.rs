@@ -2,6 +2,7 @@
 
 #![allow(clippy::unwrap_used, clippy::expect_used)] // test code
 
+mod ab_tests;
 mod architecture;
 mod auth;
 mod bulk_jobs;

@@ -9,7 +9,8 @@ use jiff::Timestamp;
 use serde_json::{Value, json};
 use soraaya_core::voice::{Assistant, VoiceChoice};
 use soraaya_domain::{
-    Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property, matching,
+    Accent, AgentPersona, Campaign, CommunicationStyle, Lead, Organisation, Property,
+    ScriptCustomizations, Variant, matching,
 };
 
 /// Properties the assistant's context describes: the ones that fit the lead best.
@@ -26,6 +27,33 @@ pub struct AssistantContext<'a> {
     pub lead: &'a Lead,
     /// When the call is placed (the lead's local time is in the prompt).
     pub now: Timestamp,
+    /// The campaign's A/B variant the lead is in: its script goes over the persona's.
+    pub variant: Option<&'a Variant>,
+}
+
+/// The script of the call: the variant's greeting, pitch and closing where
+/// it sets them, the persona's otherwise; the hand-over triggers of both.
+fn script(ctx: &AssistantContext<'_>) -> ScriptCustomizations {
+    let own = ctx
+        .persona
+        .map(|p| p.script_customizations.clone())
+        .unwrap_or_default();
+    let Some(variant) = ctx.variant else {
+        return own;
+    };
+    let over = &variant.script;
+    let mut triggers = own.escalation_triggers;
+    for trigger in &over.escalation_triggers {
+        if !triggers.contains(trigger) {
+            triggers.push(trigger.clone());
+        }
+    }
+    ScriptCustomizations {
+        greeting: over.greeting.clone().or(own.greeting),
+        pitch: over.pitch.clone().or(own.pitch),
+        closing: over.closing.clone().or(own.closing),
+        escalation_triggers: triggers,
+    }
 }
 
 /// The fields the assistant must fill in; `outcome::Answers` reads them back.
@@ -129,9 +157,13 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
         if !persona.personality_traits.is_empty() {
             prompt += &format!("Your manner: {}.\n", persona.personality_traits.join(", "));
         }
-        if let Some(pitch) = &persona.script_customizations.pitch {
-            prompt += &format!("Your pitch: {pitch}\n");
-        }
+    }
+    let script = script(ctx);
+    if let Some(pitch) = &script.pitch {
+        prompt += &format!("Your pitch: {pitch}\n");
+    }
+    if let Some(closing) = &script.closing {
+        prompt += &format!("Close the call with: {closing}\n");
     }
     let ranked = matching::rank(ctx.lead, ctx.properties);
     if !ranked.is_empty() {
@@ -177,9 +209,7 @@ pub fn system_prompt(ctx: &AssistantContext<'_>) -> String {
     if let Some(min) = criteria.budget_min {
         prompt += &format!("These homes start at {}.\n", min.compact());
     }
-    let escalations = persona
-        .map(|p| p.script_customizations.escalation_triggers.clone())
-        .unwrap_or_default();
+    let escalations = script.escalation_triggers;
     prompt += "Rules: if they ask never to be called again, apologise, confirm, and end the call. \
                If they ask to be called back, agree a day and time in their local time. \
                If they want a person, or ask something you cannot answer, say a colleague will call and end politely. \
@@ -197,11 +227,9 @@ const MAX_CALL: Duration = Duration::from_secs(900);
 pub fn assistant(ctx: &AssistantContext<'_>) -> Assistant {
     let persona = ctx.persona;
     let agent = persona.map_or("Aisha", |p| p.name.as_str());
-    let greeting = persona
-        .and_then(|p| p.script_customizations.greeting.clone())
-        .unwrap_or_else(|| {
-            "Hello, am I speaking with {lead_name}? This is {agent_name} from {company}.".to_owned()
-        });
+    let greeting = script(ctx).greeting.unwrap_or_else(|| {
+        "Hello, am I speaking with {lead_name}? This is {agent_name} from {company}.".to_owned()
+    });
     Assistant {
         name: format!("{agent} – {}", ctx.campaign.name),
         first_message: fill(&greeting, ctx, agent),
@@ -299,6 +327,7 @@ mod tests {
             properties: &properties,
             lead: &lead,
             now: "2026-11-24T05:30:00Z".parse().unwrap(),
+            variant: None,
         });
         assert_eq!(
             body.first_message,
@@ -325,6 +354,45 @@ mod tests {
         assert_eq!(
             body.structured_data_schema["properties"]["do_not_call"]["type"],
             "boolean"
+        );
+
+        // An A/B variant's script goes over the persona's.
+        let variant = Variant {
+            key: "warm".into(),
+            description: None,
+            persona_id: None,
+            script: ScriptCustomizations {
+                greeting: Some("Namaste {lead_name}, {agent_name} here from {company}.".into()),
+                pitch: Some("Lead with the sea view.".into()),
+                closing: Some("Offer a Saturday site visit.".into()),
+                escalation_triggers: vec!["asks about NRI taxes".into()],
+            },
+            weight: 1,
+        };
+        let body = assistant(&AssistantContext {
+            organisation: &org,
+            persona: None,
+            campaign: &campaign,
+            properties: &properties,
+            lead: &lead,
+            now: "2026-11-24T05:30:00Z".parse().unwrap(),
+            variant: Some(&variant),
+        });
+        assert_eq!(
+            body.first_message,
+            "Namaste Rohan, Aisha here from Skyline Estates."
+        );
+        assert!(
+            body.system_prompt
+                .contains("Your pitch: Lead with the sea view.")
+        );
+        assert!(
+            body.system_prompt
+                .contains("Close the call with: Offer a Saturday site visit.")
+        );
+        assert!(
+            body.system_prompt
+                .contains("Hand over to a person when: asks about NRI taxes.")
         );
     }
 }

@@ -421,8 +421,7 @@ async fn build_assistant(
     lead: &Lead,
 ) -> Result<soraaya_core::voice::Assistant, CallingError> {
     let records = Records::new(app.store.as_ref());
-    let persona_id = campaign.persona_id.or(lead.agent_persona_id);
-    let persona = match persona_id {
+    let persona = match campaign.persona_for(lead) {
         Some(id) => {
             records
                 .get::<AgentPersona>(campaign.org_id, &id.to_string())
@@ -438,6 +437,7 @@ async fn build_assistant(
         properties: &properties,
         lead,
         now: app.clock.now(),
+        variant: campaign.variant_for(lead.id),
     }))
 }
 

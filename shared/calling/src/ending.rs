@@ -73,6 +73,7 @@ fn fallback_campaign(org: OrgId, id: CampaignId, now: Timestamp) -> Campaign {
         qualification_criteria: Default::default(),
         settings: Default::default(),
         paused_reason: None,
+        variants: Vec::new(),
         created_by: None,
         version: 0,
         created_at: now,
@@ -244,15 +245,20 @@ pub async fn end_call(
         let guard_index = extra.len();
         let transcript_at =
             keep_transcript && !transcript_exists(app.store.as_ref(), org, &report.call_id).await?;
-        let persona = campaign.persona_id.or(lead.agent_persona_id);
+        let persona = campaign.persona_for(&lead);
+        let variant = campaign.variant_for(lead.id);
         let mut insight = InsightDelta::default();
         insight.ended(&EndedCall {
             lead: &lead,
             status_after: status,
             result: outcome.result,
             persona,
+            variant: variant.map(|v| v.key.as_str()),
             started_at: live.started_at,
             duration_seconds: report.duration_seconds,
+            cost_cents: report
+                .cost
+                .map_or(0, |c| (c * 100.0).round().max(0.0) as u64),
             score: outcome.score,
         });
         if transcript_at {
@@ -311,6 +317,7 @@ pub async fn end_call(
                 status_after: Some(status),
                 duration_seconds: report.duration_seconds,
                 cost: report.cost,
+                variant: variant.map(|v| v.key.clone()),
             }
             .put()?,
         );
@@ -426,10 +433,10 @@ async fn store_late_transcript(
             lead_id: lead.id,
             transcript_id: record.id,
         });
-        let persona: Option<PersonaId> = campaign
-            .as_ref()
-            .and_then(|c| c.persona_id)
-            .or(lead.agent_persona_id);
+        let persona: Option<PersonaId> = match &campaign {
+            Some(campaign) => campaign.persona_for(lead),
+            None => lead.agent_persona_id,
+        };
         let zone = soraaya_accounts::org(app, lead.org_id)
             .await?
             .time_zone

@@ -225,6 +225,9 @@ pub struct CallAttempt {
     pub status_after: Option<LeadStatus>,
     pub duration_seconds: Option<f64>,
     pub cost: Option<f64>,
+    /// The campaign's A/B variant the lead is in, when it tests one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub variant: Option<String>,
 }
 
 impl CallAttempt {

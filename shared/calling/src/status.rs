@@ -91,6 +91,9 @@ pub struct CampaignPerformance {
     pub qualification_rate: Option<f64>,
     /// The last calls, newest first.
     pub recent_calls: Vec<CallAttempt>,
+    /// The campaign's A/B test, when it runs one: each variant's results
+    /// with confidence intervals, and whether the leader's lead is settled.
+    pub ab_test: Option<soraaya_insights::ab::AbTest>,
 }
 
 fn rate(part: i64, whole: i64) -> Option<f64> {
@@ -137,6 +140,7 @@ pub async fn performance(
         today: CallTotals::from_tally(&day),
         calls,
         recent_calls: recent_calls(app.store.as_ref(), org, campaign.id, 20).await?,
+        ab_test: soraaya_insights::ab::ab_test(app.store.as_ref(), campaign).await?,
     })
 }
 

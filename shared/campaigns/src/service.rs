@@ -11,7 +11,7 @@ use soraaya_domain::{
     Accent, AgentPersona, Availability, Campaign, CampaignId, CampaignStatus, CampaignType,
     CommunicationStyle, DailyWindow, FinancingStatus, Inr, OrgId, PersonaId, Priority, Property,
     PropertyId, PropertyType, PurchaseTimeline, QualificationCriteria, RetryDelays,
-    ScriptCustomizations, UserId, legal_window,
+    ScriptCustomizations, UserId, Variant, legal_window,
 };
 use soraaya_store::{Delete, Key, Put, StoreError, WriteOp};
 use tracing::info;
@@ -345,6 +345,94 @@ pub struct CampaignInput {
     pub property_ids: Option<Vec<PropertyId>>,
     pub qualification_criteria: Option<CriteriaInput>,
     pub settings: Option<SettingsInput>,
+    /// An A/B test: 2 to 5 approaches its leads are split between at random
+    /// (`[]` for none). Only while the campaign is a draft.
+    pub variants: Option<Vec<VariantInput>>,
+}
+
+/// One approach of an A/B test.
+#[derive(Debug, Clone, Default, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields, default)]
+pub struct VariantInput {
+    /// Unique in the campaign: letters, digits, `-` and `_`, up to 20.
+    #[schema(
+        example = "warm-opening",
+        min_length = 1,
+        max_length = 20,
+        pattern = "^[A-Za-z0-9_-]+$"
+    )]
+    pub key: String,
+    #[schema(max_length = 200)]
+    pub description: Option<String>,
+    /// The persona of this variant's calls (the campaign's otherwise).
+    #[schema(value_type = Option<String>, format = Uuid)]
+    pub persona_id: Option<PersonaId>,
+    /// A greeting, pitch or closing here replaces the persona's.
+    pub script: Option<ScriptCustomizations>,
+    /// Share of the leads against the other variants' weights: 1 to 100 (default 1).
+    #[schema(minimum = 1, maximum = 100)]
+    pub weight: Option<u8>,
+}
+
+/// Most variants of one A/B test.
+pub const MAX_VARIANTS: usize = 5;
+
+fn variants(errors: &mut FieldErrors, inputs: &[VariantInput]) -> Vec<Variant> {
+    if inputs.len() == 1 || inputs.len() > MAX_VARIANTS {
+        errors.add(
+            "variants",
+            format!("an A/B test needs 2 to {MAX_VARIANTS} variants (or none)"),
+        );
+    }
+    let mut found: Vec<Variant> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let field = |name: &str| format!("variants[{i}].{name}");
+        let key = input.key.trim();
+        if key.is_empty()
+            || key.chars().count() > 20
+            || !key
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
+        {
+            errors.add(field("key"), "must be 1 to 20 letters, digits, '-' or '_'");
+        } else if found.iter().any(|v| v.key.eq_ignore_ascii_case(key)) {
+            errors.add(field("key"), "is the key of another variant");
+        }
+        let description = input
+            .description
+            .as_deref()
+            .and_then(|d| text(errors, &field("description"), d, 200))
+            .filter(|d| !d.is_empty());
+        let weight = input.weight.unwrap_or(1);
+        if !(1..=100).contains(&weight) {
+            errors.add(field("weight"), "must be 1 to 100");
+        }
+        let script = input.script.clone().unwrap_or_default();
+        for (name, value) in [
+            ("script.greeting", &script.greeting),
+            ("script.pitch", &script.pitch),
+            ("script.closing", &script.closing),
+        ] {
+            if let Some(value) = value {
+                text(errors, &field(name), value, 1000);
+            }
+        }
+        strings(
+            errors,
+            &field("script.escalation_triggers"),
+            &script.escalation_triggers,
+            200,
+            20,
+        );
+        found.push(Variant {
+            key: key.to_owned(),
+            description,
+            persona_id: input.persona_id,
+            script,
+            weight,
+        });
+    }
+    found
 }
 
 impl CampaignInput {
@@ -430,6 +518,14 @@ fn apply(
     if let Some(settings) = &input.settings {
         settings.apply(&mut campaign.settings, &mut errors);
     }
+    if let Some(inputs) = &input.variants {
+        let new = variants(&mut errors, inputs);
+        if new != campaign.variants && campaign.status != CampaignStatus::Draft {
+            // Which lead is in which variant must not move once calls began.
+            errors.add("variants", "can change only while the campaign is a draft");
+        }
+        campaign.variants = new;
+    }
     check(errors)
 }
 
@@ -444,6 +540,25 @@ async fn check_references(app: &App, campaign: &Campaign) -> Result<(), Campaign
         {
             None => errors.add("persona_id", "is not an agent persona of this organisation"),
             Some(p) if !p.is_active => errors.add("persona_id", "is an inactive persona"),
+            Some(_) => {}
+        }
+    }
+    for (i, variant) in campaign.variants.iter().enumerate() {
+        let Some(persona) = variant.persona_id else {
+            continue;
+        };
+        match records
+            .get::<AgentPersona>(campaign.org_id, &persona.to_string())
+            .await?
+        {
+            None => errors.add(
+                format!("variants[{i}].persona_id"),
+                "is not an agent persona of this organisation",
+            ),
+            Some(p) if !p.is_active => errors.add(
+                format!("variants[{i}].persona_id"),
+                "is an inactive persona",
+            ),
             Some(_) => {}
         }
     }
@@ -530,6 +645,7 @@ pub async fn create_campaign(
         qualification_criteria: QualificationCriteria::default(),
         settings: Default::default(),
         paused_reason: None,
+        variants: Vec::new(),
         created_by: by,
         version: 1,
         created_at: now,
@@ -884,8 +1000,7 @@ pub async fn update_persona(
                     return Ok(None);
                 }
                 if before.is_active && !after.is_active {
-                    let users =
-                        live_campaigns_using(app, org, |c| c.persona_id == Some(id)).await?;
+                    let users = live_campaigns_using(app, org, |c| c.uses_persona(id)).await?;
                     if !users.is_empty() {
                         return Err(in_use("persona", &users));
                     }
@@ -899,7 +1014,7 @@ pub async fn update_persona(
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
 pub async fn delete_persona(app: &App, org: OrgId, id: PersonaId) -> Result<(), CampaignError> {
     let persona = get_persona(app, org, id).await?;
-    let users = live_campaigns_using(app, org, |c| c.persona_id == Some(id)).await?;
+    let users = live_campaigns_using(app, org, |c| c.uses_persona(id)).await?;
     if !users.is_empty() {
         return Err(in_use("persona", &users));
     }

@@ -6,8 +6,8 @@ use utoipa::ToSchema;
 
 use crate::calling::{ClockTime, DailyWindow};
 use crate::{
-    CampaignId, FinancingStatus, Inr, OrgId, PersonaId, Priority, PropertyId, PropertyType,
-    PurchaseTimeline, Timestamp, UserId,
+    CampaignId, FinancingStatus, Inr, LeadId, OrgId, PersonaId, Priority, PropertyId, PropertyType,
+    PurchaseTimeline, ScriptCustomizations, Timestamp, UserId,
 };
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
@@ -307,6 +307,9 @@ pub struct Campaign {
     pub settings: CallingSettings,
     /// Set when the campaign paused itself; why.
     pub paused_reason: Option<String>,
+    /// An A/B test: the approaches its leads are split between (none, or 2 to 5).
+    #[serde(default)]
+    pub variants: Vec<Variant>,
     pub created_by: Option<UserId>,
     pub version: u64,
     #[schema(value_type = String, format = DateTime)]
@@ -315,9 +318,110 @@ pub struct Campaign {
     pub updated_at: Timestamp,
 }
 
+/// One approach of a campaign's A/B test: a persona and/or a script, tried
+/// on a share of its leads.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Variant {
+    /// Unique in the campaign: letters, digits, `-` and `_`, up to 20 (such as `a`, `warm-opening`).
+    pub key: String,
+    pub description: Option<String>,
+    /// The persona of this variant's calls (the campaign's otherwise).
+    pub persona_id: Option<PersonaId>,
+    /// A greeting, pitch or closing set here replaces the persona's.
+    #[serde(default)]
+    pub script: ScriptCustomizations,
+    /// The variant's share of the leads, against the others' weights (1 to 100).
+    pub weight: u8,
+}
+
+impl Campaign {
+    /// The variant a lead is in: drawn from the campaign's and the lead's
+    /// ids (FNV-1a), so it never changes and needs no write, in proportion
+    /// to the weights. `None` when the campaign tests nothing.
+    pub fn variant_for(&self, lead: LeadId) -> Option<&Variant> {
+        let total: u64 = self
+            .variants
+            .iter()
+            .map(|v| u64::from(v.weight.max(1)))
+            .sum();
+        if self.variants.len() < 2 || total == 0 {
+            return None;
+        }
+        let hash = self
+            .id
+            .as_uuid()
+            .as_bytes()
+            .iter()
+            .chain(lead.as_uuid().as_bytes())
+            .fold(0xcbf2_9ce4_8422_2325_u64, |h, b| {
+                (h ^ u64::from(*b)).wrapping_mul(0x0100_0000_01b3)
+            });
+        let mut roll = hash % total;
+        self.variants.iter().find(|v| {
+            let weight = u64::from(v.weight.max(1));
+            if roll < weight {
+                true
+            } else {
+                roll -= weight;
+                false
+            }
+        })
+    }
+
+    /// Whether the campaign or one of its variants calls with this persona.
+    pub fn uses_persona(&self, persona: PersonaId) -> bool {
+        self.persona_id == Some(persona)
+            || self.variants.iter().any(|v| v.persona_id == Some(persona))
+    }
+
+    /// The persona that calls `lead`: its variant's, the campaign's, or the lead's own.
+    pub fn persona_for(&self, lead: &crate::Lead) -> Option<PersonaId> {
+        self.variant_for(lead.id)
+            .and_then(|v| v.persona_id)
+            .or(self.persona_id)
+            .or(lead.agent_persona_id)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn leads_split_between_variants_by_weight_and_always_alike() {
+        let mut campaign: Campaign = serde_json::from_value(serde_json::json!({
+            "id": "01936f3a-1111-7000-8000-000000000003", "org_id": "01936f3a-1111-7000-8000-000000000001",
+            "name": "Split", "description": null, "start_date": null, "end_date": null,
+            "campaign_type": "outbound", "priority_level": "high", "status": "active",
+            "persona_id": null, "property_ids": [], "qualification_criteria": {}, "settings": {},
+            "paused_reason": null, "created_by": null, "version": 1,
+            "created_at": "2026-11-20T10:00:00Z", "updated_at": "2026-11-20T10:00:00Z"
+        }))
+        .unwrap();
+        let lead = LeadId::new();
+        assert!(campaign.variant_for(lead).is_none(), "no test, no variant");
+        let variant = |key: &str, weight: u8| Variant {
+            key: key.into(),
+            description: None,
+            persona_id: None,
+            script: ScriptCustomizations::default(),
+            weight,
+        };
+        campaign.variants = vec![variant("a", 3), variant("b", 1)];
+        let mut counts = [0u32; 2];
+        for _ in 0..4000 {
+            let lead = LeadId::new();
+            let first = campaign.variant_for(lead).unwrap().key.clone();
+            assert_eq!(
+                campaign.variant_for(lead).unwrap().key,
+                first,
+                "the same every time"
+            );
+            counts[usize::from(first == "b")] += 1;
+        }
+        // 3 : 1, within a few percent.
+        assert!((2800..3200).contains(&counts[0]), "{counts:?}");
+    }
 
     #[test]
     fn campaign_actions_follow_the_lifecycle() {

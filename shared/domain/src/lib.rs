@@ -29,7 +29,7 @@ pub use call::{CallMetadata, CallReport, CallResult, TranscriptLine};
 pub use calling::{CallingHours, ClockTime, DailyWindow, legal_window};
 pub use campaign::{
     CallingSettings, Campaign, CampaignAction, CampaignActionError, CampaignStatus, CampaignType,
-    QualificationAnswers, QualificationCriteria, RetryDelays,
+    QualificationAnswers, QualificationCriteria, RetryDelays, Variant,
 };
 pub use eligibility::{Decision, SkipReason};
 pub use email::{Email, EmailError};

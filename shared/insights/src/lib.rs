@@ -9,6 +9,7 @@
 //! `n` days reads `2n` items (the period and the one before it), whatever the
 //! number of calls.
 
+pub mod ab;
 pub mod record;
 mod stats;
 pub mod tally;

@@ -30,23 +30,31 @@ pub enum InsightScope {
     Persona(PersonaId),
     /// One persona's calls in one campaign.
     CampaignPersona(CampaignId, PersonaId),
+    /// Every call of one campaign, whatever the day (its A/B test reads it).
+    CampaignAll(CampaignId),
 }
 
 impl InsightScope {
-    /// The item of this scope for one day (the organisation's calendar day).
+    /// The item of this scope for one day (the organisation's calendar day;
+    /// a campaign's all-time item whatever the day).
     pub fn key(self, org: OrgId, day: Date) -> Key {
         let sk = match self {
             InsightScope::Organisation => format!("DAY#{day}"),
             InsightScope::Campaign(c) => format!("CAMPAIGN#{c}#DAY#{day}"),
             InsightScope::Persona(p) => format!("PERSONA#{p}#DAY#{day}"),
             InsightScope::CampaignPersona(c, p) => format!("CAMPAIGN#{c}#PERSONA#{p}#DAY#{day}"),
+            InsightScope::CampaignAll(c) => format!("CAMPAIGN#{c}#ALL"),
         };
         Key::new(insights_pk(org), sk)
     }
 
     /// The scopes a call counts in.
     pub fn of_call(campaign: CampaignId, persona: Option<PersonaId>) -> Vec<InsightScope> {
-        let mut scopes = vec![InsightScope::Organisation, InsightScope::Campaign(campaign)];
+        let mut scopes = vec![
+            InsightScope::Organisation,
+            InsightScope::Campaign(campaign),
+            InsightScope::CampaignAll(campaign),
+        ];
         if let Some(persona) = persona {
             scopes.push(InsightScope::Persona(persona));
             scopes.push(InsightScope::CampaignPersona(campaign, persona));
@@ -78,6 +86,14 @@ pub mod names {
     pub const PERSONA_QUALIFIED: &str = "per_qual_";
     pub const PERSONA_SCORE_SUM: &str = "per_score_";
     pub const PERSONA_SCORED: &str = "per_scored_";
+    /// By A/B variant key: calls, connected, qualified, sum of scores,
+    /// scored calls, cost in US cents.
+    pub const VARIANT_CALLS: &str = "var_calls_";
+    pub const VARIANT_CONNECTED: &str = "var_conn_";
+    pub const VARIANT_QUALIFIED: &str = "var_qual_";
+    pub const VARIANT_SCORE_SUM: &str = "var_score_";
+    pub const VARIANT_SCORED: &str = "var_scored_";
+    pub const VARIANT_COST_CENTS: &str = "var_cost_";
     /// Calls whose words were analysed, and the qualified ones.
     pub const ANALYSED: &str = "analysed";
     pub const ANALYSED_QUALIFIED: &str = "analysedq";
@@ -314,9 +330,12 @@ pub struct EndedCall<'a> {
     pub status_after: LeadStatus,
     pub result: CallResult,
     pub persona: Option<PersonaId>,
+    /// The campaign's A/B variant the lead is in.
+    pub variant: Option<&'a str>,
     /// When the call was dialled.
     pub started_at: Timestamp,
     pub duration_seconds: Option<f64>,
+    pub cost_cents: u64,
     pub score: Option<u8>,
 }
 
@@ -401,6 +420,23 @@ impl InsightDelta {
                 self.add(format!("{PERSONA_SCORE_SUM}{id}"), i64::from(score));
                 self.add(format!("{PERSONA_SCORED}{id}"), 1);
             }
+        }
+        if let Some(key) = call.variant {
+            self.add(format!("{VARIANT_CALLS}{key}"), 1);
+            if connected {
+                self.add(format!("{VARIANT_CONNECTED}{key}"), 1);
+            }
+            if qualified {
+                self.add(format!("{VARIANT_QUALIFIED}{key}"), 1);
+            }
+            if let Some(score) = call.score {
+                self.add(format!("{VARIANT_SCORE_SUM}{key}"), i64::from(score));
+                self.add(format!("{VARIANT_SCORED}{key}"), 1);
+            }
+            self.add(
+                format!("{VARIANT_COST_CENTS}{key}"),
+                i64::try_from(call.cost_cents).unwrap_or(i64::MAX),
+            );
         }
     }
 

@@ -84,7 +84,7 @@ pub fn calls_per_group(p_a: f64, p_b: f64) -> Option<u64> {
 }
 
 /// A comparison of two groups: significant, or how many more calls would tell.
-fn compare(hits_a: u64, n_a: u64, hits_b: u64, n_b: u64) -> (bool, Option<u64>) {
+pub(crate) fn compare(hits_a: u64, n_a: u64, hits_b: u64, n_b: u64) -> (bool, Option<u64>) {
     let significant = n_a >= 10
         && n_b >= 10
         && z_score(hits_a, n_a, hits_b, n_b).is_some_and(|z| z.abs() >= 1.96);

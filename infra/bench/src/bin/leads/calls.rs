@@ -134,8 +134,10 @@ async fn record(
                 CallResult::NoAnswer
             },
             persona: Some(persona),
+            variant: None,
             started_at,
             duration_seconds: Some((n % 900) as f64),
+            cost_cents: (n % 30) as u64,
             score: Some((n % 100) as u8),
         });
         if connected {
