@@ -19,6 +19,7 @@ mod leads_access;
 mod leads_import;
 mod matching;
 mod on_dynamodb;
+mod reports;
 mod roles;
 mod strict_input;
 mod template;

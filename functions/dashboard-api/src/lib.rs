@@ -1,6 +1,6 @@
-//! The dashboard API function: KPIs, trends and breakdowns, and the
-//! insights from calls, all read from the counters and aggregates other
-//! functions keep on write; it writes nothing.
+//! The dashboard API function: KPIs, trends and breakdowns, the insights
+//! from calls, and reports, all read from the counters and aggregates other
+//! functions keep on write and from the leads and calls; it writes nothing.
 
 use std::sync::Arc;
 

@@ -2,7 +2,10 @@
 
 use axum::Json;
 use axum::extract::State;
+use axum::http::header;
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
+use soraaya_dashboard::reports::{self, MAX_DAYS, ReportFormat, ReportKind, ReportQuery};
 use soraaya_dashboard::{
     self as dashboard, CallVolume, CampaignComparison, DashboardError, DashboardMetrics, DateRange,
     MAX_TREND_DAYS, SourcePerformance, StatusDistribution, Trends,
@@ -32,6 +35,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(dashboard_call_volume))
         .routes(routes!(dashboard_lead_sources))
         .routes(routes!(dashboard_campaigns))
+        .routes(routes!(report))
 }
 
 /// One campaign's figures instead of the organisation's.
@@ -225,4 +229,121 @@ async fn dashboard_campaigns(
     caller: Permitted<may::DashboardRead>,
 ) -> Result<Json<Vec<CampaignComparison>>, ApiError> {
     Ok(Json(dashboard::campaigns(&app, caller.org_id).await?))
+}
+
+#[derive(Debug, Default, Deserialize, utoipa::IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(default, deny_unknown_fields)]
+pub struct ReportParams {
+    /// First day, `YYYY-MM-DD` in the organisation's time zone (default: 29 days before `to`).
+    #[param(value_type = Option<String>, format = Date)]
+    pub from: Option<String>,
+    /// Last day, included (default: today); at most 92 days after `from`.
+    #[param(value_type = Option<String>, format = Date)]
+    pub to: Option<String>,
+    /// `csv` (default) or `pdf`.
+    #[param(value_type = Option<String>, pattern = "^(csv|pdf)$")]
+    pub format: Option<String>,
+    #[param(value_type = Option<uuid::Uuid>)]
+    pub campaign_id: Option<String>,
+}
+
+/// A report of the period: `leads` created, `calls` ended, or `campaigns`
+/// with their figures. CSV has every row (up to 10,000; the header
+/// `X-Report-Rows-Omitted` says how many more the period has); the PDF opens
+/// with the period's figures and daily chart, the same counters as the
+/// dashboard's trend, then the first rows.
+#[utoipa::path(
+    get, path = "/api/v1/reports/{kind}", tag = "dashboard",
+    params(
+        ("kind" = String, Path, description = "`leads`, `calls` or `campaigns`", pattern = "^(leads|calls|campaigns)$"),
+        ReportParams,
+    ),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The report", content(
+            (String = "text/csv"),
+            (Vec<u8> = "application/pdf"),
+        )),
+        (status = 404, description = "No such campaign", body = ErrorBody),
+        (status = 422, description = "Invalid parameters", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
+async fn report(
+    State(app): State<ApiState>,
+    caller: Permitted<may::LeadsExport>,
+    crate::ApiPath(kind): crate::ApiPath<String>,
+    ApiQuery(params): ApiQuery<ReportParams>,
+) -> Result<Response, ApiError> {
+    let mut errors = FieldErrors::new();
+    let kind = errors.check("kind", ReportKind::parse(&kind).ok_or(ReportKind::ALLOWED));
+    let format = match params.format.as_deref() {
+        None | Some("csv") => Some(ReportFormat::Csv),
+        Some("pdf") => Some(ReportFormat::Pdf),
+        Some(_) => {
+            errors.add("format", "must be csv or pdf");
+            None
+        }
+    };
+    let date = |field: &str, text: &Option<String>, errors: &mut FieldErrors| {
+        text.as_deref().and_then(|t| {
+            errors.check(
+                field,
+                t.trim()
+                    .parse::<jiff::civil::Date>()
+                    .map_err(|_| "must be a date, YYYY-MM-DD"),
+            )
+        })
+    };
+    let to = date("to", &params.to, &mut errors);
+    let from = date("from", &params.from, &mut errors);
+    let id = campaign(params.campaign_id.as_deref(), &mut errors);
+    errors.finish()?;
+    let today = soraaya_accounts::org(&app, caller.org_id)
+        .await?
+        .time_zone
+        .zone()
+        .to_datetime(app.clock.now())
+        .date();
+    let to = to.unwrap_or(today);
+    let from = from.unwrap_or_else(|| to.saturating_sub(jiff::Span::new().days(29)));
+    let mut errors = FieldErrors::new();
+    if from > to {
+        errors.add("from", "is after to");
+    } else if from.saturating_add(jiff::Span::new().days(MAX_DAYS - 1)) < to {
+        errors.add("to", format!("is more than {MAX_DAYS} days after from"));
+    }
+    errors.finish()?;
+    let (Some(kind), Some(format)) = (kind, format) else {
+        // Each left its field's error, which the first finish() returned.
+        return Err(ApiError::NotFound("report"));
+    };
+    let report = reports::report(
+        &app,
+        caller.org_id,
+        ReportQuery {
+            kind,
+            format,
+            from,
+            to,
+            campaign: id,
+        },
+    )
+    .await?;
+    Ok((
+        [
+            (header::CONTENT_TYPE, report.content_type.to_owned()),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"{}\"", report.file_name),
+            ),
+            (
+                header::HeaderName::from_static("x-report-rows-omitted"),
+                report.omitted.to_string(),
+            ),
+        ],
+        report.body,
+    )
+        .into_response())
 }

@@ -44,8 +44,18 @@ pub async fn trends(
     let view = View::open(app, org, campaign).await?;
     let days = days.clamp(1, MAX_TREND_DAYS);
     let from = first_day(view.today, i16::try_from(days).unwrap_or(i16::MAX));
+    let to = view.today;
+    series(&view, from, to).await
+}
+
+/// The daily series from `from` to `to`, both included.
+pub(crate) async fn series(
+    view: &View<'_>,
+    from: Date,
+    to: Date,
+) -> Result<Trends, DashboardError> {
     let series = view
-        .days(from, view.today)
+        .days(from, to)
         .await?
         .into_iter()
         .map(|(date, day)| {
@@ -61,8 +71,8 @@ pub async fn trends(
         })
         .collect();
     Ok(Trends {
-        campaign_id: campaign,
-        time_zone: view.time_zone,
+        campaign_id: view.campaign,
+        time_zone: view.time_zone.clone(),
         days: series,
     })
 }

@@ -16,6 +16,7 @@
 mod campaigns;
 mod charts;
 mod metrics;
+pub mod reports;
 
 use std::fmt;
 
