@@ -238,7 +238,7 @@ pub struct ReportParams {
     /// First day, `YYYY-MM-DD` in the organisation's time zone (default: 29 days before `to`).
     #[param(value_type = Option<String>, format = Date)]
     pub from: Option<String>,
-    /// Last day, included (default: today); at most 92 days after `from`.
+    /// Last day, included (default: today). A report covers at most 366 days: of a longer period, the last.
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
     /// `csv` (default) or `pdf`.
@@ -307,14 +307,12 @@ async fn report(
         .to_datetime(app.clock.now())
         .date();
     let to = to.unwrap_or(today);
-    let from = from.unwrap_or_else(|| to.saturating_sub(jiff::Span::new().days(29)));
-    let mut errors = FieldErrors::new();
-    if from > to {
-        errors.add("from", "is after to");
-    } else if from.saturating_add(jiff::Span::new().days(MAX_DAYS - 1)) < to {
-        errors.add("to", format!("is more than {MAX_DAYS} days after from"));
-    }
-    errors.finish()?;
+    // A period longer than a report covers keeps its last days (the
+    // headers say which); one that ends before it starts has no days.
+    let earliest = to.saturating_sub(jiff::Span::new().days(MAX_DAYS - 1));
+    let from = from
+        .unwrap_or_else(|| to.saturating_sub(jiff::Span::new().days(29)))
+        .max(earliest);
     let (Some(kind), Some(format)) = (kind, format) else {
         // Each left its field's error, which the first finish() returned.
         return Err(ApiError::NotFound("report"));
@@ -341,6 +339,10 @@ async fn report(
             (
                 header::HeaderName::from_static("x-report-rows-omitted"),
                 report.omitted.to_string(),
+            ),
+            (
+                header::HeaderName::from_static("x-report-period"),
+                format!("{from}/{to}"),
             ),
         ],
         report.body,

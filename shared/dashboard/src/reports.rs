@@ -21,7 +21,7 @@ mod pdf;
 pub const MAX_ROWS: usize = 10_000;
 
 /// Most days one report covers.
-pub const MAX_DAYS: i64 = 92;
+pub const MAX_DAYS: i64 = 366;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum ReportKind {
