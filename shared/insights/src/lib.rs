@@ -6,8 +6,8 @@
 //! Every figure comes from per-day insight items kept on write
 //! ([`record`]): one per organisation, campaign and persona and day, added to
 //! in the transaction that ends a call or stores its transcript. A period of
-//! `n` days reads `2n` items (the period and the one before it), whatever the
-//! number of calls.
+//! `n` days reads `n` items, `2n` where changes against the period before are
+//! shown, whatever the number of calls.
 
 pub mod ab;
 pub mod record;
@@ -75,7 +75,19 @@ struct Read {
     previous: InsightTally,
 }
 
-async fn read(app: &App, org: OrgId, query: InsightsQuery) -> Result<Read, InsightsError> {
+/// Whether a read also sums the period before (for changes).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Before {
+    Read,
+    Skip,
+}
+
+async fn read(
+    app: &App,
+    org: OrgId,
+    query: InsightsQuery,
+    before: Before,
+) -> Result<Read, InsightsError> {
     let records = Records::new(app.store.as_ref());
     if let Some(id) = query.campaign
         && records
@@ -106,8 +118,12 @@ async fn read(app: &App, org: OrgId, query: InsightsQuery) -> Result<Read, Insig
         .to_datetime(app.clock.now())
         .date();
     let days = query.days.clamp(1, MAX_DAYS);
+    let span = match before {
+        Before::Read => i64::from(days) * 2,
+        Before::Skip => i64::from(days),
+    };
     let first_previous = today
-        .checked_sub(jiff::Span::new().days(i64::from(days) * 2 - 1))
+        .checked_sub(jiff::Span::new().days(span - 1))
         .unwrap_or(today);
     let dates: Vec<Date> = first_previous
         .series(jiff::Span::new().days(1))
@@ -270,7 +286,7 @@ pub async fn conversation_analysis(
     org: OrgId,
     query: InsightsQuery,
 ) -> Result<ConversationAnalysis, InsightsError> {
-    Ok(analysis_of(&read(app, org, query).await?))
+    Ok(analysis_of(&read(app, org, query, Before::Read).await?))
 }
 
 fn timeline_label(key: &str) -> String {
@@ -513,7 +529,7 @@ pub async fn trends(
     org: OrgId,
     query: InsightsQuery,
 ) -> Result<InsightTrends, InsightsError> {
-    let read = read(app, org, query).await?;
+    let read = read(app, org, query, Before::Skip).await?;
     Ok(trends_of(&read, &persona_names(app, org).await?))
 }
 
@@ -656,7 +672,7 @@ pub async fn recommendations(
     org: OrgId,
     query: InsightsQuery,
 ) -> Result<Recommendations, InsightsError> {
-    let read = read(app, org, query).await?;
+    let read = read(app, org, query, Before::Read).await?;
     let trends = trends_of(&read, &persona_names(app, org).await?);
     Ok(stats::recommend(analysis_of(&read), trends))
 }

@@ -23,7 +23,15 @@ pub struct InsightTally {
 impl InsightTally {
     /// Adds the counts and quotes of an item of `day`.
     pub fn add_item(&mut self, item: &Item, day: Date) {
+        self.add_item_where(item, day, |_| true);
+    }
+
+    /// Adds the counts and quotes of an item of `day` whose names `keep` keeps.
+    fn add_item_where(&mut self, item: &Item, day: Date, keep: impl Fn(&str) -> bool) {
         for (name, value) in item.iter() {
+            if !keep(name) {
+                continue;
+            }
             match value {
                 AttributeValue::N(n) => {
                     let n = n.parse::<i64>().unwrap_or(0);
@@ -116,7 +124,8 @@ pub struct DaySentiment {
 }
 
 /// A period of one scope read: the sum of its days before `split` (the
-/// period before), the sum of the rest, and each of the rest's sentiment.
+/// period before: its analysed calls and objections only), the sum of the
+/// rest, and each of the rest's sentiment.
 pub struct PeriodTally {
     pub previous: InsightTally,
     pub current: InsightTally,
@@ -146,8 +155,12 @@ pub async fn read_period(
     for (i, (key, day)) in keys.iter().zip(days).enumerate() {
         let item = found.get(&key.sk);
         if i < split {
+            // The period before shows only in changes: of the analysed
+            // calls and their objections.
             if let Some(item) = item {
-                period.previous.add_item(item, *day);
+                period.previous.add_item_where(item, *day, |name| {
+                    name == names::ANALYSED || name.starts_with(names::OBJECTION)
+                });
             }
             continue;
         }
