@@ -19,7 +19,7 @@ use crate::records::{CallAttempt, Transcript, release_slots, transcript_exists};
 use soraaya_core::App;
 use soraaya_core::records::Records;
 use soraaya_domain::CallResult;
-use soraaya_domain::outcome::{Answers, apply_answers, decide_with};
+use soraaya_domain::outcome::{Answers, apply_answers, decide};
 use soraaya_domain::{CallMetadata, CallReport};
 use soraaya_leads::record::{Actor, EventKind, TimelineEvent};
 use soraaya_leads::repo::{CallTally, DncEntry, LeadChange, LeadsRepo, WriteError};
@@ -215,7 +215,7 @@ pub async fn end_call(
             .clone()
             .unwrap_or_else(|| fallback_campaign(org, meta.campaign_id, now));
         let understood = Understood::of(report, &campaign.qualification_criteria, &lead, now);
-        let outcome = decide_with(&lead, &campaign, report, understood.answers.clone(), now);
+        let outcome = decide(&lead, &campaign, report, understood.answers.clone(), now);
         let status = match lead.status.check_transition(outcome.status, Mover::System) {
             Ok(()) => outcome.status,
             Err(err) => {

@@ -149,15 +149,9 @@ fn minutes(m: u32) -> SignedDuration {
 }
 
 /// Decides the outcome of `lead`'s call (its `call_attempts` counts this
-/// call) from the call's structured data.
-pub fn decide(lead: &Lead, campaign: &Campaign, report: &CallReport, now: Timestamp) -> Outcome {
-    let answers = Answers::from_structured(report.structured_data.as_ref());
-    decide_with(lead, campaign, report, answers, now)
-}
-
-/// Decides the outcome of `lead`'s call from the answers given (the
-/// structured data's, or what the analysis of the words established).
-pub fn decide_with(
+/// call) from the answers given: the structured data's, or what the
+/// analysis of the words established.
+pub fn decide(
     lead: &Lead,
     campaign: &Campaign,
     report: &CallReport,
@@ -357,6 +351,17 @@ pub fn apply_answers(lead: &mut Lead, answers: &Answers, score: Option<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The outcome decided on the call's structured data.
+    fn decide_on_data(
+        lead: &Lead,
+        campaign: &Campaign,
+        report: &CallReport,
+        now: Timestamp,
+    ) -> Outcome {
+        let answers = Answers::from_structured(report.structured_data.as_ref());
+        decide(lead, campaign, report, answers, now)
+    }
     use crate::{
         CallingSettings, CampaignId, CampaignStatus, CampaignType, OrgId, Priority,
         QualificationCriteria,
@@ -452,7 +457,7 @@ mod tests {
     #[test]
     fn a_call_cut_off_by_a_restart_is_retried_at_once_and_not_counted() {
         // Even on the last attempt: the restart was not the lead's doing.
-        let outcome = decide(
+        let outcome = decide_on_data(
             &lead(3),
             &campaign(),
             &report(CallReport::LOST_IN_RESTART, json!({})),
@@ -462,7 +467,7 @@ mod tests {
         assert_eq!(outcome.status, LeadStatus::CallFailed);
         assert_eq!(outcome.next_call_at, Some(now()));
         assert!(outcome.notify.is_empty());
-        let failed = decide(
+        let failed = decide_on_data(
             &lead(1),
             &campaign(),
             &report("pipeline-error", json!({})),
@@ -473,7 +478,7 @@ mod tests {
 
     #[test]
     fn unanswered_calls_retry_until_attempts_run_out() {
-        let outcome = decide(
+        let outcome = decide_on_data(
             &lead(1),
             &campaign(),
             &report("customer-did-not-answer", json!({})),
@@ -485,7 +490,7 @@ mod tests {
             Some(now() + SignedDuration::from_mins(120))
         );
         assert_eq!(outcome.next_call_reason, Some("no_answer"));
-        let busy = decide(
+        let busy = decide_on_data(
             &lead(2),
             &campaign(),
             &report("customer-busy", json!({})),
@@ -495,7 +500,7 @@ mod tests {
             busy.next_call_at,
             Some(now() + SignedDuration::from_mins(30))
         );
-        let last = decide(
+        let last = decide_on_data(
             &lead(3),
             &campaign(),
             &report("voicemail", json!({})),
@@ -505,7 +510,7 @@ mod tests {
             (last.status, last.next_call_at),
             (LeadStatus::Unresponsive, None)
         );
-        let failed = decide(
+        let failed = decide_on_data(
             &lead(3),
             &campaign(),
             &report("pipeline-error", json!({})),
@@ -517,7 +522,7 @@ mod tests {
 
     #[test]
     fn a_call_the_provider_refused_is_not_retried_and_tells_people() {
-        let refused = decide(
+        let refused = decide_on_data(
             &lead(1),
             &campaign(),
             &CallReport::rejected("", "property metadata should not exist"),
@@ -539,7 +544,7 @@ mod tests {
 
     #[test]
     fn conversations_qualify_decline_or_ask_for_a_callback() {
-        let qualified = decide(
+        let qualified = decide_on_data(
             &lead(1),
             &campaign(),
             &report(
@@ -555,7 +560,7 @@ mod tests {
         assert_eq!(qualified.score, Some(100));
         assert_eq!(qualified.notify, vec![NotificationKind::QualifiedLead]);
 
-        let callback = decide(
+        let callback = decide_on_data(
             &lead(1),
             &campaign(),
             &report(
@@ -573,7 +578,7 @@ mod tests {
         assert_eq!(callback.next_call_at, callback.callback_at);
         assert_eq!(callback.notify, vec![NotificationKind::UrgentCallback]);
 
-        let dnc = decide(
+        let dnc = decide_on_data(
             &lead(1),
             &campaign(),
             &report(
@@ -586,7 +591,7 @@ mod tests {
             (dnc.status, dnc.do_not_call),
             (LeadStatus::NotInterested, true)
         );
-        let no = decide(
+        let no = decide_on_data(
             &lead(1),
             &campaign(),
             &report(
@@ -596,21 +601,21 @@ mod tests {
             now(),
         );
         assert_eq!(no.reason, "not interested: bought elsewhere");
-        let human = decide(
+        let human = decide_on_data(
             &lead(1),
             &campaign(),
             &report("assistant-forwarded-call", json!({})),
             now(),
         );
         assert_eq!(human.status, LeadStatus::HumanInputNeeded);
-        let unclear = decide(
+        let unclear = decide_on_data(
             &lead(1),
             &campaign(),
             &report("customer-ended-call", json!({})),
             now(),
         );
         assert_eq!(unclear.status, LeadStatus::HumanInputNeeded);
-        let lukewarm = decide(
+        let lukewarm = decide_on_data(
             &lead(1),
             &campaign(),
             &report(
