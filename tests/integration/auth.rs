@@ -496,3 +496,123 @@ async fn the_openapi_document_covers_the_auth_api() {
             .is_some()
     );
 }
+
+/// "Remember me" keeps a session for its whole life; without it, a session
+/// ends after 12 hours unused, and each use (a refresh) moves that end.
+#[tokio::test]
+async fn a_session_without_remember_me_ends_after_twelve_hours_unused() {
+    let t = TestApp::new().await;
+    t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)
+        .await;
+    let sign_in = |remember: bool| {
+        t.post(
+            "/api/v1/auth/login",
+            None,
+            json!({ "email": "asha@skyline.in", "password": PASSWORD, "remember": remember }),
+        )
+    };
+    let refresh = |token: String| {
+        t.post(
+            "/api/v1/auth/refresh",
+            None,
+            json!({ "refresh_token": token }),
+        )
+    };
+    let short = sign_in(false).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let long = sign_in(true).await.body["refresh_token"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    // Used every 11 hours, the short session goes on past 12 hours.
+    t.clock.advance(SignedDuration::from_hours(11));
+    let used = refresh(short).await;
+    used.expect(200);
+    let short = used.body["refresh_token"].as_str().unwrap().to_owned();
+    t.clock.advance(SignedDuration::from_hours(11));
+    let used = refresh(short).await;
+    used.expect(200);
+    let short = used.body["refresh_token"].as_str().unwrap().to_owned();
+    // Then 13 hours unused: ended. The remembered one, 35 hours on, lives.
+    t.clock.advance(SignedDuration::from_hours(13));
+    let ended = refresh(short).await;
+    ended.expect(401);
+    assert_eq!(ended.code(), "session_ended");
+    refresh(long).await.expect(200);
+}
+
+/// Changing a password: the current one is checked, the new one meets the
+/// policy, other sessions end, this one goes on, and only the new one signs in.
+#[tokio::test]
+async fn changing_a_password_ends_the_other_sessions_and_keeps_this_one() {
+    let t = TestApp::new().await;
+    t.organisation("Skyline Estates", "asha@skyline.in", PASSWORD)
+        .await;
+    let here = t.login("asha@skyline.in", PASSWORD).await;
+    let token = here.body["access_token"].as_str().unwrap().to_owned();
+    let here_refresh = here.body["refresh_token"].as_str().unwrap().to_owned();
+    let elsewhere = t.token("asha@skyline.in", PASSWORD).await;
+    let change = |current: &str, new: &str| {
+        t.post(
+            "/api/v1/auth/change-password",
+            Some(&token),
+            json!({ "current_password": current, "new_password": new }),
+        )
+    };
+    for (current, new, field) in [
+        ("not my password", "worli-sea-link-2026", "current_password"),
+        (PASSWORD, "short", "new_password"),
+        (PASSWORD, "Password123", "new_password"),
+        (PASSWORD, "ASHA@skyline.in", "new_password"),
+        (PASSWORD, PASSWORD, "new_password"),
+    ] {
+        let refused = change(current, new).await;
+        refused.expect(422);
+        assert_eq!(
+            refused.body["error"]["details"][0]["field"], field,
+            "{new}: {}",
+            refused.body
+        );
+    }
+    let common = change(PASSWORD, "qwertyuiop").await;
+    assert!(
+        common.body.to_string().contains("most common passwords"),
+        "{}",
+        common.body
+    );
+    change(PASSWORD, "worli-sea-link-2026").await.expect(204);
+
+    t.get("/api/v1/auth/me", &token).await.expect(200);
+    t.get("/api/v1/auth/me", &elsewhere).await.expect(401);
+    t.post(
+        "/api/v1/auth/refresh",
+        None,
+        json!({ "refresh_token": here_refresh }),
+    )
+    .await
+    .expect(200);
+    t.login("asha@skyline.in", PASSWORD).await.expect(401);
+    t.login("asha@skyline.in", "worli-sea-link-2026")
+        .await
+        .expect(200);
+    // Without a session, nothing to change.
+    t.post(
+        "/api/v1/auth/change-password",
+        None,
+        json!({ "current_password": "worli-sea-link-2026", "new_password": "bandra-bandstand-9" }),
+    )
+    .await
+    .expect(401);
+    // A new user's password meets the same policy.
+    let user = t
+        .post(
+            "/api/v1/users",
+            Some(&token),
+            json!({ "email": "dev@skyline.in", "full_name": "Dev Shah", "role": "agent", "password": "1234567890" }),
+        )
+        .await;
+    user.expect(422);
+    assert_eq!(user.body["error"]["details"][0]["field"], "password");
+}

@@ -36,7 +36,7 @@ async fn app_and_token() -> (AppState, String, tempfile::TempDir) {
     )
     .await
     .unwrap();
-    let token = login(&app, &email, "sea-facing-4bhk", None)
+    let token = login(&app, &email, "sea-facing-4bhk", None, true)
         .await
         .unwrap()
         .tokens

@@ -154,13 +154,17 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     stores,
                 },
         } => {
+            let admin_email = field("admin-email", Email::parse(&admin_email))?;
             let new = NewOrganisation {
                 name: field("name", OrgName::parse(&name))?,
                 default_region: field("region", Region::parse(&region))?,
                 time_zone: field("time-zone", TimeZoneName::parse(&time_zone))?,
-                admin_email: field("admin-email", Email::parse(&admin_email))?,
+                admin_password: field(
+                    "admin-password",
+                    Password::for_account(&admin_password, &admin_email),
+                )?,
+                admin_email,
                 admin_name: field("admin-name", PersonName::parse(&admin_name))?,
-                admin_password: field("admin-password", Password::parse(&admin_password))?,
             };
             let (app, _) = stores.app().await?;
             let (organisation, admin) = accounts::create_organisation(&app, new).await?;
@@ -188,13 +192,14 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
                     stores,
                 },
         } => {
+            let email = field("email", Email::parse(&email))?;
             let new = NewUser {
-                email: field("email", Email::parse(&email))?,
+                password: field("password", Password::for_account(&password, &email))?,
+                email,
                 full_name: field("name", PersonName::parse(&name))?,
                 role: Role::parse(&role).with_context(|| {
                     format!("--role must be admin, manager or agent, not {role:?}")
                 })?,
-                password: field("password", Password::parse(&password))?,
             };
             let (app, _) = stores.app().await?;
             let org = match org {

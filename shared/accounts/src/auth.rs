@@ -66,8 +66,23 @@ pub struct SignedIn {
     pub user: User,
 }
 
-fn session_expiry(app: &App, now: Timestamp) -> i64 {
-    now.as_second() + i64::try_from(app.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 4)
+/// A session signed in without "remember me" ends after this long unused.
+pub const IDLE_SESSION: Duration = Duration::from_secs(12 * 3600);
+
+/// The end of a session's life (epoch seconds).
+fn session_end(app: &App, created: Timestamp) -> i64 {
+    created.as_second() + i64::try_from(app.config.session_ttl.as_secs()).unwrap_or(i64::MAX / 4)
+}
+
+/// When a session used `now` ends: at the end of its life if remembered,
+/// after [`IDLE_SESSION`] unused otherwise.
+fn session_expiry(app: &App, created: Timestamp, now: Timestamp, remember: bool) -> i64 {
+    let end = session_end(app, created);
+    if remember {
+        end
+    } else {
+        end.min(now.as_second() + i64::try_from(IDLE_SESSION.as_secs()).unwrap_or(0))
+    }
 }
 
 /// The signing keys; only functions configured with a secret sign people in.
@@ -90,15 +105,17 @@ fn issue(
     })
 }
 
-/// Checks an email and password and opens a new session.
+/// Checks an email and password and opens a new session: one that lasts
+/// its whole life with `remember`, one that ends after [`IDLE_SESSION`]
+/// unused otherwise. `client` is the caller's address, when known: the
+/// limits per address apply to it.
 #[tracing::instrument(level = "debug", skip_all)]
-/// `client` is the caller's address, when known: the limits per address
-/// apply to it.
 pub async fn login(
     app: &App,
     email: &Email,
     password: &str,
     client: Option<IpAddr>,
+    remember: bool,
 ) -> Result<SignedIn, AuthError> {
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
@@ -143,7 +160,8 @@ pub async fn login(
         previous_hashes: Vec::new(),
         created_at: now,
         last_used_at: now,
-        expires_at: session_expiry(app, now),
+        expires_at: session_expiry(app, now, now, remember),
+        remember,
         rotated_at: None,
         revoked_at: None,
         revoked_reason: None,
@@ -179,8 +197,10 @@ pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
         if session.revoked_at.is_some() || session.expires_at <= now.as_second() {
             return Err(AuthError::SessionEnded);
         }
+        let moved =
+            (!session.remember).then(|| session_expiry(app, session.created_at, now, false));
         match repo
-            .rotate_session(&session, &next.secret_hash(), now)
+            .rotate_session(&session, &next.secret_hash(), now, moved)
             .await
         {
             Ok(()) => {}
@@ -259,8 +279,14 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
     let repo = AccountsRepo::new(app.store.as_ref());
     let now = app.clock.now();
     if everywhere {
-        repo.revoke_user_sessions(caller.org_id, caller.user_id, "signed out everywhere", now)
-            .await?;
+        repo.revoke_user_sessions(
+            caller.org_id,
+            caller.user_id,
+            "signed out everywhere",
+            now,
+            None,
+        )
+        .await?;
         app.sessions.forget_user(caller.org_id, caller.user_id);
     } else {
         repo.revoke_session(
@@ -274,6 +300,99 @@ pub async fn logout(app: &App, caller: &Caller, everywhere: bool) -> Result<(), 
         app.sessions.forget(caller.session_id);
     }
     info!(user_id = %caller.user_id, everywhere, "signed out");
+    Ok(())
+}
+
+/// Why a password could not be changed.
+#[derive(Debug, thiserror::Error)]
+pub enum PasswordChangeError {
+    #[error("the current password is wrong")]
+    WrongCurrentPassword,
+    #[error("the new password {0}")]
+    Refused(soraaya_domain::PasswordError),
+    #[error("the new password is the current one")]
+    Unchanged,
+    #[error("too many wrong passwords")]
+    Throttled { retry_after: Duration },
+    #[error("changed by someone else meanwhile; try again")]
+    ChangedConcurrently,
+    #[error(transparent)]
+    Auth(#[from] AuthError),
+}
+
+impl From<StoreError> for PasswordChangeError {
+    fn from(err: StoreError) -> Self {
+        PasswordChangeError::Auth(AuthError::Store(err))
+    }
+}
+
+/// Changes the caller's password, given the current one (wrong ones count
+/// against the login limits of the account). Every other session of the
+/// caller ends; this one goes on.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
+pub async fn change_password(
+    app: &App,
+    caller: &Caller,
+    current: &str,
+    new: &str,
+) -> Result<(), PasswordChangeError> {
+    let repo = AccountsRepo::new(app.store.as_ref());
+    let now = app.clock.now();
+    let Some(stored) = repo.user(caller.org_id, caller.user_id).await? else {
+        return Err(AuthError::SessionEnded.into());
+    };
+    let email = stored.user.email.clone();
+    let reserved = match throttle::reserve_attempt(&repo, &email, None, now).await? {
+        Attempt::Allowed(reserved) => reserved,
+        Attempt::Refused(retry_after) => {
+            return Err(PasswordChangeError::Throttled { retry_after });
+        }
+    };
+    if !app
+        .passwords
+        .verify(current, &stored.password_hash)
+        .await
+        .map_err(AuthError::from)?
+    {
+        info!(user_id = %caller.user_id, "password change refused: wrong current password");
+        return Err(PasswordChangeError::WrongCurrentPassword);
+    }
+    throttle::succeeded(&repo, &email, None, reserved).await?;
+    let password =
+        soraaya_domain::Password::for_account(new, &email).map_err(PasswordChangeError::Refused)?;
+    if new == current {
+        return Err(PasswordChangeError::Unchanged);
+    }
+    let hash = app
+        .passwords
+        .hash(&password)
+        .await
+        .map_err(AuthError::from)?;
+    match repo
+        .update_user(
+            caller.org_id,
+            caller.user_id,
+            stored.version,
+            soraaya_store::Update::new().set("password_hash", hash),
+            0,
+        )
+        .await
+    {
+        Ok(()) => {}
+        Err(StoreError::Conflict { .. }) => return Err(PasswordChangeError::ChangedConcurrently),
+        Err(err) => return Err(err.into()),
+    }
+    let ended = repo
+        .revoke_user_sessions(
+            caller.org_id,
+            caller.user_id,
+            "password changed",
+            now,
+            Some(caller.session_id),
+        )
+        .await?;
+    app.sessions.forget_user(caller.org_id, caller.user_id);
+    info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
     Ok(())
 }
 

@@ -8,7 +8,10 @@ mod throttle;
 mod tokens;
 mod users;
 
-pub use auth::{AuthError, IssuedTokens, SignedIn, authenticate, login, logout, refresh};
+pub use auth::{
+    AuthError, IDLE_SESSION, IssuedTokens, PasswordChangeError, SignedIn, authenticate,
+    change_password, login, logout, refresh,
+};
 pub use caller::Caller;
 pub use repo::OrgSummary;
 pub use soraaya_core::passwords::PasswordHashError;

@@ -79,6 +79,10 @@ pub(super) struct Identity {
     pub user_id: UserId,
 }
 
+fn remembered() -> bool {
+    true
+}
+
 /// One sign-in session: the family of refresh tokens issued from one login.
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub(super) struct SessionRecord {
@@ -99,6 +103,11 @@ pub(super) struct SessionRecord {
     pub rotated_at: Option<Timestamp>,
     /// TTL (epoch seconds).
     pub expires_at: i64,
+    /// Signed in with "remember me": the session lasts its whole life;
+    /// otherwise it ends after [`crate::auth::IDLE_SESSION`] unused.
+    /// Sessions from before the choice existed were long ones.
+    #[serde(default = "remembered")]
+    pub remember: bool,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -336,22 +345,27 @@ impl<'a> AccountsRepo<'a> {
 
     /// Moves the session to its next refresh token, if `current_hash` is still
     /// the current one and the session is live.
+    /// Replaces the session's refresh token; `expires_at`, when given, moves its end.
     pub async fn rotate_session(
         &self,
         session: &SessionRecord,
         next_hash: &str,
         now: Timestamp,
+        expires_at: Option<i64>,
     ) -> Result<(), StoreError> {
         let mut previous = session.previous_hashes.clone();
         previous.push(session.current_hash.clone());
         if previous.len() > REMEMBERED_TOKENS {
             previous.drain(..previous.len() - REMEMBERED_TOKENS);
         }
-        let update = Update::new()
+        let mut update = Update::new()
             .set("current_hash", next_hash)
             .set("previous_hashes", soraaya_store::to_value(&previous)?)
             .set("last_used_at", now.to_string())
             .set("rotated_at", now.to_string());
+        if let Some(at) = expires_at {
+            update = update.set("expires_at", at);
+        }
         self.store
             .update(
                 UpdateItem::new(
@@ -396,13 +410,14 @@ impl<'a> AccountsRepo<'a> {
         }
     }
 
-    /// Revokes every live session of a user; returns how many were live.
+    /// Revokes every live session of a user but `keep`; returns how many were live.
     pub async fn revoke_user_sessions(
         &self,
         org: OrgId,
         user: UserId,
         reason: &str,
         now: Timestamp,
+        keep: Option<SessionId>,
     ) -> Result<usize, StoreError> {
         let mut revoked = 0;
         let mut cursor = None;
@@ -418,6 +433,9 @@ impl<'a> AccountsRepo<'a> {
                 .await?;
             for item in page.items {
                 let session: SessionRecord = from_item(item)?;
+                if Some(session.session_id) == keep {
+                    continue;
+                }
                 self.revoke_session(org, user, session.session_id, reason, now)
                     .await?;
                 revoked += 1;

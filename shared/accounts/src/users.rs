@@ -236,7 +236,9 @@ pub async fn update_user(
         } else {
             "deactivated"
         };
-        let ended = repo.revoke_user_sessions(org, user_id, reason, now).await?;
+        let ended = repo
+            .revoke_user_sessions(org, user_id, reason, now, None)
+            .await?;
         app.sessions.forget_user(org, user_id);
         info!(user_id = %user_id, sessions_ended = ended, reason, "user sessions ended");
     }

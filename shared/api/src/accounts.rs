@@ -21,6 +21,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(login))
         .routes(routes!(refresh))
         .routes(routes!(logout))
+        .routes(routes!(change_password))
         .routes(routes!(me))
         .routes(routes!(permissions))
         .routes(routes!(list_users, create_user))
@@ -32,6 +33,9 @@ pub struct LoginRequest {
     #[schema(example = "admin@soraaya.local")]
     pub email: String,
     pub password: String,
+    /// Keep me signed in: the session lasts 30 days; without it, it ends after 12 hours unused.
+    #[serde(default)]
+    pub remember: bool,
 }
 
 /// Tokens and the signed-in user.
@@ -90,8 +94,60 @@ async fn login(
     let Some(email) = email else {
         return Err(ApiError::field("email", "is required"));
     };
-    let signed_in = accounts::login(&app, &email, &body.password, client).await?;
+    let signed_in = accounts::login(&app, &email, &body.password, client, body.remember).await?;
     Ok(Json(signed_in.into()))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ChangePasswordRequest {
+    pub current_password: String,
+    /// At least 10 characters, not the email address, not a common password.
+    #[schema(min_length = 10, max_length = 128)]
+    pub new_password: String,
+}
+
+/// Change the caller's password. Every other session of the caller ends;
+/// this one goes on. Wrong current passwords count against the account's
+/// login limits.
+#[utoipa::path(
+    post, path = "/api/v1/auth/change-password", tag = "auth",
+    request_body = ChangePasswordRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed"),
+        (status = 401, description = "Not signed in", body = ErrorBody),
+        (status = 409, description = "The account changed meanwhile", body = ErrorBody),
+        (status = 422, description = "Wrong current password, or a refused new one", body = ErrorBody),
+        (status = 429, description = "Too many wrong passwords", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
+async fn change_password(
+    State(app): State<ApiState>,
+    caller: Caller,
+    ApiJson(body): ApiJson<ChangePasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    use accounts::PasswordChangeError as E;
+    match accounts::change_password(&app, &caller, &body.current_password, &body.new_password).await
+    {
+        Ok(()) => Ok(StatusCode::NO_CONTENT),
+        Err(E::WrongCurrentPassword) => Err(ApiError::field(
+            "current_password",
+            "is not your current password",
+        )),
+        Err(E::Refused(why)) => Err(ApiError::field("new_password", why)),
+        Err(E::Unchanged) => Err(ApiError::field("new_password", "is the current password")),
+        Err(E::Throttled { retry_after }) => Err(ApiError::TooManyRequests {
+            retry_after_seconds: retry_after.as_secs().max(1),
+            message: "too many wrong passwords for this account; try again later".into(),
+        }),
+        Err(E::ChangedConcurrently) => Err(ApiError::conflict(
+            "changed_concurrently",
+            "the account changed meanwhile; try again",
+        )),
+        Err(E::Auth(err)) => Err(err.into()),
+    }
 }
 
 #[derive(Debug, Deserialize, ToSchema)]
@@ -217,7 +273,7 @@ pub struct CreateUserRequest {
     pub email: String,
     pub full_name: String,
     pub role: Role,
-    /// At least 10 characters.
+    /// At least 10 characters, not the email address, not a common password.
     pub password: String,
 }
 
@@ -242,7 +298,13 @@ async fn create_user(
     let mut errors = FieldErrors::new();
     let email = errors.check("email", Email::parse(&body.email));
     let full_name = errors.check("full_name", PersonName::parse(&body.full_name));
-    let password = errors.check("password", Password::parse(&body.password));
+    let password = errors.check(
+        "password",
+        match &email {
+            Some(email) => Password::for_account(&body.password, email),
+            None => Password::parse(&body.password),
+        },
+    );
     errors.finish()?;
     let (Some(email), Some(full_name), Some(password)) = (email, full_name, password) else {
         return Err(ApiError::bad_request("invalid_request", "invalid fields"));

@@ -102,7 +102,15 @@ pub enum PasswordError {
     TooShort(usize),
     #[error("must be at most {0} characters")]
     TooLong(usize),
+    #[error("is one of the most common passwords; choose one nobody would guess")]
+    Common,
+    #[error("must not be the email address")]
+    IsTheEmail,
 }
+
+/// Common passwords long enough to pass the length rule, lower-cased, one
+/// per line (from zxcvbn's list of leaked passwords; `infra/vendor-common-passwords.sh`).
+const COMMON_PASSWORDS: &str = include_str!("../common-passwords.txt");
 
 impl Password {
     pub const MIN_CHARS: usize = 10;
@@ -119,6 +127,22 @@ impl Password {
         Ok(Password(input.to_owned()))
     }
 
+    /// A new password for the account of `email`: long enough, not the
+    /// email (or its name before the `@`), not a common password.
+    pub fn for_account(input: &str, email: &crate::Email) -> Result<Password, PasswordError> {
+        let password = Password::parse(input)?;
+        let lower = input.trim().to_lowercase();
+        let address = email.as_str().to_lowercase();
+        let name = address.split('@').next().unwrap_or_default();
+        if lower == address || lower == name {
+            return Err(PasswordError::IsTheEmail);
+        }
+        if COMMON_PASSWORDS.lines().any(|common| common == lower) {
+            return Err(PasswordError::Common);
+        }
+        Ok(password)
+    }
+
     pub fn expose(&self) -> &str {
         &self.0
     }
@@ -133,6 +157,33 @@ impl fmt::Debug for Password {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn new_passwords_are_long_not_the_email_and_not_common() {
+        let email = crate::Email::parse("asha.rao@skyline.in").unwrap();
+        assert!(Password::for_account("sea-facing-4bhk", &email).is_ok());
+        assert_eq!(
+            Password::for_account("short", &email).unwrap_err(),
+            PasswordError::TooShort(10)
+        );
+        assert_eq!(
+            Password::for_account("Asha.Rao@Skyline.in", &email).unwrap_err(),
+            PasswordError::IsTheEmail
+        );
+        assert_eq!(
+            Password::for_account("asha.rao@x", &crate::Email::parse("asha.rao@x.in").unwrap())
+                .map(|_| ()),
+            Ok(()),
+            "only the whole name before the @ is refused"
+        );
+        for common in ["Password123", "qwertyuiop", "1234567890"] {
+            assert_eq!(
+                Password::for_account(common, &email).unwrap_err(),
+                PasswordError::Common,
+                "{common}"
+            );
+        }
+    }
 
     #[test]
     fn names_are_cleaned() {

@@ -34,15 +34,16 @@ impl FirstAdmin {
         let email =
             std::env::var("SORAAYA_ADMIN_EMAIL").unwrap_or_else(|_| "admin@soraaya.local".into());
         let password = std::env::var("SORAAYA_ADMIN_PASSWORD").ok();
+        let email =
+            Email::parse(&email).map_err(|e| invalid("SORAAYA_ADMIN_EMAIL", e.to_string()))?;
         Ok(FirstAdmin {
             org_name: OrgName::parse(&org_name)
                 .map_err(|e| invalid("SORAAYA_ORG_NAME", e.to_string()))?,
-            email: Email::parse(&email)
-                .map_err(|e| invalid("SORAAYA_ADMIN_EMAIL", e.to_string()))?,
             password: password
-                .map(|p| Password::parse(&p))
+                .map(|p| Password::for_account(&p, &email))
                 .transpose()
                 .map_err(|e| invalid("SORAAYA_ADMIN_PASSWORD", e.to_string()))?,
+            email,
         })
     }
 }

@@ -327,7 +327,7 @@ async fn main() {
     )
     .await
     .unwrap();
-    let token = login(&app, &email, "benchmark password", None)
+    let token = login(&app, &email, "benchmark password", None, true)
         .await
         .unwrap()
         .tokens
