@@ -740,7 +740,12 @@ async fn dials_wait_in_their_campaigns_line_and_each_end_of_a_call_sends_the_nex
         })
         .await;
     let placed = placed_leads(&calling);
-    assert_eq!(placed, ids, "each lead once, first in line first");
+    // The two free slots are dialled at once, so those two in either order.
+    let (mut opening, mut first_two) = (placed[..2].to_vec(), ids[..2].to_vec());
+    opening.sort();
+    first_two.sort();
+    assert_eq!(opening, first_two, "the first two at once");
+    assert_eq!(placed[2..], ids[2..], "each lead once, first in line first");
     assert_eq!(first.dials + rest.dials, 6, "one dial message per call");
 }
 

@@ -13,8 +13,8 @@ use soraaya_domain::{
     CallMetadata, CallResult, CampaignId, LeadId, LeadStatus, OrgId, TranscriptId, TranscriptLine,
 };
 use soraaya_store::{
-    AttributeValue, BatchOp, Condition, ItemStore, Key, Put, Query, StoreError, Update, UpdateItem,
-    WriteOp, from_item,
+    AttributeValue, BatchOp, Condition, ItemStore, Key, Put, Query, SortKeyCondition, StoreError,
+    Update, UpdateItem, WriteOp, from_item,
 };
 use utoipa::ToSchema;
 
@@ -276,6 +276,44 @@ pub async fn recent_calls(
         )
         .await?;
     page.items.into_iter().map(from_item).collect()
+}
+
+/// Up to `limit` calls of a campaign that ended from `from` to `to` (both
+/// included), newest first: a range of the campaign's ended-calls index.
+pub async fn calls_ended_between(
+    store: &dyn ItemStore,
+    org: OrgId,
+    campaign: CampaignId,
+    from: Timestamp,
+    to: Timestamp,
+    limit: usize,
+) -> Result<Vec<CallAttempt>, StoreError> {
+    let mut calls = Vec::new();
+    let mut cursor = None;
+    loop {
+        let wanted = u32::try_from(limit - calls.len()).unwrap_or(u32::MAX);
+        let page = store
+            .query(
+                Query::new(&CALLS, format!("ORG#{org}#{campaign}"))
+                    .index("by_campaign_ended")
+                    .sort(SortKeyCondition::Between(
+                        sortable(from),
+                        // Past every lead and attempt of the last instant.
+                        format!("{}~", sortable(to)),
+                    ))
+                    .backward()
+                    .limit(wanted)
+                    .after(cursor.take()),
+            )
+            .await?;
+        for item in page.items {
+            calls.push(from_item(item)?);
+        }
+        cursor = page.cursor;
+        if cursor.is_none() || calls.len() >= limit {
+            return Ok(calls);
+        }
+    }
 }
 
 /// Which attempt a telephony call (Twilio CallSid) belongs to.

@@ -4,8 +4,9 @@
 //! the first rows of the report; the CSV has every row, up to
 //! [`MAX_ROWS`].
 
+use jiff::Timestamp;
 use jiff::civil::Date;
-use soraaya_calling::records::{CallAttempt, recent_calls};
+use soraaya_calling::records::{CallAttempt, calls_ended_between};
 use soraaya_core::App;
 use soraaya_domain::{CampaignId, Lead, LeadStatus, OrgId};
 use soraaya_leads::counters::Scope;
@@ -175,24 +176,37 @@ fn csv_of(table: &Table) -> Vec<u8> {
     writer.into_inner().unwrap_or_default()
 }
 
+/// The first and last instants of the period's days in the organisation's
+/// zone (the calendar's ends where a day has no midnight there).
+fn bounds(zone: &jiff::tz::TimeZone, query: &ReportQuery) -> (Timestamp, Timestamp) {
+    let midnight = |day: Date| {
+        zone.to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
+            .ok()
+    };
+    let start = midnight(query.from).unwrap_or(Timestamp::MIN);
+    let end = query
+        .to
+        .tomorrow()
+        .ok()
+        .and_then(midnight)
+        .map_or(Timestamp::MAX, |next| {
+            next - jiff::SignedDuration::from_nanos(1)
+        });
+    (start, end)
+}
+
 /// Leads created in the period, oldest first.
 async fn leads(app: &App, org: OrgId, query: &ReportQuery) -> Result<Table, DashboardError> {
     let zone = soraaya_accounts::org(app, org).await?.time_zone.zone();
-    let start = zone
-        .to_timestamp(query.from.to_datetime(jiff::civil::Time::midnight()))
-        .ok();
-    let end = query.to.tomorrow().ok().and_then(|d| {
-        zone.to_timestamp(d.to_datetime(jiff::civil::Time::midnight()))
-            .ok()
-    });
+    let (start, end) = bounds(&zone, query);
     let repo = LeadsRepo::new(app.store.as_ref());
     let mut leads: Vec<Lead> = Vec::new();
     let mut total = 0;
     for page in 1.. {
         let listing = LeadQuery {
             campaign_id: query.campaign,
-            created_from: start,
-            created_to: end.map(|e| e - jiff::SignedDuration::from_nanos(1)),
+            created_from: Some(start),
+            created_to: Some(end),
             sort: SortField::CreatedAt,
             descending: false,
             page,
@@ -274,28 +288,35 @@ async fn campaign_list(
     )
 }
 
-/// Calls that ended in the period, newest first.
+/// Calls that ended in the period, newest first: each campaign's range of
+/// its ended-calls index, and the period's count from the day counters
+/// (for those left out past [`MAX_ROWS`]).
 async fn calls(app: &App, org: OrgId, query: &ReportQuery) -> Result<Table, DashboardError> {
     let zone = soraaya_accounts::org(app, org).await?.time_zone.zone();
-    let in_period = |call: &CallAttempt| {
-        call.ended_at.is_some_and(|at| {
-            let day = zone.to_datetime(at).date();
-            query.from <= day && day <= query.to
-        })
-    };
+    let (start, end) = bounds(&zone, query);
     let mut found: Vec<(String, CallAttempt)> = Vec::new();
-    for campaign in campaign_list(app, org, query).await? {
-        let calls = recent_calls(app.store.as_ref(), org, campaign.id, MAX_ROWS as u32).await?;
-        found.extend(
-            calls
-                .into_iter()
-                .filter(|c| in_period(c))
-                .map(|c| (campaign.name.clone(), c)),
-        );
+    // A period that ends before it starts holds no calls.
+    let campaigns = if start <= end {
+        campaign_list(app, org, query).await?
+    } else {
+        Vec::new()
+    };
+    for campaign in campaigns {
+        let calls =
+            calls_ended_between(app.store.as_ref(), org, campaign.id, start, end, MAX_ROWS).await?;
+        found.extend(calls.into_iter().map(|c| (campaign.name.clone(), c)));
     }
     found.sort_by_key(|(_, call)| std::cmp::Reverse(call.ended_at));
-    let omitted = found.len().saturating_sub(MAX_ROWS);
     found.truncate(MAX_ROWS);
+    let view = View::open(app, org, query.campaign).await?;
+    let in_period = sum(view
+        .days(query.from, query.to)
+        .await?
+        .iter()
+        .map(|(_, t)| t));
+    let omitted = usize::try_from(in_period.calls_ended)
+        .unwrap_or(usize::MAX)
+        .saturating_sub(found.len());
     let header = vec![
         "ended_at",
         "campaign",
