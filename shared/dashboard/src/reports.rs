@@ -177,8 +177,9 @@ fn csv_of(table: &Table) -> Vec<u8> {
 }
 
 /// The first and last instants of the period's days in the organisation's
-/// zone (the calendar's ends where a day has no midnight there).
-fn bounds(zone: &jiff::tz::TimeZone, query: &ReportQuery) -> (Timestamp, Timestamp) {
+/// zone (the calendar's ends where a day has no midnight there); `None`
+/// for a period that ends before it starts.
+fn bounds(zone: &jiff::tz::TimeZone, query: &ReportQuery) -> Option<(Timestamp, Timestamp)> {
     let midnight = |day: Date| {
         zone.to_timestamp(day.to_datetime(jiff::civil::Time::midnight()))
             .ok()
@@ -192,39 +193,41 @@ fn bounds(zone: &jiff::tz::TimeZone, query: &ReportQuery) -> (Timestamp, Timesta
         .map_or(Timestamp::MAX, |next| {
             next - jiff::SignedDuration::from_nanos(1)
         });
-    (start, end)
+    (start <= end).then_some((start, end))
 }
 
 /// Leads created in the period, oldest first.
 async fn leads(app: &App, org: OrgId, query: &ReportQuery) -> Result<Table, DashboardError> {
     let zone = soraaya_accounts::org(app, org).await?.time_zone.zone();
-    let (start, end) = bounds(&zone, query);
     let repo = LeadsRepo::new(app.store.as_ref());
     let mut leads: Vec<Lead> = Vec::new();
     let mut total = 0;
-    for page in 1.. {
-        let listing = LeadQuery {
-            campaign_id: query.campaign,
-            created_from: Some(start),
-            created_to: Some(end),
-            sort: SortField::CreatedAt,
-            descending: false,
-            page,
-            limit: 100,
-            ..LeadQuery::default()
-        };
-        let found = list(&repo, org, &listing, &app.renderings)
-            .await
-            .map_err(|err| soraaya_store::StoreError::Invalid(err.to_string()))?;
-        total = usize::try_from(found.total).unwrap_or(usize::MAX);
-        let last = found.items.len() < 100;
-        for rendered in found.items {
-            if let Ok(lead) = serde_json::from_str::<Lead>(rendered.json()) {
-                leads.push(lead);
+    // A period that ends before it starts holds no leads.
+    if let Some((start, end)) = bounds(&zone, query) {
+        for page in 1.. {
+            let listing = LeadQuery {
+                campaign_id: query.campaign,
+                created_from: Some(start),
+                created_to: Some(end),
+                sort: SortField::CreatedAt,
+                descending: false,
+                page,
+                limit: 100,
+                ..LeadQuery::default()
+            };
+            let found = list(&repo, org, &listing, &app.renderings)
+                .await
+                .map_err(|err| soraaya_store::StoreError::Invalid(err.to_string()))?;
+            total = usize::try_from(found.total).unwrap_or(usize::MAX);
+            let last = found.items.len() < 100;
+            for rendered in found.items {
+                if let Ok(lead) = serde_json::from_str::<Lead>(rendered.json()) {
+                    leads.push(lead);
+                }
             }
-        }
-        if last || leads.len() >= MAX_ROWS {
-            break;
+            if last || leads.len() >= MAX_ROWS {
+                break;
+            }
         }
     }
     leads.truncate(MAX_ROWS);
@@ -293,18 +296,15 @@ async fn campaign_list(
 /// (for those left out past [`MAX_ROWS`]).
 async fn calls(app: &App, org: OrgId, query: &ReportQuery) -> Result<Table, DashboardError> {
     let zone = soraaya_accounts::org(app, org).await?.time_zone.zone();
-    let (start, end) = bounds(&zone, query);
     let mut found: Vec<(String, CallAttempt)> = Vec::new();
     // A period that ends before it starts holds no calls.
-    let campaigns = if start <= end {
-        campaign_list(app, org, query).await?
-    } else {
-        Vec::new()
-    };
-    for campaign in campaigns {
-        let calls =
-            calls_ended_between(app.store.as_ref(), org, campaign.id, start, end, MAX_ROWS).await?;
-        found.extend(calls.into_iter().map(|c| (campaign.name.clone(), c)));
+    if let Some((start, end)) = bounds(&zone, query) {
+        for campaign in campaign_list(app, org, query).await? {
+            let calls =
+                calls_ended_between(app.store.as_ref(), org, campaign.id, start, end, MAX_ROWS)
+                    .await?;
+            found.extend(calls.into_iter().map(|c| (campaign.name.clone(), c)));
+        }
     }
     found.sort_by_key(|(_, call)| std::cmp::Reverse(call.ended_at));
     found.truncate(MAX_ROWS);
