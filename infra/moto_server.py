@@ -15,6 +15,10 @@ on every receive, each time building datetimes to read the clock.
 serializer that visits every attribute; plain JSON is written instead when
 the answer is plain data (otherwise the serializer still runs).
 
+One addition for the tests: `GET /moto-api/ses/sent-messages` lists the
+messages SES was asked to send (source, destinations, subject, body), as the
+outbox of the AWS run; SES itself has no API that lists sent mail.
+
 And one correctness fix: moto serves requests on threads without a lock, so
 two concurrent transactions could both pass their conditions and both apply;
 writes here take one lock, so transactions are serializable as in DynamoDB.
@@ -41,7 +45,9 @@ from moto.dynamodb.exceptions import (
 from moto.core.utils import unix_time
 from moto.dynamodb.models import DynamoDBBackend
 from moto.dynamodb.responses import DynamoHandler, DynamoResult
+from moto.moto_api._internal import urls as moto_api_urls
 from moto.server import main
+from moto.ses.models import ses_backends
 from moto.sqs.models import Message, SQSBackend
 
 
@@ -174,6 +180,26 @@ DynamoHandler.serialized = serialized
 Message.visible = property(visible)
 Message.delayed = property(delayed)
 SQSBackend.is_message_valid_based_on_retention_period = is_message_valid_based_on_retention_period
+
+def ses_sent_messages(request, full_url, headers):
+    messages = []
+    for account_id in list(ses_backends.keys()):
+        for region, backend in list(ses_backends[account_id].items()):
+            for message in list(backend.sent_messages):
+                messages.append(
+                    {
+                        "id": message.id,
+                        "region": region,
+                        "source": getattr(message, "source", None),
+                        "destinations": getattr(message, "destinations", None),
+                        "subject": getattr(message, "subject", None),
+                        "body": getattr(message, "body", None),
+                    }
+                )
+    return 200, {"Content-Type": "application/json"}, json.dumps(messages)
+
+
+moto_api_urls.url_paths["{0}/moto-api/ses/sent-messages"] = ses_sent_messages
 
 if __name__ == "__main__":
     main(sys.argv[1:])

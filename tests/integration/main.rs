@@ -19,6 +19,7 @@ mod leads_access;
 mod leads_import;
 mod matching;
 mod on_dynamodb;
+mod password_reset;
 mod reports;
 mod roles;
 mod strict_input;

@@ -14,6 +14,7 @@ use soraaya_core::{App, AppState, Config, ManualClock};
 use soraaya_domain::{
     Email, OrgId, OrgName, Password, PersonName, Region, TimeZoneName, Timestamp,
 };
+use soraaya_local::outbox::{Outbox, SentMail};
 use soraaya_store::ItemStore;
 use tower::ServiceExt;
 
@@ -21,7 +22,12 @@ pub struct TestApp {
     pub app: AppState,
     pub clock: Arc<ManualClock>,
     router: Router,
+    /// The app's email, when this TestApp made the app (see [`TestApp::on`]).
+    outbox: Option<(Arc<Outbox>, Arc<tempfile::TempDir>)>,
 }
+
+/// The public URL the test apps' email links point at.
+pub const PUBLIC_URL: &str = "https://soraaya.test";
 
 #[derive(Debug)]
 pub struct TestResponse {
@@ -54,11 +60,36 @@ impl TestApp {
         TestApp::on(crate::embedded_store()).await
     }
 
+    /// An app on `store` whose email goes to an outbox in a temporary
+    /// directory (read with [`TestApp::mail_to`]), its links to [`PUBLIC_URL`].
     pub async fn on(store: Arc<dyn ItemStore>) -> TestApp {
         let clock = Arc::new(ManualClock::at(start_time()));
-        let config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
-        let app = Arc::new(App::with_clock(config, store, clock.clone()));
-        TestApp::from_app(app, clock)
+        let mut config = Config::with_secret("integration-test-secret-".repeat(3)).expect("config");
+        config.calling.public_url = Some(PUBLIC_URL.to_owned());
+        let dir = Arc::new(tempfile::tempdir().expect("outbox dir"));
+        let outbox = Arc::new(Outbox::new(dir.path().join("outbox"), clock.clone()));
+        let app = Arc::new(
+            App::with_clock(config, store, clock.clone()).with_mailer(Arc::clone(&outbox) as _),
+        );
+        let mut test = TestApp::from_app(app, clock);
+        test.outbox = Some((outbox, dir));
+        test
+    }
+
+    /// The email sent to `to`, oldest first.
+    pub fn mail_to(&self, to: &str) -> Vec<SentMail> {
+        let (outbox, _) = self.outbox.as_ref().expect("an app made by TestApp::on");
+        outbox.to(to).expect("read the outbox")
+    }
+
+    /// The token of the last reset link sent to `to`.
+    pub fn reset_token(&self, to: &str) -> String {
+        let mail = self.mail_to(to);
+        let last = mail.last().unwrap_or_else(|| panic!("no email to {to}"));
+        let link = last
+            .link(&format!("{PUBLIC_URL}/reset-password?token="))
+            .unwrap_or_else(|| panic!("no reset link in {:?}", last.mail.text));
+        link.rsplit_once("token=").expect("token").1.to_owned()
     }
 
     /// Every router over `app`, whose clock is `clock`.
@@ -72,6 +103,7 @@ impl TestApp {
             router: more.merge(router(Arc::clone(&app), all_routes())),
             app,
             clock,
+            outbox: None,
         }
     }
 

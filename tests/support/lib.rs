@@ -37,4 +37,4 @@ pub mod calling;
 pub mod events;
 pub mod fake_vapi;
 pub mod jobs;
-pub use api::{TestApp, TestResponse, start_time};
+pub use api::{PUBLIC_URL, TestApp, TestResponse, start_time};

@@ -57,6 +57,18 @@ enum Command {
         #[command(subcommand)]
         command: TablesCommand,
     },
+    /// Email `soraaya serve` sent (password reset links, notification digests), newest last.
+    Outbox {
+        /// Only the messages to this address.
+        #[arg(long)]
+        to: Option<String>,
+        /// How many of the latest messages to print.
+        #[arg(long, default_value_t = 10)]
+        last: usize,
+        /// Directory of the embedded store, whose outbox is read.
+        #[arg(long, default_value = ".soraaya", env = "SORAAYA_DATA_DIR")]
+        data_dir: std::path::PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -219,6 +231,30 @@ pub async fn run(cli: Cli) -> anyhow::Result<()> {
             };
             let user = accounts::create_user(&app, org, new).await?;
             println!("user {} ({}, {})", user.id, user.email, user.role.as_str());
+            Ok(())
+        }
+        Command::Outbox { to, last, data_dir } => {
+            let outbox = soraaya_local::outbox::Outbox::new(
+                soraaya_local::outbox::outbox_dir(&data_dir),
+                std::sync::Arc::new(soraaya_core::SystemClock),
+            );
+            let messages = match &to {
+                Some(to) => outbox.to(to),
+                None => outbox.messages(),
+            }
+            .with_context(|| format!("cannot read the outbox in {}", data_dir.display()))?;
+            if messages.is_empty() {
+                println!("the outbox is empty");
+            }
+            let skip = messages.len().saturating_sub(last);
+            for sent in &messages[skip..] {
+                println!("--- {}", sent.sent_at);
+                println!("From:    {}", sent.mail.from_name);
+                println!("To:      {}", sent.mail.to);
+                println!("Subject: {}", sent.mail.subject);
+                println!();
+                println!("{}", sent.mail.text.trim_end());
+            }
             Ok(())
         }
         Command::Tables {

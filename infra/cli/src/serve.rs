@@ -86,6 +86,19 @@ pub async fn serve(
             .filter(|u| !u.is_empty())
             .unwrap_or_else(|| format!("http://{local}")),
     };
+    // Links in email (a password reset) point at this server unless told otherwise.
+    if app.config.calling.public_url.is_none() {
+        app.config.calling.public_url = Some(files.base_url.clone());
+    }
+    let outbox = soraaya_local::outbox::outbox_dir(&stores.data_dir);
+    println!(
+        "Email is written to {} (`soraaya outbox` lists it)",
+        outbox.display()
+    );
+    app.mailer = Arc::new(soraaya_local::outbox::Outbox::new(
+        outbox,
+        Arc::clone(&app.clock),
+    ));
     let LocalCalling {
         app,
         runtime,

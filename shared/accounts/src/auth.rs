@@ -251,7 +251,7 @@ pub async fn refresh(app: &App, token: &str) -> Result<SignedIn, AuthError> {
     })
 }
 
-fn same_hash(a: &str, b: &str) -> bool {
+pub(super) fn same_hash(a: &str, b: &str) -> bool {
     bool::from(a.as_bytes().ct_eq(b.as_bytes()))
 }
 
@@ -392,6 +392,8 @@ pub async fn change_password(
         )
         .await?;
     app.sessions.forget_user(caller.org_id, caller.user_id);
+    // A reset link sent earlier no longer works: the password was chosen.
+    repo.drop_reset(caller.org_id, caller.user_id).await?;
     info!(user_id = %caller.user_id, other_sessions_ended = ended, "password changed");
     Ok(())
 }

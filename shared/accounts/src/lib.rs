@@ -4,6 +4,7 @@
 mod auth;
 mod caller;
 mod repo;
+mod reset;
 mod throttle;
 mod tokens;
 mod users;
@@ -14,9 +15,13 @@ pub use auth::{
 };
 pub use caller::Caller;
 pub use repo::OrgSummary;
+pub use reset::{
+    FORCED_RESET_LINK_LIFE, RESET_LINK_LIFE, ResetError, force_reset, forgot_password,
+    reset_password,
+};
 pub use soraaya_core::passwords::PasswordHashError;
 pub use soraaya_core::tokens::{AccessClaims, TokenError};
-pub use tokens::RefreshToken;
+pub use tokens::{RefreshToken, ResetToken};
 pub use users::{
     AccountError, NewOrganisation, NewUser, UserChanges, create_organisation, create_user,
     get_user, list_organisations, list_users, org, organisation, update_user,

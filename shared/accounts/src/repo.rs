@@ -28,6 +28,10 @@ fn session_key(org: OrgId, user: UserId, session: SessionId) -> Key {
     Key::new(org_pk(org), format!("SESSION#{user}#{session}"))
 }
 
+fn reset_key(org: OrgId, user: UserId) -> Key {
+    Key::new(org_pk(org), format!("RESET#{user}"))
+}
+
 fn login_pk(email: &Email) -> String {
     format!("LOGIN#{email}")
 }
@@ -112,6 +116,27 @@ pub(super) struct SessionRecord {
     pub revoked_at: Option<Timestamp>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub revoked_reason: Option<String>,
+}
+
+/// A user's password reset link: the hash of its token's secret, until when
+/// it works, and whether it was used. A newer link replaces it. The item is
+/// kept a week past the link's end, so that a late click is told the link
+/// expired or was used rather than that it never was.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub(super) struct ResetRecord {
+    pub org_id: OrgId,
+    pub user_id: UserId,
+    pub secret_hash: String,
+    pub created_at: Timestamp,
+    /// The link works until then (epoch seconds).
+    pub valid_until: i64,
+    /// The admin who forced the reset, if one did.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub forced_by: Option<UserId>,
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_at: Option<Timestamp>,
+    /// TTL (epoch seconds).
+    pub expires_at: i64,
 }
 
 /// Recent failed (or in-flight) login attempts for one email address.
@@ -445,6 +470,68 @@ impl<'a> AccountsRepo<'a> {
                 return Ok(revoked);
             }
         }
+    }
+
+    /// Writes the user's reset link, replacing any earlier one.
+    pub async fn save_reset(&self, reset: &ResetRecord) -> Result<(), StoreError> {
+        let key = reset_key(reset.org_id, reset.user_id);
+        self.store
+            .put(Put::new(&ACCOUNTS, keyed(&key, reset)?))
+            .await
+    }
+
+    pub async fn reset(&self, org: OrgId, user: UserId) -> Result<Option<ResetRecord>, StoreError> {
+        self.store
+            .get(&ACCOUNTS, reset_key(org, user))
+            .await?
+            .map(from_item)
+            .transpose()
+    }
+
+    /// Uses the reset link whose secret hashes to `secret_hash` and sets the
+    /// user's password, in one transaction. Operation 0 failing means the
+    /// link was used or replaced meanwhile; operation 1, that the user
+    /// changed.
+    pub async fn use_reset(
+        &self,
+        org: OrgId,
+        user: UserId,
+        secret_hash: &str,
+        version: u64,
+        password_hash: String,
+        at: Timestamp,
+    ) -> Result<(), StoreError> {
+        self.store
+            .transact_write(vec![
+                UpdateItem::new(
+                    &ACCOUNTS,
+                    reset_key(org, user),
+                    Update::new().set("used_at", at.to_string()),
+                )
+                .when(
+                    Condition::eq("secret_hash", secret_hash).and(Condition::not_exists("used_at")),
+                )
+                .into(),
+                UpdateItem::new(
+                    &ACCOUNTS,
+                    user_key(org, user),
+                    Update::new()
+                        .set("password_hash", password_hash)
+                        .set("updated_at", at.to_string())
+                        .add("version", 1),
+                )
+                .when(Condition::eq("version", version))
+                .into(),
+            ])
+            .await
+    }
+
+    /// The user's reset link stops working (their password was set otherwise).
+    pub async fn drop_reset(&self, org: OrgId, user: UserId) -> Result<(), StoreError> {
+        self.store
+            .delete(Delete::new(&ACCOUNTS, reset_key(org, user)))
+            .await
+            .map(drop)
     }
 
     pub async fn throttle(&self, scope: Scope<'_>) -> Result<Option<ThrottleRecord>, StoreError> {

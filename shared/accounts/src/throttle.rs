@@ -14,6 +14,9 @@
 //! guesses cannot slip past a limit; a successful sign-in takes its attempt
 //! back (and clears the account-from-address count). Without a known address
 //! (a test's in-process request) only the account limits apply.
+//!
+//! Password reset requests have limits of their own, in the same windows:
+//! 10 from one address, and 3 links sent to one account.
 
 use std::net::IpAddr;
 use std::time::Duration;
@@ -32,6 +35,10 @@ pub(super) enum Scope<'a> {
     Client(IpAddr),
     AccountFromClient(&'a Email, Option<IpAddr>),
     Account(&'a Email),
+    /// Password reset requests from one address, for any accounts.
+    ResetFromClient(IpAddr),
+    /// Password reset links sent to one account.
+    ResetFor(&'a Email),
 }
 
 impl Scope<'_> {
@@ -41,6 +48,8 @@ impl Scope<'_> {
             Scope::Client(_) => 30,
             Scope::AccountFromClient(..) => 5,
             Scope::Account(_) => 100,
+            Scope::ResetFromClient(_) => 10,
+            Scope::ResetFor(_) => 3,
         }
     }
 
@@ -51,6 +60,8 @@ impl Scope<'_> {
             Scope::AccountFromClient(email, Some(ip)) => format!("LOGIN#{email}#FROM#{ip}"),
             Scope::AccountFromClient(email, None) => format!("LOGIN#{email}"),
             Scope::Account(email) => format!("LOGIN_ALL#{email}"),
+            Scope::ResetFromClient(ip) => format!("RESET_CLIENT#{ip}"),
+            Scope::ResetFor(email) => format!("RESET#{email}"),
         }
     }
 }
@@ -96,7 +107,7 @@ pub(super) async fn reserve_attempt(
 }
 
 /// Counts one attempt in `scope`, or says how long until it may be tried.
-async fn reserve(
+pub(super) async fn reserve(
     repo: &AccountsRepo<'_>,
     scope: Scope<'_>,
     now: i64,
@@ -144,7 +155,7 @@ pub(super) async fn succeeded(
     for scope in scopes(email, client) {
         match scope {
             Scope::AccountFromClient(..) => repo.clear_throttle(scope).await?,
-            Scope::Client(_) | Scope::Account(_) => take_back(repo, scope, reserved.at).await?,
+            _ => take_back(repo, scope, reserved.at).await?,
         }
     }
     Ok(())

@@ -1,4 +1,7 @@
-//! Refresh tokens: opaque, rotating, one family per sign-in session.
+//! Opaque tokens handed to people: refresh tokens (rotating, one family per
+//! sign-in session) and password reset tokens (one per user at a time).
+//! Each names where its record is and carries a secret of 32 random bytes,
+//! of which only a SHA-256 is stored.
 
 use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
@@ -18,13 +21,11 @@ pub struct RefreshToken {
 
 impl RefreshToken {
     pub fn generate(org: OrgId, user: UserId, session: SessionId) -> Self {
-        let mut bytes = [0u8; 32];
-        rand::fill(&mut bytes);
         RefreshToken {
             org,
             user,
             session,
-            secret: URL_SAFE_NO_PAD.encode(bytes),
+            secret: new_secret(),
         }
     }
 
@@ -53,12 +54,7 @@ impl RefreshToken {
         ) else {
             return Err(TokenError::Invalid);
         };
-        let decoded = URL_SAFE_NO_PAD
-            .decode(secret)
-            .map_err(|_| TokenError::Invalid)?;
-        if decoded.len() != 32 {
-            return Err(TokenError::Invalid);
-        }
+        check_secret(secret)?;
         Ok(RefreshToken {
             org: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
             user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
@@ -69,8 +65,7 @@ impl RefreshToken {
 
     /// The stored form of the secret.
     pub fn secret_hash(&self) -> String {
-        let digest = Sha256::digest(self.secret.as_bytes());
-        digest.iter().map(|b| format!("{b:02x}")).collect()
+        hash_secret(&self.secret)
     }
 
     /// The text handed to the client.
@@ -80,6 +75,80 @@ impl RefreshToken {
             self.org, self.user, self.session, self.secret
         )
     }
+}
+
+/// A password reset token: `r1.{org}.{user}.{secret}`, sent by email as
+/// part of a link. The ids locate the user's one reset record.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ResetToken {
+    pub org: OrgId,
+    pub user: UserId,
+    secret: String,
+}
+
+impl ResetToken {
+    pub fn generate(org: OrgId, user: UserId) -> Self {
+        ResetToken {
+            org,
+            user,
+            secret: new_secret(),
+        }
+    }
+
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        let mut parts = text.trim().split('.');
+        let (Some("r1"), Some(org), Some(user), Some(secret), None) = (
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+            parts.next(),
+        ) else {
+            return Err(TokenError::Invalid);
+        };
+        check_secret(secret)?;
+        Ok(ResetToken {
+            org: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
+            user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// The stored form of the secret.
+    pub fn secret_hash(&self) -> String {
+        hash_secret(&self.secret)
+    }
+
+    /// The text put in the link (URL-safe as it is).
+    pub fn expose(&self) -> String {
+        format!("r1.{}.{}.{}", self.org, self.user, self.secret)
+    }
+}
+
+impl std::fmt::Debug for ResetToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ResetToken")
+            .field("user", &self.user)
+            .finish_non_exhaustive()
+    }
+}
+
+fn new_secret() -> String {
+    let mut bytes = [0u8; 32];
+    rand::fill(&mut bytes);
+    URL_SAFE_NO_PAD.encode(bytes)
+}
+
+fn check_secret(secret: &str) -> Result<(), TokenError> {
+    match URL_SAFE_NO_PAD.decode(secret) {
+        Ok(decoded) if decoded.len() == 32 => Ok(()),
+        _ => Err(TokenError::Invalid),
+    }
+}
+
+fn hash_secret(secret: &str) -> String {
+    let digest = Sha256::digest(secret.as_bytes());
+    digest.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 impl std::fmt::Debug for RefreshToken {
@@ -108,5 +177,19 @@ mod tests {
         ] {
             assert_eq!(RefreshToken::parse(bad), Err(TokenError::Invalid), "{bad}");
         }
+    }
+
+    #[test]
+    fn reset_tokens_round_trip_and_are_not_refresh_tokens() {
+        let token = ResetToken::generate(OrgId::new(), UserId::new());
+        let parsed = ResetToken::parse(&token.expose()).unwrap();
+        assert_eq!(parsed, token);
+        assert_eq!(parsed.secret_hash(), token.secret_hash());
+        let refresh = RefreshToken::generate(OrgId::new(), UserId::new(), SessionId::new());
+        assert_eq!(
+            ResetToken::parse(&refresh.expose()),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(ResetToken::parse("r1.a.b.c"), Err(TokenError::Invalid));
     }
 }

@@ -22,6 +22,9 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(refresh))
         .routes(routes!(logout))
         .routes(routes!(change_password))
+        .routes(routes!(forgot_password))
+        .routes(routes!(reset_password))
+        .routes(routes!(force_password_reset))
         .routes(routes!(me))
         .routes(routes!(permissions))
         .routes(routes!(list_users, create_user))
@@ -148,6 +151,120 @@ async fn change_password(
         )),
         Err(E::Auth(err)) => Err(err.into()),
     }
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ForgotPasswordRequest {
+    #[schema(example = "asha@skyline.in")]
+    pub email: String,
+}
+
+/// What became of a reset request: always the same, account or not.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ResetRequested {
+    #[schema(
+        example = "If an active account has this email, a link to choose a new password is on its way; it works once, within 30 minutes."
+    )]
+    pub message: String,
+}
+
+/// Ask for a link to choose a new password.
+///
+/// Always answered the same, whether an account has this email or not. The
+/// link, `<public URL>/reset-password?token=…`, is emailed, works once and
+/// for 30 minutes; a newer link replaces it. At most 3 links per account
+/// and 10 requests per client address within 15 minutes (429 past the
+/// latter, with `Retry-After`).
+#[utoipa::path(
+    post, path = "/api/v1/auth/forgot-password", tag = "auth",
+    request_body = ForgotPasswordRequest,
+    responses(
+        (status = 202, description = "Asked (whether or not there is such an account)", body = ResetRequested),
+        (status = 422, description = "Not an email address", body = ErrorBody),
+        (status = 429, description = "Too many requests from this address", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn forgot_password(
+    State(app): State<ApiState>,
+    ClientAddress(client): ClientAddress,
+    ApiJson(body): ApiJson<ForgotPasswordRequest>,
+) -> Result<(StatusCode, Json<ResetRequested>), ApiError> {
+    let email = Email::parse(&body.email).map_err(|err| ApiError::field("email", err))?;
+    accounts::forgot_password(&app, &email, client).await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(ResetRequested {
+            message: format!(
+                "If an active account has this email, a link to choose a new password is on its way; it works once, within {} minutes.",
+                accounts::RESET_LINK_LIFE.as_secs() / 60
+            ),
+        }),
+    ))
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ResetPasswordRequest {
+    /// The `token` of the emailed link.
+    pub token: String,
+    /// At least 10 characters, not the email address, not a common password.
+    #[schema(min_length = 10, max_length = 128)]
+    pub password: String,
+}
+
+/// Choose a new password with an emailed reset link's token. Every session
+/// of the user ends; sign in with the new password.
+#[utoipa::path(
+    post, path = "/api/v1/auth/reset-password", tag = "auth",
+    request_body = ResetPasswordRequest,
+    responses(
+        (status = 204, description = "Set; every session of the user ended"),
+        (status = 409, description = "The account changed meanwhile", body = ErrorBody),
+        (status = 422, description = "The link is not valid, has expired or was used; or the password is refused", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all)]
+async fn reset_password(
+    State(app): State<ApiState>,
+    ApiJson(body): ApiJson<ResetPasswordRequest>,
+) -> Result<StatusCode, ApiError> {
+    accounts::reset_password(&app, &body.token, &body.password).await?;
+    Ok(StatusCode::NO_CONTENT)
+}
+
+/// When a forced reset's link stops working.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ForcedReset {
+    /// The user was emailed a link that works until then.
+    #[schema(value_type = String, format = DateTime)]
+    pub link_expires_at: jiff::Timestamp,
+}
+
+/// Force a user to choose a new password: they are emailed a link that
+/// works for 24 hours, then their password stops working and every session
+/// of theirs ends.
+#[utoipa::path(
+    post, path = "/api/v1/users/{id}/reset-password", tag = "users",
+    params(("id" = uuid::Uuid, Path, description = "User id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 202, description = "Link sent; the old password no longer works", body = ForcedReset),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 404, description = "No such user in this organisation", body = ErrorBody),
+        (status = 409, description = "The user is deactivated, or changed meanwhile", body = ErrorBody),
+        (status = 503, description = "The email could not be sent; nothing changed", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
+async fn force_password_reset(
+    State(app): State<ApiState>,
+    caller: Permitted<may::UsersManage>,
+    ApiPath(id): ApiPath<UserId>,
+) -> Result<(StatusCode, Json<ForcedReset>), ApiError> {
+    let link_expires_at = accounts::force_reset(&app, caller.org_id, caller.user_id, id).await?;
+    Ok((StatusCode::ACCEPTED, Json(ForcedReset { link_expires_at })))
 }
 
 #[derive(Debug, Deserialize, ToSchema)]

@@ -15,7 +15,7 @@ use soraaya_domain::Permission;
 use soraaya_store::StoreError;
 use utoipa::ToSchema;
 
-use soraaya_accounts::{AccountError, AuthError, Caller};
+use soraaya_accounts::{AccountError, AuthError, Caller, ResetError};
 use soraaya_calling::CallingError;
 use soraaya_calling::webhooks::WebhookError;
 use soraaya_core::passwords::PasswordHashError;
@@ -285,6 +285,34 @@ impl From<AccountError> for ApiError {
             }
             AccountError::Store(store) => store.into(),
             AccountError::Hashing(hashing) => hashing.into(),
+        }
+    }
+}
+
+impl From<ResetError> for ApiError {
+    fn from(err: ResetError) -> Self {
+        match err {
+            ResetError::Throttled { retry_after } => ApiError::TooManyRequests {
+                retry_after_seconds: retry_after.as_secs().max(1),
+                message: "too many password reset requests from this address; try again later"
+                    .into(),
+            },
+            ResetError::InvalidToken => ApiError::field("token", "is not a valid reset link"),
+            ResetError::Expired => {
+                ApiError::field("token", "has expired; ask for a new reset link")
+            }
+            ResetError::Used => ApiError::field(
+                "token",
+                "was already used or replaced by a newer link; ask for a new one",
+            ),
+            ResetError::Refused(why) => ApiError::field("password", why),
+            ResetError::ChangedConcurrently => {
+                ApiError::conflict("changed_concurrently", err.to_string())
+            }
+            ResetError::UserNotFound => ApiError::NotFound("user"),
+            ResetError::Deactivated => ApiError::conflict("user_deactivated", err.to_string()),
+            ResetError::Mail(mail) => ApiError::Unavailable(Some(Box::new(mail))),
+            ResetError::Auth(auth) => auth.into(),
         }
     }
 }

@@ -1,6 +1,6 @@
 //! The AWS adapters of the ports besides the store: blobs in an S3 bucket
-//! (uploads and downloads through presigned URLs, reads by byte range), and
-//! the job queue on SQS.
+//! (uploads and downloads through presigned URLs, reads by byte range), the
+//! job queue on SQS, and email through Amazon SES.
 
 use std::time::Duration;
 
@@ -10,6 +10,7 @@ use bytes::Bytes;
 use soraaya_core::blobs::{BlobError, BlobKey, BlobReader, Blobs, SignedUrl};
 use soraaya_core::config::{AwsService, AwsSettings};
 use soraaya_core::jobs::{JobMessage, JobQueue, JobQueueError};
+use soraaya_core::mail::{Mail, MailError, Mailer, sender};
 use soraaya_core::storage::service_config;
 
 /// Blobs in one S3 bucket.
@@ -204,5 +205,77 @@ impl JobQueue for SqsJobQueue {
             .await
             .map_err(|e| JobQueueError::Send(Box::new(e)))?;
         Ok(())
+    }
+}
+
+/// Email through Amazon SES (API v2 `SendEmail`, a `Simple` message with a
+/// text and an HTML part, both UTF-8), from one verified address with the
+/// organisation's name as the sender's. Followed: the SES API v2 reference
+/// for `SendEmail` (<https://docs.aws.amazon.com/ses/latest/APIReference-V2/API_SendEmail.html>):
+/// `MessageRejected`, `MailFromDomainNotVerifiedException` and
+/// `BadRequestException` are refusals of this message; the rest (throttling,
+/// a paused account) are the service failing.
+pub struct SesMailer {
+    client: aws_sdk_sesv2::Client,
+    from_address: String,
+}
+
+impl SesMailer {
+    pub fn new(client: aws_sdk_sesv2::Client, from_address: impl Into<String>) -> Self {
+        SesMailer {
+            client,
+            from_address: from_address.into(),
+        }
+    }
+
+    /// SES as a deployed function's settings say.
+    pub async fn at(from_address: &str, settings: &AwsSettings) -> Self {
+        let shared = service_config(settings, AwsService::Ses).await;
+        SesMailer::new(aws_sdk_sesv2::Client::new(&shared), from_address)
+    }
+}
+
+fn utf8(text: &str) -> Result<aws_sdk_sesv2::types::Content, MailError> {
+    aws_sdk_sesv2::types::Content::builder()
+        .data(text)
+        .charset("UTF-8")
+        .build()
+        .map_err(MailError::backend)
+}
+
+#[async_trait]
+impl Mailer for SesMailer {
+    async fn send(&self, mail: &Mail) -> Result<(), MailError> {
+        use aws_sdk_sesv2::types::{Body, Destination, EmailContent, Message};
+        let message = Message::builder()
+            .subject(utf8(&mail.subject)?)
+            .body(
+                Body::builder()
+                    .text(utf8(&mail.text)?)
+                    .html(utf8(&mail.html)?)
+                    .build(),
+            )
+            .build();
+        let sent = self
+            .client
+            .send_email()
+            .from_email_address(sender(&mail.from_name, &self.from_address))
+            .destination(Destination::builder().to_addresses(&mail.to).build())
+            .content(EmailContent::builder().simple(message).build())
+            .send()
+            .await;
+        match sent {
+            Ok(_) => Ok(()),
+            Err(err) => match err.as_service_error() {
+                Some(refused)
+                    if refused.is_message_rejected()
+                        || refused.is_mail_from_domain_not_verified_exception()
+                        || refused.is_bad_request_exception() =>
+                {
+                    Err(MailError::Refused(refused.to_string()))
+                }
+                _ => Err(MailError::backend(err)),
+            },
+        }
     }
 }

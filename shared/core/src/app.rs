@@ -9,6 +9,7 @@ use crate::blobs::{Blobs, NoBlobs};
 use crate::clock::{Clock, SystemClock};
 use crate::config::Config;
 use crate::jobs::{JobQueue, NoJobQueue};
+use crate::mail::{Mailer, NoMailer};
 use crate::org_cache::OrgCache;
 use crate::passwords::Passwords;
 use crate::queue::{DialQueue, NoQueue};
@@ -38,6 +39,8 @@ pub struct App {
     pub jobs: Arc<dyn JobQueue>,
     /// Files too big for a request (S3, or a directory locally).
     pub blobs: Arc<dyn Blobs>,
+    /// Sends email (SES, or an outbox of files locally).
+    pub mailer: Arc<dyn Mailer>,
 }
 
 /// What axum handlers receive as state.
@@ -62,6 +65,7 @@ impl App {
             queue: Arc::new(NoQueue),
             jobs: Arc::new(NoJobQueue),
             blobs: Arc::new(NoBlobs),
+            mailer: Arc::new(NoMailer),
             store,
             clock,
             config,
@@ -83,6 +87,12 @@ impl App {
     /// Sends jobs through `jobs`.
     pub fn with_jobs(mut self, jobs: Arc<dyn JobQueue>) -> App {
         self.jobs = jobs;
+        self
+    }
+
+    /// Sends email through `mailer`.
+    pub fn with_mailer(mut self, mailer: Arc<dyn Mailer>) -> App {
+        self.mailer = mailer;
         self
     }
 

@@ -56,6 +56,7 @@ pub const DIAL_QUEUE_URL_VAR: &str = "SORAAYA_DIAL_QUEUE_URL";
 pub const JOB_QUEUE_URL_VAR: &str = "SORAAYA_JOB_QUEUE_URL";
 pub const BUCKET_VAR: &str = "SORAAYA_BUCKET";
 pub const PUBLIC_URL_VAR: &str = "SORAAYA_PUBLIC_URL";
+pub const MAIL_FROM_VAR: &str = "SORAAYA_MAIL_FROM";
 pub const VAPI_API_KEY_VAR: &str = "SORAAYA_VAPI_API_KEY";
 pub const VAPI_PHONE_NUMBER_ID_VAR: &str = "SORAAYA_VAPI_PHONE_NUMBER_ID";
 pub const VAPI_BASE_URL_VAR: &str = "SORAAYA_VAPI_BASE_URL";
@@ -83,6 +84,9 @@ pub struct Config {
     /// Bytes of records' JSON kept to answer again ([`crate::renderings`]; 0: none).
     pub render_cache_bytes: usize,
     pub calling: CallingConfig,
+    /// The address email is sent from (a verified SES identity); functions
+    /// that send none have none.
+    pub mail_from: Option<String>,
     pub aws: AwsSettings,
 }
 
@@ -95,6 +99,7 @@ impl Default for Config {
             table_prefix: "soraaya-".to_owned(),
             render_cache_bytes: DEFAULT_BUDGET_BYTES,
             calling: CallingConfig::default(),
+            mail_from: None,
             aws: AwsSettings::default(),
         }
     }
@@ -106,6 +111,8 @@ pub enum AwsService {
     DynamoDb,
     Sqs,
     S3,
+    /// Amazon SES (API v2).
+    Ses,
 }
 
 /// Where the AWS services are and who calls them, from the variables the
@@ -121,6 +128,7 @@ pub struct AwsSettings {
     pub dynamodb_endpoint: Option<String>,
     pub sqs_endpoint: Option<String>,
     pub s3_endpoint: Option<String>,
+    pub ses_endpoint: Option<String>,
     /// The environment's credentials (an emulator without them gets dummy ones).
     pub credentials: Option<AwsCredentials>,
 }
@@ -144,6 +152,8 @@ impl AwsSettings {
             dynamodb_endpoint: vars.var("AWS_ENDPOINT_URL_DYNAMODB"),
             sqs_endpoint: vars.var("AWS_ENDPOINT_URL_SQS"),
             s3_endpoint: vars.var("AWS_ENDPOINT_URL_S3"),
+            // The SDK's variable for SES API v2 is named after its service id.
+            ses_endpoint: vars.var("AWS_ENDPOINT_URL_SESV2"),
             credentials: vars.var("AWS_ACCESS_KEY_ID").and_then(|access_key_id| {
                 Some(AwsCredentials {
                     access_key_id,
@@ -160,6 +170,7 @@ impl AwsSettings {
             AwsService::DynamoDb => self.dynamodb_endpoint.as_deref(),
             AwsService::Sqs => self.sqs_endpoint.as_deref(),
             AwsService::S3 => self.s3_endpoint.as_deref(),
+            AwsService::Ses => self.ses_endpoint.as_deref(),
         }
         .or(self.endpoint.as_deref())
     }
@@ -330,6 +341,18 @@ impl Config {
             )
             .unwrap_or(DEFAULT_BUDGET_BYTES),
             calling,
+            mail_from: vars
+                .var(MAIL_FROM_VAR)
+                .map(|address| address.trim().to_owned())
+                .filter(|address| !address.is_empty())
+                .map(|address| match soraaya_domain::Email::parse(&address) {
+                    Ok(_) => Ok(address),
+                    Err(_) => Err(ConfigError::Invalid {
+                        name: MAIL_FROM_VAR,
+                        reason: "must be an email address".into(),
+                    }),
+                })
+                .transpose()?,
             aws: AwsSettings::from_vars(vars),
         })
     }

@@ -1,6 +1,6 @@
 //! What every Soraaya service builds on: configuration read once, the clock,
 //! the table definitions, the ports besides the store (voice, dial queue,
-//! job queue, blobs) and
+//! job queue, blobs, mail) and
 //! their absent defaults, signing and password keys, and the small helpers
 //! that several domains share (keys, validation errors, partial changes,
 //! reading every page, versioned organisation records). No HTTP here.
@@ -11,6 +11,7 @@ pub mod clock;
 pub mod config;
 pub mod jobs;
 pub mod keys;
+pub mod mail;
 mod org_cache;
 pub mod paging;
 pub mod passwords;

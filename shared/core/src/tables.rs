@@ -3,7 +3,7 @@
 
 use soraaya_store::{IndexDef, Projection, TableDef};
 
-/// Organisations, users, login identities and throttles, sessions.
+/// Organisations, users, login identities and throttles, sessions, reset links.
 ///
 /// | item | pk | sk |
 /// |---|---|---|
@@ -13,6 +13,8 @@ use soraaya_store::{IndexDef, Projection, TableDef};
 /// | session (refresh-token family) | `ORG#{org}` | `SESSION#{user}#{session}` |
 /// | login identity (email → org, user) | `LOGIN#{email}` | `IDENTITY` |
 /// | login throttle | `LOGIN#{email}` | `THROTTLE` |
+/// | password reset link (one per user) | `ORG#{org}` | `RESET#{user}` |
+/// | reset request throttle | `RESET#{email}`, `RESET_CLIENT#{ip}` | `THROTTLE` |
 ///
 /// Login identities and throttles are the only items found before a tenant is
 /// known: they hold pointers, not tenant data.

@@ -19,6 +19,8 @@ const SAMPLES: &[(&str, &str)] = &[
     ("VapiWebhookSecret", "sample-vapi-webhook-secret"),
     ("TwilioAuthToken", "sample-twilio-auth-token"),
     ("PublicUrl", "https://api.soraaya.example"),
+    ("MailFrom", "no-reply@soraaya.example"),
+    ("MailIdentity", "soraaya.example"),
 ];
 
 fn template() -> Value {

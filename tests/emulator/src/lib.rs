@@ -81,3 +81,42 @@ pub async fn emulator_bucket() -> Option<String> {
         .expect("create the emulator bucket");
     Some(name)
 }
+
+/// The SES identity `identity` (a domain or an address) verified on the
+/// emulator, as an operator verifies it before deploying.
+pub async fn emulator_ses_identity(endpoint: &str, identity: &str) {
+    aws_sdk_sesv2::Client::new(&config(endpoint).await)
+        .create_email_identity()
+        .email_identity(identity)
+        .send()
+        .await
+        .expect("verify the SES identity on the emulator");
+}
+
+/// A message SES on the emulator was asked to send.
+#[derive(Debug, Clone, serde::Deserialize)]
+pub struct SentEmail {
+    pub source: String,
+    pub destinations: std::collections::BTreeMap<String, Vec<String>>,
+    pub subject: String,
+    /// The HTML part when there is one (the emulator keeps one part).
+    pub body: String,
+}
+
+/// Every message SES on the emulator was asked to send to `to`, oldest
+/// first (`infra/moto_server.py` lists them).
+pub async fn emulator_sent_email(endpoint: &str, to: &str) -> Vec<SentEmail> {
+    let all: Vec<SentEmail> = reqwest::get(format!("{endpoint}/moto-api/ses/sent-messages"))
+        .await
+        .expect("reach the emulator")
+        .json()
+        .await
+        .expect("the emulator's sent messages");
+    all.into_iter()
+        .filter(|m| {
+            m.destinations
+                .get("ToAddresses")
+                .is_some_and(|a| a.iter().any(|a| a.eq_ignore_ascii_case(to)))
+        })
+        .collect()
+}
