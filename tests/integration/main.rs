@@ -20,6 +20,7 @@ mod leads_import;
 mod matching;
 mod on_dynamodb;
 mod password_reset;
+mod preferences;
 mod reports;
 mod roles;
 mod strict_input;

@@ -30,6 +30,8 @@ pub async fn init(vars: &dyn Vars) -> Result<AppState, ConfigError> {
 pub fn handler(app: AppState) -> Router {
     soraaya_api::router(
         app,
-        soraaya_api::accounts::routes().merge(soraaya_api::docs::routes()),
+        soraaya_api::accounts::routes()
+            .merge(soraaya_api::preferences::routes())
+            .merge(soraaya_api::docs::routes()),
     )
 }

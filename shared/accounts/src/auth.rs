@@ -373,7 +373,20 @@ pub async fn change_password(
             caller.org_id,
             caller.user_id,
             stored.version,
-            soraaya_store::Update::new().set("password_hash", hash),
+            soraaya_store::Update::new()
+                .set("password_hash", hash)
+                .set("updated_at", now.to_string()),
+            crate::audit::record(
+                caller.org_id,
+                &crate::audit::AuditEntry::by(
+                    caller,
+                    now,
+                    crate::audit::AuditEntity::User,
+                    caller.user_id,
+                    "change_password",
+                    Vec::new(),
+                ),
+            )?,
             0,
         )
         .await

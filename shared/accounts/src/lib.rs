@@ -1,8 +1,10 @@
 //! Accounts: organisations, users, sign-in sessions and the checks behind
 //! every authenticated request.
 
+pub mod audit;
 mod auth;
 mod caller;
+mod preferences;
 mod repo;
 mod reset;
 mod throttle;
@@ -14,6 +16,7 @@ pub use auth::{
     change_password, login, logout, refresh,
 };
 pub use caller::Caller;
+pub use preferences::{ChannelChange, PreferenceChanges, update_preferences};
 pub use repo::OrgSummary;
 pub use reset::{
     FORCED_RESET_LINK_LIFE, RESET_LINK_LIFE, ResetError, force_reset, forgot_password,

@@ -297,22 +297,25 @@ impl<'a> AccountsRepo<'a> {
             .transpose()
     }
 
-    /// Applies `update` to a user at `version`, moving the organisation's
-    /// active-admin count by `admin_delta` without letting it reach zero.
-    /// Operation 0 failing means the user changed meanwhile; operation 1, that
-    /// the change would leave no active admin.
+    /// Applies `update` to a user at `version`, with the audit entry that
+    /// records it, moving the organisation's active-admin count by
+    /// `admin_delta` without letting it reach zero. Operation 0 failing
+    /// means the user changed meanwhile; the last operation (when
+    /// `admin_delta` is not 0), that the change would leave no active admin.
     pub async fn update_user(
         &self,
         org: OrgId,
         user: UserId,
         version: u64,
         update: Update,
+        audit: Put,
         admin_delta: i64,
     ) -> Result<(), StoreError> {
         let mut ops: Vec<WriteOp> = vec![
             UpdateItem::new(&ACCOUNTS, user_key(org, user), update.add("version", 1))
                 .when(Condition::eq("version", version))
                 .into(),
+            audit.into(),
         ];
         if admin_delta != 0 {
             let mut change = UpdateItem::new(
@@ -488,19 +491,19 @@ impl<'a> AccountsRepo<'a> {
             .transpose()
     }
 
-    /// Uses the reset link whose secret hashes to `secret_hash` and sets the
-    /// user's password, in one transaction. Operation 0 failing means the
+    /// Uses the reset link of `token` (if its secret is the link's) and sets the
+    /// user's password, in one transaction with its audit entry. Operation 0 failing means the
     /// link was used or replaced meanwhile; operation 1, that the user
     /// changed.
     pub async fn use_reset(
         &self,
-        org: OrgId,
-        user: UserId,
-        secret_hash: &str,
+        token: &crate::tokens::ResetToken,
         version: u64,
         password_hash: String,
         at: Timestamp,
+        audit: Put,
     ) -> Result<(), StoreError> {
+        let (org, user) = (token.org, token.user);
         self.store
             .transact_write(vec![
                 UpdateItem::new(
@@ -509,7 +512,8 @@ impl<'a> AccountsRepo<'a> {
                     Update::new().set("used_at", at.to_string()),
                 )
                 .when(
-                    Condition::eq("secret_hash", secret_hash).and(Condition::not_exists("used_at")),
+                    Condition::eq("secret_hash", token.secret_hash())
+                        .and(Condition::not_exists("used_at")),
                 )
                 .into(),
                 UpdateItem::new(
@@ -522,6 +526,7 @@ impl<'a> AccountsRepo<'a> {
                 )
                 .when(Condition::eq("version", version))
                 .into(),
+                audit.into(),
             ])
             .await
     }

@@ -14,6 +14,8 @@ use soraaya_domain::{Email, OrgId, Password, PasswordError, User, UserId};
 use soraaya_store::StoreError;
 use tracing::{error, info, warn};
 
+use crate::Caller;
+use crate::audit::{self, AuditEntity, AuditEntry};
 use crate::auth::{AuthError, same_hash};
 use crate::repo::{AccountsRepo, ResetRecord};
 use crate::throttle::{self, Scope};
@@ -234,12 +236,22 @@ pub async fn reset_password(app: &App, token: &str, new: &str) -> Result<(), Res
     let password_hash = app.passwords.hash(&password).await?;
     match repo
         .use_reset(
-            token.org,
-            token.user,
-            &hash,
+            &token,
             stored.version,
             password_hash,
             now,
+            audit::record(
+                token.org,
+                &AuditEntry {
+                    at: now,
+                    actor_id: token.user,
+                    actor_name: stored.user.full_name.as_str().to_owned(),
+                    entity: AuditEntity::User,
+                    entity_id: token.user.to_string(),
+                    action: "reset_password".into(),
+                    changes: Vec::new(),
+                },
+            )?,
         )
         .await
     {
@@ -273,13 +285,13 @@ async fn end_sessions(
 /// An admin forces `user` to choose a new password: a link valid for
 /// [`FORCED_RESET_LINK_LIFE`] is mailed to them, then their password stops
 /// working and their sessions end. Answers when the link expires.
-#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, user_id = %user_id))]
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %admin.org_id, user_id = %user_id))]
 pub async fn force_reset(
     app: &App,
-    org: OrgId,
-    admin: UserId,
+    admin: &Caller,
     user_id: UserId,
 ) -> Result<Timestamp, ResetError> {
+    let org = admin.org_id;
     let repo = AccountsRepo::new(app.store.as_ref());
     let Some(stored) = repo.user(org, user_id).await? else {
         return Err(ResetError::UserNotFound);
@@ -288,7 +300,7 @@ pub async fn force_reset(
         return Err(ResetError::Deactivated);
     }
     // Mailed first: a link that could not be sent changes nothing else.
-    let expires = send_link(app, &repo, &stored.user, Some(admin)).await?;
+    let expires = send_link(app, &repo, &stored.user, Some(admin.user_id)).await?;
     // A password nobody knows, hashed as any other so that signing in with
     // the old one is refused in the same time as any wrong password.
     let mut bytes = [0u8; 32];
@@ -305,6 +317,17 @@ pub async fn force_reset(
             soraaya_store::Update::new()
                 .set("password_hash", password_hash)
                 .set("updated_at", now.to_string()),
+            audit::record(
+                org,
+                &AuditEntry::by(
+                    admin,
+                    now,
+                    AuditEntity::User,
+                    user_id,
+                    "force_password_reset",
+                    Vec::new(),
+                ),
+            )?,
             0,
         )
         .await
@@ -314,6 +337,6 @@ pub async fn force_reset(
         Err(err) => return Err(err.into()),
     }
     let ended = end_sessions(app, &repo, org, user_id, "password reset by an admin", now).await?;
-    info!(admin_id = %admin, user_id = %user_id, sessions_ended = ended, "password reset forced");
+    info!(admin_id = %admin.user_id, user_id = %user_id, sessions_ended = ended, "password reset forced");
     Ok(expires)
 }

@@ -9,6 +9,8 @@ use soraaya_domain::{
 use soraaya_store::{StoreError, Update};
 use tracing::info;
 
+use crate::Caller;
+use crate::audit::{self, AuditEntity, AuditEntry};
 use crate::repo::{AccountsRepo, OrgSummary, StoredUser};
 use soraaya_core::App;
 use soraaya_core::passwords::PasswordHashError;
@@ -75,6 +77,8 @@ async fn stored_user(app: &App, org: OrgId, new: NewUser) -> Result<StoredUser, 
             profile_picture_url: None,
             notification_preferences: Default::default(),
             dashboard_preferences: Default::default(),
+            language: Default::default(),
+            theme: Default::default(),
             last_login_at: None,
             created_at: now,
             updated_at: now,
@@ -184,13 +188,14 @@ pub async fn get_user(app: &App, org: OrgId, user: UserId) -> Result<User, Accou
 
 /// Applies an admin's changes. A change of role or a deactivation ends the
 /// user's sessions, so their next request signs in again with the new role.
-#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %actor.org_id))]
 pub async fn update_user(
     app: &App,
-    org: OrgId,
+    actor: &Caller,
     user_id: UserId,
     changes: UserChanges,
 ) -> Result<User, AccountError> {
+    let org = actor.org_id;
     let repo = AccountsRepo::new(app.store.as_ref());
     let stored = repo
         .user(org, user_id)
@@ -219,12 +224,34 @@ pub async fn update_user(
         .set("full_name", after.full_name.as_str())
         .set("is_active", after.is_active)
         .set("updated_at", now.to_string());
+    let view = |user: &User| {
+        serde_json::json!({
+            "role": user.role,
+            "full_name": user.full_name,
+            "is_active": user.is_active,
+        })
+    };
+    let entry = AuditEntry::by(
+        actor,
+        now,
+        AuditEntity::User,
+        user_id,
+        "update",
+        audit::changes(&view(before), &view(&after)),
+    );
     match repo
-        .update_user(org, user_id, stored.version, update, is_admin - was_admin)
+        .update_user(
+            org,
+            user_id,
+            stored.version,
+            update,
+            audit::record(org, &entry)?,
+            is_admin - was_admin,
+        )
         .await
     {
         Ok(()) => {}
-        Err(StoreError::Conflict { failed }) if failed.contains(&1) => {
+        Err(StoreError::Conflict { failed }) if failed.contains(&2) => {
             return Err(AccountError::LastAdmin);
         }
         Err(StoreError::Conflict { .. }) => return Err(AccountError::ChangedConcurrently),

@@ -263,7 +263,7 @@ async fn force_password_reset(
     caller: Permitted<may::UsersManage>,
     ApiPath(id): ApiPath<UserId>,
 ) -> Result<(StatusCode, Json<ForcedReset>), ApiError> {
-    let link_expires_at = accounts::force_reset(&app, caller.org_id, caller.user_id, id).await?;
+    let link_expires_at = accounts::force_reset(&app, &caller, id).await?;
     Ok((StatusCode::ACCEPTED, Json(ForcedReset { link_expires_at })))
 }
 
@@ -504,6 +504,6 @@ async fn update_user(
         is_active: body.is_active,
     };
     Ok(Json(
-        accounts::update_user(&app, caller.org_id, id, changes).await?,
+        accounts::update_user(&app, &caller, id, changes).await?,
     ))
 }

@@ -15,6 +15,7 @@ pub mod jobs;
 pub mod leads;
 pub mod notifications;
 pub mod permit;
+pub mod preferences;
 mod strict;
 pub mod webhooks;
 
@@ -62,6 +63,7 @@ impl std::ops::Deref for ApiState {
 /// OpenAPI document describes them.
 pub fn all_routes() -> OpenApiRouter<ApiState> {
     accounts::routes()
+        .merge(preferences::routes())
         .merge(leads::routes())
         .merge(jobs::routes())
         .merge(campaigns::routes())

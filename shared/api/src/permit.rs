@@ -64,6 +64,7 @@ pub mod may {
 
     markers!(
         UsersManage,
+        OrgSettings,
         LeadsRead,
         LeadsWrite,
         LeadsStatus,

@@ -131,6 +131,8 @@ mod tests {
             profile_picture_url: None,
             notification_preferences: Default::default(),
             dashboard_preferences: Default::default(),
+            language: Default::default(),
+            theme: Default::default(),
             last_login_at: None,
             created_at: now,
             updated_at: now,

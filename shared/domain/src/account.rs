@@ -3,6 +3,7 @@
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
+use crate::preferences::{DashboardPreferences, Language, NotificationPreferences, Theme};
 use crate::{Email, OrgId, OrgName, PersonName, Region, TimeZoneName, Timestamp, UserId};
 
 /// A customer organisation. All of its data is keyed by its id.
@@ -184,44 +185,6 @@ impl Role {
     }
 }
 
-/// Channels a user wants notifications on.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct NotificationPreferences {
-    pub in_app: bool,
-    pub email: bool,
-    pub sms: bool,
-}
-
-impl Default for NotificationPreferences {
-    fn default() -> Self {
-        NotificationPreferences {
-            in_app: true,
-            email: true,
-            sms: false,
-        }
-    }
-}
-
-/// How a user's dashboard behaves.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
-#[serde(default)]
-pub struct DashboardPreferences {
-    /// Auto-refresh interval in seconds.
-    pub refresh_seconds: u32,
-    /// `overall` or `campaigns`.
-    pub default_view: String,
-}
-
-impl Default for DashboardPreferences {
-    fn default() -> Self {
-        DashboardPreferences {
-            refresh_seconds: 30,
-            default_view: "overall".to_owned(),
-        }
-    }
-}
-
 /// A person who signs in to an organisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {
@@ -239,6 +202,10 @@ pub struct User {
     pub notification_preferences: NotificationPreferences,
     #[serde(default)]
     pub dashboard_preferences: DashboardPreferences,
+    #[serde(default)]
+    pub language: Language,
+    #[serde(default)]
+    pub theme: Theme,
     #[schema(value_type = Option<String>, format = DateTime)]
     #[serde(default)]
     pub last_login_at: Option<Timestamp>,

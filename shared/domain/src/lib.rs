@@ -20,6 +20,7 @@ pub mod notification;
 pub mod outcome;
 pub mod persona;
 mod phone;
+pub mod preferences;
 pub mod schema;
 mod time_zone;
 pub mod zones;
@@ -50,6 +51,10 @@ pub use persona::{
     Accent, AgentPersona, Availability, CommunicationStyle, Property, ScriptCustomizations,
 };
 pub use phone::{Phone, PhoneError, Region, RegionError};
+pub use preferences::{
+    ChannelPreference, DashboardPreferences, DashboardView, Language, NotificationPreferences,
+    Theme,
+};
 pub use time_zone::{TimeZoneError, TimeZoneName};
 
 /// Instants are UTC timestamps throughout.

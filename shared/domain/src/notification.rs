@@ -24,6 +24,15 @@ pub enum NotificationKind {
 }
 
 impl NotificationKind {
+    pub const ALL: [NotificationKind; 6] = [
+        NotificationKind::QualifiedLead,
+        NotificationKind::HumanInputNeeded,
+        NotificationKind::TechnicalIssue,
+        NotificationKind::UrgentCallback,
+        NotificationKind::CampaignPaused,
+        NotificationKind::SystemAlert,
+    ];
+
     pub fn as_str(self) -> &'static str {
         match self {
             NotificationKind::QualifiedLead => "qualified_lead",
@@ -36,16 +45,9 @@ impl NotificationKind {
     }
 
     pub fn parse(text: &str) -> Option<NotificationKind> {
-        [
-            NotificationKind::QualifiedLead,
-            NotificationKind::HumanInputNeeded,
-            NotificationKind::TechnicalIssue,
-            NotificationKind::UrgentCallback,
-            NotificationKind::CampaignPaused,
-            NotificationKind::SystemAlert,
-        ]
-        .into_iter()
-        .find(|k| k.as_str() == text.trim())
+        NotificationKind::ALL
+            .into_iter()
+            .find(|k| k.as_str() == text.trim())
     }
 }
 

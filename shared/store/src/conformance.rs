@@ -441,6 +441,20 @@ pub async fn cursors_page_both_directions(store: Store) {
         Cursor::parse("not a cursor!"),
         Err(StoreError::BadCursor)
     ));
+    // A reader that stops within a page resumes after the last item it took.
+    for forward in [true, false] {
+        let mut query = Query::new(&TABLE, "pg")
+            .limit(3)
+            .after(Some(Cursor::after_key(&Key::new("pg", "010"))));
+        query.forward = forward;
+        let page = store.query(query).await.unwrap();
+        let expected = if forward {
+            ["011", "012", "013"]
+        } else {
+            ["009", "008", "007"]
+        };
+        assert_eq!(sks(&page.items), expected, "forward={forward}");
+    }
 }
 
 /// Sort keys alone come back as a query's items would, page by page in

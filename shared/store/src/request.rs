@@ -388,6 +388,15 @@ impl Cursor {
         &self.0
     }
 
+    /// Where a query of a table's own keys (not an index) resumes after the
+    /// item at `key`: for a reader that stops within a page.
+    pub fn after_key(key: &Key) -> Cursor {
+        let mut item = Item::default();
+        item.insert(PK.to_owned(), AttributeValue::S(key.pk.clone()));
+        item.insert(SK.to_owned(), AttributeValue::S(key.sk.clone()));
+        Cursor::from_key_item(&item)
+    }
+
     pub(crate) fn from_key_item(item: &Item) -> Cursor {
         Cursor(URL_SAFE_NO_PAD.encode(codec::encode_item(item)))
     }
