@@ -19,6 +19,7 @@ mod leads_access;
 mod leads_import;
 mod matching;
 mod on_dynamodb;
+mod org_settings;
 mod password_reset;
 mod preferences;
 mod reports;

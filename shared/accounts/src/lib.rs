@@ -7,6 +7,7 @@ mod caller;
 mod preferences;
 mod repo;
 mod reset;
+mod settings;
 mod throttle;
 mod tokens;
 mod users;
@@ -22,6 +23,7 @@ pub use reset::{
     FORCED_RESET_LINK_LIFE, RESET_LINK_LIFE, ResetError, force_reset, forgot_password,
     reset_password,
 };
+pub use settings::{SettingsChanges, update_org_settings};
 pub use soraaya_core::passwords::PasswordHashError;
 pub use soraaya_core::tokens::{AccessClaims, TokenError};
 pub use tokens::{RefreshToken, ResetToken};

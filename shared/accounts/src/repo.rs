@@ -59,6 +59,10 @@ struct OrgRecord {
     organisation: Organisation,
     /// Active admins, kept in step with users so the last one cannot be removed.
     active_admins: i64,
+    /// Moves with each change of the organisation's name or settings
+    /// (absent on records from before settings could change).
+    #[serde(default)]
+    version: u64,
 }
 
 /// One line of the organisation directory.
@@ -175,6 +179,7 @@ impl<'a> AccountsRepo<'a> {
         let profile = OrgRecord {
             organisation: organisation.clone(),
             active_admins: 1,
+            version: 1,
         };
         let directory = OrgSummary {
             org_id: org,
@@ -234,6 +239,55 @@ impl<'a> AccountsRepo<'a> {
             .await?
             .map(|item| from_item::<OrgRecord>(item).map(|r| r.organisation))
             .transpose()
+    }
+
+    /// The organisation and the version its changes are conditioned on.
+    pub async fn organisation_versioned(
+        &self,
+        org: OrgId,
+    ) -> Result<Option<(Organisation, u64)>, StoreError> {
+        self.store
+            .get(&ACCOUNTS, Key::new(org_pk(org), PROFILE))
+            .await?
+            .map(|item| from_item::<OrgRecord>(item).map(|r| (r.organisation, r.version)))
+            .transpose()
+    }
+
+    /// Applies `update` to the organisation at `version`, its directory
+    /// entry's name with it, and writes `audit`, in one transaction.
+    /// Operation 0 failing means the organisation changed meanwhile.
+    pub async fn update_organisation(
+        &self,
+        organisation: &Organisation,
+        version: u64,
+        update: Update,
+        audit: Put,
+    ) -> Result<(), StoreError> {
+        let org = organisation.id;
+        let condition = if version == 0 {
+            Condition::not_exists("version")
+        } else {
+            Condition::eq("version", version)
+        };
+        self.store
+            .transact_write(vec![
+                UpdateItem::new(
+                    &ACCOUNTS,
+                    Key::new(org_pk(org), PROFILE),
+                    update.add("version", 1),
+                )
+                .when(condition)
+                .into(),
+                UpdateItem::new(
+                    &ACCOUNTS,
+                    Key::new(DIRECTORY, format!("ORG#{org}")),
+                    Update::new().set("name", organisation.name.as_str()),
+                )
+                .if_present()
+                .into(),
+                audit.into(),
+            ])
+            .await
     }
 
     /// Adds a user and its login identity. Operation 1 failing means the email is

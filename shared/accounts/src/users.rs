@@ -96,6 +96,7 @@ pub async fn create_organisation(
         name: new.name,
         default_region: new.default_region,
         time_zone: new.time_zone,
+        settings: Default::default(),
         created_at: app.clock.now(),
     };
     let admin = stored_user(

@@ -177,8 +177,17 @@ async fn create_campaign(
     caller: Permitted<may::CampaignsManage>,
     ApiJson(input): ApiJson<CampaignInput>,
 ) -> Result<Response, ApiError> {
-    let campaign =
-        service::create_campaign(&app, caller.org_id, Some(caller.user_id), &input).await?;
+    let campaign = service::create_campaign(
+        &app,
+        caller.org_id,
+        Some(caller.user_id),
+        soraaya_accounts::org(&app, caller.org_id)
+            .await?
+            .settings
+            .campaign_defaults,
+        &input,
+    )
+    .await?;
     Ok((StatusCode::CREATED, etag(campaign.version), Json(campaign)).into_response())
 }
 

@@ -241,7 +241,7 @@ pub struct ReportParams {
     /// Last day, included (default: today). A report covers at most 366 days: of a longer period, the last.
     #[param(value_type = Option<String>, format = Date)]
     pub to: Option<String>,
-    /// `csv` (default) or `pdf`.
+    /// `csv` or `pdf` (default: the organisation's export format, CSV unless changed).
     #[param(value_type = Option<String>, pattern = "^(csv|pdf)$")]
     pub format: Option<String>,
     #[param(value_type = Option<uuid::Uuid>)]
@@ -278,8 +278,14 @@ async fn report(
 ) -> Result<Response, ApiError> {
     let mut errors = FieldErrors::new();
     let kind = errors.check("kind", ReportKind::parse(&kind).ok_or(ReportKind::ALLOWED));
+    let organisation = soraaya_accounts::org(&app, caller.org_id).await?;
     let format = match params.format.as_deref() {
-        None | Some("csv") => Some(ReportFormat::Csv),
+        // The organisation's choice.
+        None => Some(match organisation.settings.export_format {
+            soraaya_domain::ExportFormat::Csv => ReportFormat::Csv,
+            soraaya_domain::ExportFormat::Pdf => ReportFormat::Pdf,
+        }),
+        Some("csv") => Some(ReportFormat::Csv),
         Some("pdf") => Some(ReportFormat::Pdf),
         Some(_) => {
             errors.add("format", "must be csv or pdf");
@@ -300,8 +306,7 @@ async fn report(
     let from = date("from", &params.from, &mut errors);
     let id = campaign(params.campaign_id.as_deref(), &mut errors);
     errors.finish()?;
-    let today = soraaya_accounts::org(&app, caller.org_id)
-        .await?
+    let today = organisation
         .time_zone
         .zone()
         .to_datetime(app.clock.now())

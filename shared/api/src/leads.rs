@@ -556,7 +556,15 @@ async fn transcripts(
     ApiPath(id): ApiPath<LeadId>,
 ) -> Result<Json<TranscriptList>, ApiError> {
     service::get(&app, caller.org_id, id).await?;
-    let items = transcripts_of(app.store.as_ref(), caller.org_id, id).await?;
+    let retention = soraaya_accounts::org(&app, caller.org_id)
+        .await?
+        .settings
+        .data_retention;
+    let items = soraaya_calling::records::retained(
+        transcripts_of(app.store.as_ref(), caller.org_id, id).await?,
+        retention,
+        app.clock.now(),
+    );
     Ok(Json(TranscriptList {
         total: items.len(),
         items,

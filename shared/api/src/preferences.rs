@@ -1,15 +1,19 @@
-//! `/api/v1/me/preferences` (a user's own) and `/api/v1/audit` (who
-//! changed what, for admins).
+//! `/api/v1/me/preferences` (a user's own), `/api/v1/org/settings` (the
+//! organisation's, for admins) and `/api/v1/audit` (who changed what, for
+//! admins).
 
 use axum::Json;
 use axum::extract::State;
 use serde::{Deserialize, Serialize};
 use soraaya_accounts::audit::{self, AuditEntity, AuditEntry, AuditQuery};
-use soraaya_accounts::{self as accounts, Caller, ChannelChange, PreferenceChanges};
+use soraaya_accounts::{
+    self as accounts, Caller, ChannelChange, PreferenceChanges, SettingsChanges,
+};
 use soraaya_core::Patch;
 use soraaya_domain::{
-    DashboardPreferences, DashboardView, Language, NotificationKind, NotificationPreferences,
-    Priority, Theme, TimeZoneName, User, UserId,
+    DashboardPreferences, DashboardView, DataRetention, ExportFormat, Language, NotificationKind,
+    NotificationPreferences, OrgName, OrgSettings, Organisation, Priority, Region, Theme,
+    TimeZoneName, User, UserId,
 };
 use soraaya_store::Cursor;
 use utoipa::ToSchema;
@@ -22,6 +26,7 @@ use crate::{ApiError, ApiJson, ApiQuery, ApiState, ErrorBody, FieldErrors};
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()
         .routes(routes!(get_preferences, update_preferences))
+        .routes(routes!(get_org_settings, update_org_settings))
         .routes(routes!(list_audit))
 }
 
@@ -245,4 +250,175 @@ async fn list_audit(
         items: page.entries,
         next_cursor: page.cursor.map(|c| c.to_string()),
     }))
+}
+
+/// The organisation's settings.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct OrgSettingsView {
+    #[schema(value_type = String)]
+    pub name: OrgName,
+    #[schema(value_type = String, example = "Asia/Kolkata")]
+    pub time_zone: TimeZoneName,
+    /// Country assumed for phone numbers written without a country code.
+    #[schema(value_type = String, example = "IN")]
+    pub default_region: Region,
+    #[serde(flatten)]
+    pub settings: OrgSettings,
+    /// The cap on live calls in force: the organisation's under the deployment's.
+    pub effective_max_live_calls: u32,
+}
+
+fn settings_view(app: &ApiState, org: Organisation) -> OrgSettingsView {
+    OrgSettingsView {
+        effective_max_live_calls: org
+            .settings
+            .live_call_cap(app.config.calling.org_max_live_calls),
+        name: org.name,
+        time_zone: org.time_zone,
+        default_region: org.default_region,
+        settings: org.settings,
+    }
+}
+
+/// The organisation's settings (admins).
+#[utoipa::path(
+    get, path = "/api/v1/org/settings", tag = "organisation",
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The organisation's settings", body = OrgSettingsView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
+async fn get_org_settings(
+    State(app): State<ApiState>,
+    caller: Permitted<may::OrgSettings>,
+) -> Result<Json<OrgSettingsView>, ApiError> {
+    let org = accounts::organisation(&app, caller.org_id).await?;
+    Ok(Json(settings_view(&app, org)))
+}
+
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetentionRequest {
+    /// Days (30-3650) a call's transcript and analysis are kept, or `null` to keep them.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 3650)]
+    pub transcript_days: Patch<u32>,
+    /// Days (30-3650) a call's recording reference is kept, or `null` to keep it.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 30, maximum = 3650)]
+    pub recording_days: Patch<u32>,
+}
+
+/// Changes to the organisation's settings; absent fields stay.
+#[derive(Debug, Default, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgSettingsRequest {
+    #[schema(min_length = 1, max_length = 120)]
+    pub name: Option<String>,
+    #[schema(example = "Asia/Kolkata")]
+    pub time_zone: Option<String>,
+    #[schema(example = "IN")]
+    pub default_region: Option<String>,
+    /// New campaigns' calling settings (window, attempts, concurrency, retry delays).
+    pub campaign_defaults: Option<soraaya_campaigns::service::SettingsInput>,
+    pub export_format: Option<ExportFormat>,
+    pub data_retention: Option<RetentionRequest>,
+    /// Most live calls of the organisation at once (1-10,000; the
+    /// deployment's cap still bounds it), or `null` for the deployment's.
+    #[serde(default)]
+    #[schema(value_type = Option<u32>, minimum = 1, maximum = 10000)]
+    pub max_live_calls: Patch<u32>,
+}
+
+fn days(field: &str, patch: &Patch<u32>, errors: &mut FieldErrors) -> Option<Option<u32>> {
+    match patch {
+        Patch::Absent => None,
+        Patch::Clear => Some(None),
+        Patch::Set(days) if DataRetention::DAYS.contains(days) => Some(Some(*days)),
+        Patch::Set(_) => {
+            errors.add(field, "must be from 30 to 3650 days");
+            None
+        }
+    }
+}
+
+/// Change the organisation's settings (admins). Every change is audited; a
+/// new campaign starts from the defaults, reports from the export format,
+/// the dialer keeps under the cap.
+#[utoipa::path(
+    patch, path = "/api/v1/org/settings", tag = "organisation",
+    request_body = OrgSettingsRequest,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The settings after the change", body = OrgSettingsView),
+        (status = 403, description = "Not an admin", body = ErrorBody),
+        (status = 409, description = "Changed concurrently; try again", body = ErrorBody),
+        (status = 422, description = "Invalid fields", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id))]
+async fn update_org_settings(
+    State(app): State<ApiState>,
+    caller: Permitted<may::OrgSettings>,
+    ApiJson(body): ApiJson<OrgSettingsRequest>,
+) -> Result<Json<OrgSettingsView>, ApiError> {
+    let mut errors = FieldErrors::new();
+    let name = body
+        .name
+        .as_deref()
+        .and_then(|n| errors.check("name", OrgName::parse(n)));
+    let time_zone = body
+        .time_zone
+        .as_deref()
+        .and_then(|z| errors.check("time_zone", TimeZoneName::parse(z)));
+    let default_region = body
+        .default_region
+        .as_deref()
+        .and_then(|r| errors.check("default_region", Region::parse(r)));
+    let campaign_defaults = match &body.campaign_defaults {
+        Some(input) => {
+            let mut settings = accounts::organisation(&app, caller.org_id)
+                .await?
+                .settings
+                .campaign_defaults;
+            input.apply(&mut settings, &mut errors, "campaign_defaults");
+            Some(settings)
+        }
+        None => None,
+    };
+    let retention = body.data_retention.unwrap_or_default();
+    let transcript_days = days(
+        "data_retention.transcript_days",
+        &retention.transcript_days,
+        &mut errors,
+    );
+    let recording_days = days(
+        "data_retention.recording_days",
+        &retention.recording_days,
+        &mut errors,
+    );
+    let max_live_calls = match body.max_live_calls {
+        Patch::Absent => None,
+        Patch::Clear => Some(None),
+        Patch::Set(cap @ 1..=10_000) => Some(Some(cap)),
+        Patch::Set(_) => {
+            errors.add("max_live_calls", "must be from 1 to 10000");
+            None
+        }
+    };
+    errors.finish()?;
+    let changes = SettingsChanges {
+        name,
+        time_zone,
+        default_region,
+        campaign_defaults,
+        export_format: body.export_format,
+        transcript_days,
+        recording_days,
+        max_live_calls,
+    };
+    let org = accounts::update_org_settings(&app, &caller, &changes).await?;
+    Ok(Json(settings_view(&app, org)))
 }

@@ -255,6 +255,7 @@ mod tests {
             name: OrgName::parse("Skyline Estates").unwrap(),
             default_region: Region::INDIA,
             time_zone: TimeZoneName::india(),
+            settings: Default::default(),
             created_at: jiff::Timestamp::UNIX_EPOCH,
         };
         let lead: Lead = serde_json::from_value(json!({

@@ -73,16 +73,18 @@ async fn direct_campaign(
         persona_id: persona.map_or(Patch::Absent, Patch::Set),
         ..CampaignInput::default()
     };
-    match campaigns::create_campaign(app, org, by, &input).await {
+    let organisation = soraaya_accounts::org(app, org).await?;
+    let defaults = organisation.settings.campaign_defaults;
+    match campaigns::create_campaign(app, org, by, defaults, &input).await {
         // An earlier one was stopped: this one carries the date.
         Err(CampaignError::NameTaken(_)) => {
-            let zone = soraaya_accounts::org(app, org).await?.time_zone.zone();
+            let zone = organisation.time_zone.zone();
             input.name = Some(format!(
                 "{DIRECT_CALLS} {}",
                 zone.to_datetime(app.clock.now())
                     .strftime("%Y-%m-%d %H:%M:%S")
             ));
-            Ok(campaigns::create_campaign(app, org, by, &input).await?)
+            Ok(campaigns::create_campaign(app, org, by, defaults, &input).await?)
         }
         other => Ok(other?),
     }

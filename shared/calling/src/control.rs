@@ -86,9 +86,9 @@ pub async fn queue_leads(
         .max_concurrent_calls
         .saturating_sub(live[0])
         .min(
-            app.config
-                .calling
-                .org_max_live_calls
+            organisation
+                .settings
+                .live_call_cap(app.config.calling.org_max_live_calls)
                 .saturating_sub(live[1]),
         ) as usize;
     let (_, average_call) = line::campaign_pace(app, campaign).await?;

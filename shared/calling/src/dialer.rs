@@ -195,7 +195,7 @@ pub async fn dial(
         }
     }
     let cap = campaign.settings.max_concurrent_calls;
-    let org_cap = app.config.calling.org_max_live_calls;
+    let org_cap = crate::line::org_cap(app, org).await?;
     let live = live_calls_in(
         app.store.as_ref(),
         org,

@@ -121,6 +121,7 @@ fn transcript(
         recording_url: report.recording_url.clone(),
         analysis: understood.analysis.clone(),
         created_at: now,
+        expires_at: None,
     }
 }
 
@@ -262,7 +263,7 @@ pub async fn end_call(
             score: outcome.score,
         });
         if transcript_at {
-            let record = transcript(
+            let mut record = transcript(
                 &lead,
                 meta,
                 report,
@@ -282,7 +283,7 @@ pub async fn end_call(
                 });
             }
             after.last_call_transcript_id = Some(record.id);
-            extra.extend(record.puts()?);
+            extra.extend(record.puts(organisation.settings.data_retention)?);
         }
         extra.extend(insight.into_ops(
             org,
@@ -421,8 +422,12 @@ async fn store_late_transcript(
         .map(|c| c.qualification_criteria.clone())
         .unwrap_or_default();
     let understood = Understood::of(report, &criteria, lead, now);
-    let record = transcript(lead, meta, report, &understood, result, None, None, now);
-    let mut ops = record.puts()?;
+    let mut record = transcript(lead, meta, report, &understood, result, None, None, now);
+    let retention = soraaya_accounts::org(app, lead.org_id)
+        .await?
+        .settings
+        .data_retention;
+    let mut ops = record.puts(retention)?;
     if let Some(analysis) = &record.analysis {
         let properties = campaign_properties(app, campaign.as_ref()).await?;
         let mut insight = InsightDelta::default();

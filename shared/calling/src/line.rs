@@ -43,6 +43,15 @@ pub(crate) fn message_watch(app: &App) -> SignedDuration {
 
 /// The campaign's totals (its counters): dials queued, and its average call
 /// so far in seconds (the configured typical call until a few have ended).
+/// Most live calls of the organisation at once: its own setting under the
+/// deployment's cap (the voice account's concurrency).
+pub(crate) async fn org_cap(app: &App, org: OrgId) -> Result<u32, CallingError> {
+    Ok(soraaya_accounts::org(app, org)
+        .await?
+        .settings
+        .live_call_cap(app.config.calling.org_max_live_calls))
+}
+
 pub(crate) async fn campaign_pace(
     app: &App,
     campaign: &Campaign,
@@ -94,7 +103,7 @@ pub(crate) async fn join(
     // A slot that freed while the lead joined found nobody to send.
     let caps = (
         campaign.settings.max_concurrent_calls,
-        app.config.calling.org_max_live_calls,
+        org_cap(app, campaign.org_id).await?,
     );
     if slot_free_for_dial(app.store.as_ref(), campaign.org_id, campaign.id, caps, now).await? {
         call_next(app, campaign.org_id, campaign.id, 1).await?;
@@ -126,11 +135,9 @@ async fn try_hand_on_slot(app: &App, org: OrgId, campaign: &Campaign) -> Result<
     let others = campaigns
         .iter()
         .filter(|c| c.id != campaign && c.status == CampaignStatus::Active);
+    let cap = org_cap(app, org).await?;
     for other in others {
-        let caps = (
-            other.settings.max_concurrent_calls,
-            app.config.calling.org_max_live_calls,
-        );
+        let caps = (other.settings.max_concurrent_calls, cap);
         if slot_free_for_dial(app.store.as_ref(), org, other.id, caps, now).await?
             && call_next(app, org, other.id, 1).await? > 0
         {

@@ -10,7 +10,8 @@ use soraaya_core::keys::{keyed_item, sortable};
 use soraaya_core::paging::{collect_all, query_all};
 use soraaya_core::tables::{CALLS, CAMPAIGNS, TRANSCRIPTS};
 use soraaya_domain::{
-    CallMetadata, CallResult, CampaignId, LeadId, LeadStatus, OrgId, TranscriptId, TranscriptLine,
+    CallMetadata, CallResult, CampaignId, DataRetention, LeadId, LeadStatus, OrgId, TranscriptId,
+    TranscriptLine,
 };
 use soraaya_store::{
     AttributeValue, BatchOp, Condition, ItemStore, Key, Put, Query, SortKeyCondition, StoreError,
@@ -430,6 +431,10 @@ pub struct Transcript {
     pub analysis: Option<Analysis>,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
+    /// When the organisation's retention deletes it (epoch seconds); absent:
+    /// kept as long as the lead.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub expires_at: Option<i64>,
 }
 
 fn guard_key(org: OrgId, call_id: &str) -> Key {
@@ -440,6 +445,9 @@ fn guard_key(org: OrgId, call_id: &str) -> Key {
 struct TranscriptGuard {
     lead_id: LeadId,
     sk: String,
+    /// The transcript's own end, so the guard goes with it.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    expires_at: Option<i64>,
 }
 
 impl Transcript {
@@ -451,13 +459,17 @@ impl Transcript {
         )
     }
 
-    /// The writes that store it, once per call: a second report of the same
-    /// call fails the guard.
-    pub fn puts(&self) -> Result<Vec<WriteOp>, StoreError> {
+    /// The writes that store it, once per call (a second report of the same
+    /// call fails the guard), to be deleted when `retention` says.
+    pub fn puts(&mut self, retention: DataRetention) -> Result<Vec<WriteOp>, StoreError> {
+        self.expires_at = retention
+            .transcript_days
+            .map(|days| self.created_at.as_second() + i64::from(days) * 86_400);
         let key = self.key();
         let guard = TranscriptGuard {
             lead_id: self.lead_id,
             sk: key.sk.clone(),
+            expires_at: self.expires_at,
         };
         Ok(vec![
             Put::new(
@@ -480,6 +492,35 @@ pub async fn transcript_exists(
         .get(&TRANSCRIPTS, guard_key(org, call_id))
         .await?
         .is_some())
+}
+
+/// What `retention` lets be read of transcripts at `now`: none past the
+/// days transcripts are kept (even before the store's TTL removes them,
+/// which takes up to days, and for those written under a longer
+/// retention), and no recording reference past the days recordings are.
+pub fn retained(
+    transcripts: Vec<Transcript>,
+    retention: DataRetention,
+    now: Timestamp,
+) -> Vec<Transcript> {
+    let age_days = |t: &Transcript| now.duration_since(t.created_at).as_secs() / 86_400;
+    transcripts
+        .into_iter()
+        .filter(|t| {
+            retention
+                .transcript_days
+                .is_none_or(|days| age_days(t) < i64::from(days))
+        })
+        .map(|mut t| {
+            if retention
+                .recording_days
+                .is_some_and(|days| age_days(&t) >= i64::from(days))
+            {
+                t.recording_url = None;
+            }
+            t
+        })
+        .collect()
 }
 
 /// A lead's transcripts, newest first.

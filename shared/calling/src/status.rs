@@ -212,7 +212,7 @@ pub async fn calling_status(app: &App, org: OrgId) -> Result<CallingStatus, Call
     let today = CallTotals::from_tally(&repo.counters(org, Scope::Day(day)).await?);
     Ok(CallingStatus {
         live_calls: live_calls(app.store.as_ref(), org, SlotScope::Organisation).await?,
-        max_concurrent_calls: app.config.calling.org_max_live_calls,
+        max_concurrent_calls: crate::line::org_cap(app, org).await?,
         queued: count(all.queued),
         completed_today: today.completed,
         failed_today: today.result(CallResult::Failed),

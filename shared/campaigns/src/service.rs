@@ -254,13 +254,21 @@ pub struct RetryDelaysInput {
 }
 
 impl SettingsInput {
-    fn apply(&self, settings: &mut soraaya_domain::CallingSettings, errors: &mut FieldErrors) {
+    /// Applies the changes to `settings`, each refused one as an error on
+    /// `{at}.{field}` (`settings` in a campaign, `campaign_defaults` in the
+    /// organisation's settings).
+    pub fn apply(
+        &self,
+        settings: &mut soraaya_domain::CallingSettings,
+        errors: &mut FieldErrors,
+        at: &str,
+    ) {
         if let Some(cap) = self.max_concurrent_calls {
             if (1..=MAX_CAMPAIGN_CAP).contains(&cap) {
                 settings.max_concurrent_calls = cap;
             } else {
                 errors.add(
-                    "settings.max_concurrent_calls",
+                    format!("{at}.max_concurrent_calls"),
                     format!("must be from 1 to {MAX_CAMPAIGN_CAP}"),
                 );
             }
@@ -268,10 +276,10 @@ impl SettingsInput {
         if let Some(window) = self.window {
             let widest_legal = legal_window(Some(soraaya_domain::Region::UNITED_STATES));
             if window.start >= window.end {
-                errors.add("settings.window.end", "must be after the start");
+                errors.add(format!("{at}.window.end"), "must be after the start");
             } else if window.intersect(widest_legal).is_none() {
                 errors.add(
-                    "settings.window",
+                    format!("{at}.window"),
                     "lies wholly outside the legal calling hours (08:00-21:00 at the most)",
                 );
             } else {
@@ -283,7 +291,7 @@ impl SettingsInput {
                 settings.max_attempts = attempts;
             } else {
                 errors.add(
-                    "settings.max_attempts",
+                    format!("{at}.max_attempts"),
                     format!("must be from 1 to {MAX_ATTEMPTS}"),
                 );
             }
@@ -295,7 +303,7 @@ impl SettingsInput {
                         *target = minutes;
                     } else {
                         errors.add(
-                            format!("settings.retry_delays.{name}"),
+                            format!("{at}.retry_delays.{name}"),
                             format!("must be from 1 to {MAX_RETRY_MINUTES} minutes"),
                         );
                     }
@@ -516,7 +524,7 @@ fn apply(
         campaign.qualification_criteria = criteria.validate(&mut errors);
     }
     if let Some(settings) = &input.settings {
-        settings.apply(&mut campaign.settings, &mut errors);
+        settings.apply(&mut campaign.settings, &mut errors, "settings");
     }
     if let Some(inputs) = &input.variants {
         let new = variants(&mut errors, inputs);
@@ -623,10 +631,13 @@ pub async fn get_campaign(
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
+/// Creates a campaign from `input`, its calling settings starting from the
+/// organisation's `defaults` (those `input` does not set).
 pub async fn create_campaign(
     app: &App,
     org: OrgId,
     by: Option<UserId>,
+    defaults: soraaya_domain::CallingSettings,
     input: &CampaignInput,
 ) -> Result<Campaign, CampaignError> {
     let now = app.clock.now();
@@ -643,7 +654,7 @@ pub async fn create_campaign(
         persona_id: None,
         property_ids: Vec::new(),
         qualification_criteria: QualificationCriteria::default(),
-        settings: Default::default(),
+        settings: defaults,
         paused_reason: None,
         variants: Vec::new(),
         created_by: by,

@@ -14,6 +14,8 @@ pub struct Organisation {
     /// Country assumed for phone numbers written without a country code.
     pub default_region: Region,
     pub time_zone: TimeZoneName,
+    #[serde(default)]
+    pub settings: crate::OrgSettings,
     #[schema(value_type = String, format = DateTime)]
     pub created_at: Timestamp,
 }

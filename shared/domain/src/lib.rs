@@ -17,6 +17,7 @@ pub mod moment;
 mod money;
 mod names;
 pub mod notification;
+pub mod org_settings;
 pub mod outcome;
 pub mod persona;
 mod phone;
@@ -47,6 +48,7 @@ pub use moment::parse_moment;
 pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
 pub use notification::{Notification, NotificationKind, NotificationStatus};
+pub use org_settings::{DataRetention, ExportFormat, OrgSettings};
 pub use persona::{
     Accent, AgentPersona, Availability, CommunicationStyle, Property, ScriptCustomizations,
 };

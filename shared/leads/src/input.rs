@@ -754,6 +754,7 @@ mod tests {
             name: soraaya_domain::OrgName::parse("Skyline").unwrap(),
             default_region: soraaya_domain::Region::INDIA,
             time_zone: TimeZoneName::india(),
+            settings: Default::default(),
             created_at: Timestamp::UNIX_EPOCH,
         }
     }

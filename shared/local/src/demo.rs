@@ -793,7 +793,12 @@ fn property_input(row: &PropertyRow) -> PropertyInput {
 }
 
 /// Personas, properties and the draft campaign of the Mumbai leads.
-async fn seed_campaign(app: &App, org: OrgId, seeded: &mut Seeded) -> Result<(), CampaignError> {
+async fn seed_campaign(
+    app: &App,
+    org: OrgId,
+    defaults: soraaya_domain::CallingSettings,
+    seeded: &mut Seeded,
+) -> Result<(), CampaignError> {
     let mut personas = campaigns::list_personas(app, org).await?;
     if personas.is_empty() {
         for row in &PERSONAS {
@@ -838,7 +843,7 @@ async fn seed_campaign(app: &App, org: OrgId, seeded: &mut Seeded) -> Result<(),
                 }
             }))
             .map_err(|err| campaigns::CampaignError::Store(soraaya_store::StoreError::Invalid(err.to_string())))?;
-            campaigns::create_campaign(app, org, None, &input).await?
+            campaigns::create_campaign(app, org, None, defaults, &input).await?
         }
     };
     seeded.campaign_id = Some(campaign.id);
@@ -852,6 +857,8 @@ pub enum DemoError {
     Campaign(#[from] CampaignError),
     #[error(transparent)]
     Lead(#[from] LeadError),
+    #[error(transparent)]
+    Account(#[from] soraaya_accounts::AccountError),
 }
 
 /// Loads the demo data into an organisation.
@@ -865,7 +872,11 @@ pub async fn seed(app: &App, org: OrgId) -> Result<Seeded, DemoError> {
             .unwrap_or_default()
     );
     let mut seeded = Seeded::default();
-    seed_campaign(app, org, &mut seeded).await?;
+    let defaults = soraaya_accounts::org(app, org)
+        .await?
+        .settings
+        .campaign_defaults;
+    seed_campaign(app, org, defaults, &mut seeded).await?;
     let campaign = seeded.campaign_id;
     for (i, row) in MUMBAI.iter().chain(OTHER_CITIES.iter()).enumerate() {
         let mut lead = input(row, &tomorrow_evening);

@@ -48,6 +48,8 @@ pub enum HistoryError {
     Calling(#[from] soraaya_calling::CallingError),
     #[error(transparent)]
     Store(#[from] soraaya_store::StoreError),
+    #[error(transparent)]
+    Account(#[from] soraaya_accounts::AccountError),
 }
 
 const FIRST_NAMES: [&str; 24] = [
@@ -206,7 +208,17 @@ async fn start_campaign(
         }
     }))
     .map_err(|err| CampaignError::Store(soraaya_store::StoreError::Invalid(err.to_string())))?;
-    let campaign = campaigns::create_campaign(app, org, None, &input).await?;
+    let campaign = campaigns::create_campaign(
+        app,
+        org,
+        None,
+        soraaya_accounts::org(app, org)
+            .await?
+            .settings
+            .campaign_defaults,
+        &input,
+    )
+    .await?;
     soraaya_calling::control::act(app, org, campaign.id, CampaignAction::Start, None).await?;
     Ok(campaign.id)
 }
