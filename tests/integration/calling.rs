@@ -749,6 +749,41 @@ async fn dials_wait_in_their_campaigns_line_and_each_end_of_a_call_sends_the_nex
     assert_eq!(first.dials + rest.dials, 6, "one dial message per call");
 }
 
+/// An organisation that sets itself a lower cap than the deployment's is
+/// held to it: one call at a time though its campaign allows three.
+#[tokio::test]
+async fn an_organisations_own_cap_holds_its_calls_under_it() {
+    let calling = calling_app().await;
+    let (_, token) = calling
+        .api
+        .organisation("Skyline Estates", "asha@skyline.in", "sea-facing-4bhk")
+        .await;
+    calling
+        .api
+        .patch(
+            "/api/v1/org/settings",
+            &token,
+            json!({ "max_live_calls": 1 }),
+        )
+        .await
+        .expect(200);
+    let (campaign_id, ids) = campaign_of(&calling, &token, "Bandra Lofts", 3, 3, 0).await;
+    calling.simulator.force(vec![Scenario::Qualified; 3]);
+    start(&calling, &campaign_id, &token).await;
+    let mut most = 0;
+    calling
+        .run_until(calling.clock_now() + SignedDuration::from_mins(10), |c| {
+            most = most.max(c.simulator.live());
+        })
+        .await;
+    assert_eq!(most, 1, "never more than the organisation's one");
+    let mut placed = placed_leads(&calling);
+    placed.sort();
+    let mut all = ids.clone();
+    all.sort();
+    assert_eq!(placed, all, "each lead called, once");
+}
+
 /// When the organisation's cap is what keeps a campaign's line waiting,
 /// the end of another campaign's call, whose own line is empty, sends it.
 #[tokio::test]
