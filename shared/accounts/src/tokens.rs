@@ -43,18 +43,7 @@ impl RefreshToken {
     }
 
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let mut parts = text.trim().split('.');
-        let (Some("v1"), Some(org), Some(user), Some(session), Some(secret), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Invalid);
-        };
-        check_secret(secret)?;
+        let [org, user, session, secret] = parts(text, "v1")?;
         Ok(RefreshToken {
             org: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
             user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
@@ -96,17 +85,7 @@ impl ResetToken {
     }
 
     pub fn parse(text: &str) -> Result<Self, TokenError> {
-        let mut parts = text.trim().split('.');
-        let (Some("r1"), Some(org), Some(user), Some(secret), None) = (
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-            parts.next(),
-        ) else {
-            return Err(TokenError::Invalid);
-        };
-        check_secret(secret)?;
+        let [org, user, secret] = parts(text, "r1")?;
         Ok(ResetToken {
             org: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
             user: UserId::parse(user).map_err(|_| TokenError::Invalid)?,
@@ -139,9 +118,17 @@ fn new_secret() -> String {
     URL_SAFE_NO_PAD.encode(bytes)
 }
 
-fn check_secret(secret: &str) -> Result<(), TokenError> {
-    match URL_SAFE_NO_PAD.decode(secret) {
-        Ok(decoded) if decoded.len() == 32 => Ok(()),
+/// The `N` dot-separated parts after `version` of a token whose last part
+/// is a secret of 32 bytes; anything else is not a token of this kind.
+fn parts<'t, const N: usize>(text: &'t str, version: &str) -> Result<[&'t str; N], TokenError> {
+    let mut pieces = text.trim().split('.');
+    if pieces.next() != Some(version) {
+        return Err(TokenError::Invalid);
+    }
+    let found: Vec<&str> = pieces.collect();
+    let parts: [&str; N] = found.try_into().map_err(|_| TokenError::Invalid)?;
+    match parts.last().map(|secret| URL_SAFE_NO_PAD.decode(secret)) {
+        Some(Ok(decoded)) if decoded.len() == 32 => Ok(parts),
         _ => Err(TokenError::Invalid),
     }
 }

@@ -485,20 +485,30 @@ pub struct PageParams {
 impl PageParams {
     pub(crate) fn parse(&self) -> Result<(Option<Cursor>, u32), ApiError> {
         let mut errors = FieldErrors::new();
-        let cursor = match &self.cursor {
-            Some(text) => errors.check(
-                "cursor",
-                Cursor::parse(text).map_err(|_| "is not a cursor this API returned"),
-            ),
-            None => None,
-        };
-        let limit = self.limit.unwrap_or(50);
-        if !(1..=200).contains(&limit) {
-            errors.add("limit", "must be from 1 to 200");
-        }
+        let page = page_of(self.cursor.as_deref(), self.limit, &mut errors);
         errors.finish()?;
-        Ok((cursor, limit))
+        Ok(page)
     }
+}
+
+/// A page's `cursor` (one this API returned) and `limit` (1 to 200, 50 by
+/// default), each wrong one an error on its field.
+pub(crate) fn page_of(
+    cursor: Option<&str>,
+    limit: Option<u32>,
+    errors: &mut FieldErrors,
+) -> (Option<Cursor>, u32) {
+    let cursor = cursor.and_then(|text| {
+        errors.check(
+            "cursor",
+            Cursor::parse(text).map_err(|_| "is not a cursor this API returned"),
+        )
+    });
+    let limit = limit.unwrap_or(50);
+    if !(1..=200).contains(&limit) {
+        errors.add("limit", "must be from 1 to 200");
+    }
+    (cursor, limit)
 }
 
 #[derive(Debug, Serialize, ToSchema)]

@@ -11,7 +11,6 @@ use soraaya_domain::{
 use soraaya_notifications::{
     NotificationChange, NotificationError, NotificationFilter, delete, list, update,
 };
-use soraaya_store::Cursor;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -91,16 +90,8 @@ async fn list_notifications(
             )
         }),
     };
-    let cursor = params.cursor.as_deref().and_then(|c| {
-        errors.check(
-            "cursor",
-            Cursor::parse(c).map_err(|_| "is not a cursor this API returned"),
-        )
-    });
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.add("limit", "must be from 1 to 200");
-    }
+    let (cursor, limit) =
+        crate::leads::page_of(params.cursor.as_deref(), params.limit, &mut errors);
     errors.finish()?;
     let (items, next) = list(&app, caller.org_id, &filter, cursor, limit).await?;
     Ok(Json(NotificationPage {

@@ -15,7 +15,6 @@ use soraaya_domain::{
     NotificationPreferences, OrgName, OrgSettings, Organisation, Priority, Region, Theme,
     TimeZoneName, User, UserId,
 };
-use soraaya_store::Cursor;
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
@@ -224,16 +223,8 @@ async fn list_audit(
         .actor
         .as_deref()
         .and_then(|a| errors.check("actor", UserId::parse(a)));
-    let cursor = params.cursor.as_deref().and_then(|c| {
-        errors.check(
-            "cursor",
-            Cursor::parse(c).map_err(|_| "is not a cursor this API returned"),
-        )
-    });
-    let limit = params.limit.unwrap_or(50);
-    if !(1..=200).contains(&limit) {
-        errors.add("limit", "must be from 1 to 200");
-    }
+    let (cursor, limit) =
+        crate::leads::page_of(params.cursor.as_deref(), params.limit, &mut errors);
     errors.finish()?;
     let page = audit::list(
         app.store.as_ref(),
