@@ -51,6 +51,8 @@ pub enum ResetError {
     #[error("the reset email could not be sent")]
     Mail(#[from] MailError),
     #[error(transparent)]
+    Account(#[from] crate::users::AccountError),
+    #[error(transparent)]
     Auth(#[from] AuthError),
 }
 
@@ -129,12 +131,11 @@ async fn send_link(
         "{}/reset-password?token={}",
         app.config
             .public_url()
-            .map_err(|err| MailError::Refused(err.to_string()))?,
+            // Without a public URL there is no link to send.
+            .map_err(|_| MailError::Unconfigured)?,
         token.expose()
     );
-    let organisation = crate::users::org(app, user.org_id)
-        .await
-        .map_err(|err| MailError::Refused(err.to_string()))?;
+    let organisation = crate::users::org(app, user.org_id).await?;
     repo.save_reset(&ResetRecord {
         org_id: user.org_id,
         user_id: user.id,

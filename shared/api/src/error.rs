@@ -312,6 +312,7 @@ impl From<ResetError> for ApiError {
             ResetError::UserNotFound => ApiError::NotFound("user"),
             ResetError::Deactivated => ApiError::conflict("user_deactivated", err.to_string()),
             ResetError::Mail(mail) => ApiError::Unavailable(Some(Box::new(mail))),
+            ResetError::Account(account) => account.into(),
             ResetError::Auth(auth) => auth.into(),
         }
     }
