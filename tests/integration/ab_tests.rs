@@ -6,11 +6,9 @@
 
 use std::collections::BTreeMap;
 
-use jiff::SignedDuration;
 use serde_json::{Value, json};
 use soraaya_calling::records::{CallAttempt, recent_calls};
 use soraaya_domain::{CallResult, Campaign, CampaignId, LeadStatus};
-use soraaya_local::simulator::SimulatorConfig;
 use soraaya_tests::TestApp;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::embedded_store;
@@ -19,26 +17,9 @@ const LEADS: usize = 60;
 
 #[tokio::test]
 async fn a_campaign_splits_its_leads_between_variants_and_compares_them() {
-    let calling = TestApp::calling(
-        embedded_store(),
-        CallingOptions {
-            simulator: SimulatorConfig {
-                call_seconds: 120,
-                seed: 5,
-                fixed_length: false,
-            },
-            ..CallingOptions::default()
-        },
-    )
-    .await;
+    let calling = TestApp::calling(embedded_store(), CallingOptions::simulated(120, 5)).await;
     let api = &calling.api;
-    let (org, token) = api
-        .organisation(
-            "Skyline Estates",
-            "asha@skyline-estates.in",
-            "sea-facing-4bhk",
-        )
-        .await;
+    let (org, token) = calling.skyline().await;
     let mut personas = Vec::new();
     for name in ["Aisha", "Rahul"] {
         let persona = api
@@ -111,23 +92,8 @@ async fn a_campaign_splits_its_leads_between_variants_and_compares_them() {
             5 + i % 20,
         ));
     }
-    api.post_raw("/api/v1/leads/import", &token, "text/csv", csv)
-        .await
-        .expect(200);
-    let start = calling.clock_now();
-    api.post(
-        &format!("/api/v1/campaigns/{campaign_id}/start"),
-        Some(&token),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    calling
-        .run_until(start + SignedDuration::from_hours(30), |_| {})
-        .await;
-    let token = api
-        .token("asha@skyline-estates.in", "sea-facing-4bhk")
-        .await;
+    calling.import(&token, csv).await;
+    let token = calling.run_campaign(&token, &campaign_id, 30).await;
 
     // Once calling began, the split is fixed.
     let changed = api

@@ -5,14 +5,12 @@
 
 use std::collections::{BTreeMap, HashMap};
 
-use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 use soraaya_calling::records::{CallAttempt, recent_calls};
 use soraaya_domain::{CallResult, CampaignId, Lead, LeadStatus};
 use soraaya_leads::counters::source_name;
 use soraaya_local::runtime::Chaos;
-use soraaya_local::simulator::SimulatorConfig;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::{TestApp, embedded_store};
 
@@ -66,11 +64,6 @@ async fn every_dashboard_figure_equals_a_recount_of_leads_and_calls() {
     let calling = TestApp::calling(
         embedded_store(),
         CallingOptions {
-            simulator: SimulatorConfig {
-                call_seconds: 90,
-                seed: 7,
-                fixed_length: false,
-            },
             chaos: Chaos {
                 duplicates: 1.0,
                 reorder_seconds: 30,
@@ -78,18 +71,12 @@ async fn every_dashboard_figure_equals_a_recount_of_leads_and_calls() {
                 silent_calls: 0.0,
                 seed: 3,
             },
-            ..CallingOptions::default()
+            ..CallingOptions::simulated(90, 7)
         },
     )
     .await;
     let api = &calling.api;
-    let (org, token) = api
-        .organisation(
-            "Skyline Estates",
-            "asha@skyline-estates.in",
-            "sea-facing-4bhk",
-        )
-        .await;
+    let (org, token) = calling.skyline().await;
     let campaign = api
         .post(
             "/api/v1/campaigns",
@@ -102,14 +89,7 @@ async fn every_dashboard_figure_equals_a_recount_of_leads_and_calls() {
         .await;
     campaign.expect(201);
     let campaign_id = campaign.body["id"].as_str().unwrap().to_owned();
-    api.post_raw(
-        "/api/v1/leads/import",
-        &token,
-        "text/csv",
-        leads_csv(&campaign_id),
-    )
-    .await
-    .expect(200);
+    calling.import(&token, leads_csv(&campaign_id)).await;
     // Two leads outside the campaign.
     let mut outside_ids = Vec::new();
     for (name, phone, source) in [
@@ -125,20 +105,7 @@ async fn every_dashboard_figure_equals_a_recount_of_leads_and_calls() {
         outside_ids.push(lead["id"].as_str().unwrap().to_owned());
     }
 
-    let start = calling.clock_now();
-    api.post(
-        &format!("/api/v1/campaigns/{campaign_id}/start"),
-        Some(&token),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    calling
-        .run_until(start + SignedDuration::from_hours(72), |_| {})
-        .await;
-    let token = api
-        .token("asha@skyline-estates.in", "sea-facing-4bhk")
-        .await;
+    let token = calling.run_campaign(&token, &campaign_id, 72).await;
 
     let campaign: CampaignId = campaign_id.parse().unwrap();
     let in_campaign = |app: &TestApp| {

@@ -5,14 +5,12 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use jiff::SignedDuration;
 use jiff::tz::TimeZone;
 use serde_json::{Value, json};
 use soraaya_calling::records::{CallAttempt, recent_calls};
 use soraaya_domain::{CallResult, CampaignId, LeadStatus};
 use soraaya_insights::record::name_part;
 use soraaya_local::runtime::Chaos;
-use soraaya_local::simulator::SimulatorConfig;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::{TestApp, embedded_store};
 
@@ -50,11 +48,6 @@ async fn every_insight_figure_equals_a_recount_of_calls_and_analyses() {
     let calling = TestApp::calling(
         embedded_store(),
         CallingOptions {
-            simulator: SimulatorConfig {
-                call_seconds: 150,
-                seed: 11,
-                fixed_length: false,
-            },
             chaos: Chaos {
                 duplicates: 1.0,
                 reorder_seconds: 0,
@@ -62,18 +55,12 @@ async fn every_insight_figure_equals_a_recount_of_calls_and_analyses() {
                 silent_calls: 0.0,
                 seed: 5,
             },
-            ..CallingOptions::default()
+            ..CallingOptions::simulated(150, 11)
         },
     )
     .await;
     let api = &calling.api;
-    let (org, token) = api
-        .organisation(
-            "Skyline Estates",
-            "asha@skyline-estates.in",
-            "sea-facing-4bhk",
-        )
-        .await;
+    let (org, token) = calling.skyline().await;
     let persona = api
         .post(
             "/api/v1/agent-personas",
@@ -121,23 +108,8 @@ async fn every_insight_figure_equals_a_recount_of_calls_and_analyses() {
             10 + i % 25,
         ));
     }
-    api.post_raw("/api/v1/leads/import", &token, "text/csv", csv)
-        .await
-        .expect(200);
-    let start = calling.clock_now();
-    api.post(
-        &format!("/api/v1/campaigns/{campaign_id}/start"),
-        Some(&token),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    calling
-        .run_until(start + SignedDuration::from_hours(48), |_| {})
-        .await;
-    let token = api
-        .token("asha@skyline-estates.in", "sea-facing-4bhk")
-        .await;
+    calling.import(&token, csv).await;
+    let token = calling.run_campaign(&token, &campaign_id, 48).await;
 
     // The recount: call records, and every lead's transcripts.
     let campaign: CampaignId = campaign_id.parse().unwrap();

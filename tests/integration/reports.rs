@@ -1,11 +1,9 @@
 //! Reports: CSV rows that are the period's leads, calls and campaigns, and
 //! a PDF whose figures are the dashboard's trend summed.
 
-use jiff::SignedDuration;
 use serde_json::json;
 use soraaya_calling::records::{CallAttempt, recent_calls};
 use soraaya_domain::CampaignId;
-use soraaya_local::simulator::SimulatorConfig;
 use soraaya_tests::TestApp;
 use soraaya_tests::calling::CallingOptions;
 use soraaya_tests::embedded_store;
@@ -21,26 +19,9 @@ fn csv_rows(text: &str) -> Vec<csv::StringRecord> {
 
 #[tokio::test]
 async fn reports_hold_the_periods_rows_and_the_dashboards_numbers() {
-    let calling = TestApp::calling(
-        embedded_store(),
-        CallingOptions {
-            simulator: SimulatorConfig {
-                call_seconds: 90,
-                seed: 9,
-                fixed_length: false,
-            },
-            ..CallingOptions::default()
-        },
-    )
-    .await;
+    let calling = TestApp::calling(embedded_store(), CallingOptions::simulated(90, 9)).await;
     let api = &calling.api;
-    let (org, token) = api
-        .organisation(
-            "Skyline Estates",
-            "asha@skyline-estates.in",
-            "sea-facing-4bhk",
-        )
-        .await;
+    let (org, token) = calling.skyline().await;
     let campaign = api
         .post(
             "/api/v1/campaigns",
@@ -58,23 +39,8 @@ async fn reports_hold_the_periods_rows_and_the_dashboards_numbers() {
             4 + i % 9
         ));
     }
-    api.post_raw("/api/v1/leads/import", &token, "text/csv", csv)
-        .await
-        .expect(200);
-    let start = calling.clock_now();
-    api.post(
-        &format!("/api/v1/campaigns/{campaign_id}/start"),
-        Some(&token),
-        json!({}),
-    )
-    .await
-    .expect(200);
-    calling
-        .run_until(start + SignedDuration::from_hours(30), |_| {})
-        .await;
-    let token = api
-        .token("asha@skyline-estates.in", "sea-facing-4bhk")
-        .await;
+    calling.import(&token, csv).await;
+    let token = calling.run_campaign(&token, &campaign_id, 30).await;
     let id: CampaignId = campaign_id.parse().unwrap();
     let calls: Vec<CallAttempt> = recent_calls(api.app.store.as_ref(), org, id, 10_000)
         .await

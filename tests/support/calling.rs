@@ -61,6 +61,24 @@ pub struct CallingOptions {
     pub fake_vapi: Option<FakeVapiOptions>,
 }
 
+impl CallingOptions {
+    /// Simulated conversations of `call_seconds` (varied), from `seed`.
+    pub fn simulated(call_seconds: u32, seed: u64) -> CallingOptions {
+        CallingOptions {
+            simulator: SimulatorConfig {
+                call_seconds,
+                seed,
+                fixed_length: false,
+            },
+            ..CallingOptions::default()
+        }
+    }
+}
+
+/// The admin of [`CallingApp::skyline`].
+pub const ADMIN_EMAIL: &str = "asha@skyline-estates.in";
+pub const ADMIN_PASSWORD: &str = "sea-facing-4bhk";
+
 impl Default for CallingOptions {
     fn default() -> Self {
         CallingOptions {
@@ -191,15 +209,40 @@ pub struct OneLead {
 }
 
 impl CallingApp {
-    pub async fn one_lead_campaign(&self) -> OneLead {
-        let (org_id, token) = self
-            .api
-            .organisation(
-                "Skyline Estates",
-                "asha@skyline-estates.in",
-                "sea-facing-4bhk",
+    /// Skyline Estates, whose admin is [`ADMIN_EMAIL`]; its id and the admin's token.
+    pub async fn skyline(&self) -> (soraaya_domain::OrgId, String) {
+        self.api
+            .organisation("Skyline Estates", ADMIN_EMAIL, ADMIN_PASSWORD)
+            .await
+    }
+
+    /// Imports `csv` (a header and its rows) as `token`.
+    pub async fn import(&self, token: &str, csv: String) {
+        self.api
+            .post_raw("/api/v1/leads/import", token, "text/csv", csv)
+            .await
+            .expect(200);
+    }
+
+    /// Starts the campaign, runs the engine for `hours` of test clock, and
+    /// answers a fresh token of the admin (the one given has expired).
+    pub async fn run_campaign(&self, token: &str, campaign_id: &str, hours: i64) -> String {
+        let start = self.clock_now();
+        self.api
+            .post(
+                &format!("/api/v1/campaigns/{campaign_id}/start"),
+                Some(token),
+                serde_json::json!({}),
             )
+            .await
+            .expect(200);
+        self.run_until(start + jiff::SignedDuration::from_hours(hours), |_| {})
             .await;
+        self.api.token(ADMIN_EMAIL, ADMIN_PASSWORD).await
+    }
+
+    pub async fn one_lead_campaign(&self) -> OneLead {
+        let (org_id, token) = self.skyline().await;
         let campaign = self
             .api
             .post(
