@@ -13,6 +13,7 @@ mod dashboard;
 mod demo_history;
 mod docs;
 mod insights;
+mod intake;
 mod lead_jobs;
 mod leads;
 mod leads_access;

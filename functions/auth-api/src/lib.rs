@@ -31,6 +31,7 @@ pub fn handler(app: AppState) -> Router {
     soraaya_api::router(
         app,
         soraaya_api::accounts::routes()
+            .merge(soraaya_api::api_keys::routes())
             .merge(soraaya_api::preferences::routes())
             .merge(soraaya_api::docs::routes()),
     )

@@ -1,7 +1,7 @@
 //! Who changed what and when: a user's preferences, the organisation's
-//! settings, users, password resets, a person's data erased. Entries are
-//! written in the same transaction as the change they record, newest read
-//! first, by admins only.
+//! settings, users, password resets, a person's data erased, API keys and
+//! their uses. Entries are written in the same transaction as the change
+//! they record, newest read first, by admins only.
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
@@ -26,6 +26,8 @@ pub enum AuditEntity {
     User,
     /// A lead (its erasure).
     Lead,
+    /// An API key: created, revoked, and each use.
+    ApiKey,
 }
 
 impl AuditEntity {

@@ -32,6 +32,8 @@ pub enum AuthError {
     TokenExpired,
     #[error("the session has ended")]
     SessionEnded,
+    #[error("this API key was revoked")]
+    KeyRevoked,
     #[error("this refresh token was already used; the session has been revoked")]
     RefreshTokenReused,
     #[error("this function has no token signing key (SORAAYA_JWT_SECRET)")]
@@ -422,6 +424,7 @@ pub async fn authenticate(app: &App, bearer: &str) -> Result<Caller, AuthError> 
         role: claims.role,
         name: claims.name,
         session_id: claims.sid,
+        api_key: None,
     };
     if app
         .sessions

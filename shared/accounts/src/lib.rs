@@ -1,6 +1,7 @@
-//! Accounts: organisations, users, sign-in sessions and the checks behind
-//! every authenticated request.
+//! Accounts: organisations, users, sign-in sessions, API keys and the
+//! checks behind every authenticated request.
 
+mod api_keys;
 pub mod audit;
 mod auth;
 mod caller;
@@ -12,11 +13,15 @@ mod throttle;
 mod tokens;
 mod users;
 
+pub use api_keys::{
+    ApiKeyError, IssuedKey, MAX_KEYS, authenticate_key, create_api_key, list_api_keys,
+    revoke_api_key,
+};
 pub use auth::{
     AuthError, IDLE_SESSION, IssuedTokens, PasswordChangeError, SignedIn, authenticate,
     change_password, login, logout, refresh,
 };
-pub use caller::Caller;
+pub use caller::{Caller, KeyGrant};
 pub use preferences::{ChannelChange, PreferenceChanges, update_preferences};
 pub use repo::OrgSummary;
 pub use reset::{
@@ -26,7 +31,7 @@ pub use reset::{
 pub use settings::{SettingsChanges, update_org_settings};
 pub use soraaya_core::passwords::PasswordHashError;
 pub use soraaya_core::tokens::{AccessClaims, TokenError};
-pub use tokens::{RefreshToken, ResetToken};
+pub use tokens::{ApiKeyToken, RefreshToken, ResetToken};
 pub use users::{
     AccountError, NewOrganisation, NewUser, UserChanges, create_organisation, create_user,
     get_user, list_organisations, list_users, org, organisation, update_user,

@@ -1,5 +1,6 @@
-//! Opaque tokens handed to people: refresh tokens (rotating, one family per
-//! sign-in session) and password reset tokens (one per user at a time).
+//! Opaque tokens handed out: refresh tokens (rotating, one family per
+//! sign-in session), password reset tokens (one per user at a time) and an
+//! organisation's API keys.
 //! Each names where its record is and carries a secret of 32 random bytes,
 //! of which only a SHA-256 is stored.
 
@@ -7,7 +8,7 @@ use base64::Engine;
 use base64::engine::general_purpose::URL_SAFE_NO_PAD;
 use sha2::{Digest, Sha256};
 use soraaya_core::tokens::{TokenError, TokenKeys};
-use soraaya_domain::{OrgId, SessionId, UserId};
+use soraaya_domain::{ApiKeyId, OrgId, SessionId, UserId};
 
 /// A refresh token: `v1.{org}.{user}.{session}.{secret}`. The ids locate the
 /// session; only a hash of the secret is stored.
@@ -112,6 +113,62 @@ impl std::fmt::Debug for ResetToken {
     }
 }
 
+/// An API key: `sk1.{org}.{key}.{secret}`. The ids locate the key's record.
+#[derive(Clone, PartialEq, Eq)]
+pub struct ApiKeyToken {
+    pub org: OrgId,
+    pub key: ApiKeyId,
+    secret: String,
+}
+
+impl ApiKeyToken {
+    pub fn generate(org: OrgId, key: ApiKeyId) -> Self {
+        ApiKeyToken {
+            org,
+            key,
+            secret: new_secret(),
+        }
+    }
+
+    /// Whether `text` is written as an API key (not whether it is one).
+    pub fn looks_like(text: &str) -> bool {
+        text.trim().starts_with("sk1.")
+    }
+
+    pub fn parse(text: &str) -> Result<Self, TokenError> {
+        let [org, key, secret] = parts(text, "sk1")?;
+        Ok(ApiKeyToken {
+            org: OrgId::parse(org).map_err(|_| TokenError::Invalid)?,
+            key: ApiKeyId::parse(key).map_err(|_| TokenError::Invalid)?,
+            secret: secret.to_owned(),
+        })
+    }
+
+    /// The stored form of the secret.
+    pub fn secret_hash(&self) -> String {
+        hash_secret(&self.secret)
+    }
+
+    /// What the key is shown as once it is stored: its scheme and the
+    /// secret's first characters.
+    pub fn prefix(&self) -> String {
+        format!("sk1…{}", &self.secret[..6])
+    }
+
+    /// The text handed to the admin, once.
+    pub fn expose(&self) -> String {
+        format!("sk1.{}.{}.{}", self.org, self.key, self.secret)
+    }
+}
+
+impl std::fmt::Debug for ApiKeyToken {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("ApiKeyToken")
+            .field("key", &self.key)
+            .finish_non_exhaustive()
+    }
+}
+
 fn new_secret() -> String {
     let mut bytes = [0u8; 32];
     rand::fill(&mut bytes);
@@ -178,5 +235,24 @@ mod tests {
             Err(TokenError::Invalid)
         );
         assert_eq!(ResetToken::parse("r1.a.b.c"), Err(TokenError::Invalid));
+    }
+
+    #[test]
+    fn api_keys_round_trip_and_are_no_other_token() {
+        let token = ApiKeyToken::generate(OrgId::new(), ApiKeyId::new());
+        let text = token.expose();
+        assert!(ApiKeyToken::looks_like(&text));
+        assert_eq!(ApiKeyToken::parse(&text).unwrap(), token);
+        assert!(token.prefix().starts_with("sk1…"));
+        assert!(!text.contains(&token.secret_hash()));
+        let reset = ResetToken::generate(OrgId::new(), UserId::new());
+        assert_eq!(
+            ApiKeyToken::parse(&reset.expose()),
+            Err(TokenError::Invalid)
+        );
+        assert_eq!(
+            ApiKeyToken::parse(&format!("{text}x")),
+            Err(TokenError::Invalid)
+        );
     }
 }

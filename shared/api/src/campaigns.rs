@@ -21,8 +21,7 @@ use soraaya_calling::membership::{self, Assignment};
 use soraaya_calling::status::{CallingStatus, CampaignPerformance, calling_status, performance};
 use soraaya_campaigns::matching::MatchingLeads;
 use soraaya_campaigns::service::{
-    self, CampaignError, CampaignFilter, CampaignInput, PersonaInput, PropertyFilter,
-    PropertyInput, SettingsInput,
+    self, CampaignFilter, CampaignInput, PersonaInput, PropertyFilter, PropertyInput, SettingsInput,
 };
 use soraaya_leads::record::Actor;
 
@@ -56,34 +55,6 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(stop_calling))
         .routes(routes!(status))
         .routes(routes!(stats))
-}
-
-impl From<CampaignError> for ApiError {
-    fn from(err: CampaignError) -> Self {
-        match err {
-            CampaignError::NotFound(kind) => ApiError::NotFound(kind),
-            CampaignError::Invalid(fields) => ApiError::Validation(fields),
-            CampaignError::NameTaken(_) => ApiError::Conflict {
-                code: "name_taken",
-                message: err.to_string(),
-                details: Some(
-                    serde_json::json!([{ "field": "name", "message": "is taken by another campaign" }]),
-                ),
-            },
-            CampaignError::InUse(message) => ApiError::conflict("in_use", message),
-            CampaignError::VersionMismatch {
-                expected, actual, ..
-            } => ApiError::Conflict {
-                code: "version_mismatch",
-                message: err.to_string(),
-                details: Some(serde_json::json!({ "expected": expected, "actual": actual })),
-            },
-            CampaignError::ChangedConcurrently => {
-                ApiError::conflict("changed_concurrently", err.to_string())
-            }
-            CampaignError::Store(store) => store.into(),
-        }
-    }
 }
 
 fn lead_ids(errors: &mut FieldErrors, ids: &[LeadId]) {

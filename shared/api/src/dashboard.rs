@@ -7,8 +7,8 @@ use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use soraaya_dashboard::reports::{self, MAX_DAYS, ReportFormat, ReportKind, ReportQuery};
 use soraaya_dashboard::{
-    self as dashboard, CallVolume, CampaignComparison, DashboardError, DashboardMetrics, DateRange,
-    MAX_TREND_DAYS, SourcePerformance, StatusDistribution, Trends,
+    self as dashboard, CallVolume, CampaignComparison, DashboardMetrics, DateRange, MAX_TREND_DAYS,
+    SourcePerformance, StatusDistribution, Trends,
 };
 use soraaya_domain::CampaignId;
 use utoipa_axum::router::OpenApiRouter;
@@ -16,16 +16,6 @@ use utoipa_axum::routes;
 
 use crate::permit::{Permitted, may};
 use crate::{ApiError, ApiQuery, ApiState, ErrorBody, FieldErrors};
-
-impl From<DashboardError> for ApiError {
-    fn from(err: DashboardError) -> Self {
-        match err {
-            DashboardError::Campaign(campaign) => campaign.into(),
-            DashboardError::Account(account) => account.into(),
-            DashboardError::Store(store) => store.into(),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()

@@ -5,24 +5,13 @@ use axum::extract::State;
 use serde::Deserialize;
 use soraaya_domain::{CampaignId, PersonaId};
 use soraaya_insights::{
-    self as insights, ConversationAnalysis, InsightTrends, InsightsError, InsightsQuery, MAX_DAYS,
-    Recommendations,
+    self as insights, ConversationAnalysis, InsightTrends, InsightsQuery, MAX_DAYS, Recommendations,
 };
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::permit::{Permitted, may};
 use crate::{ApiError, ApiQuery, ApiState, ErrorBody, FieldErrors};
-
-impl From<InsightsError> for ApiError {
-    fn from(err: InsightsError) -> Self {
-        match err {
-            InsightsError::NotFound(what) => ApiError::NotFound(what),
-            InsightsError::Account(account) => account.into(),
-            InsightsError::Store(store) => store.into(),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()

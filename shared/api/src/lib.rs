@@ -1,22 +1,19 @@
-//! The HTTP API: every axum route, the one place errors become responses,
-//! the extractors that turn bad input into field-level 4xx answers, the
-//! middleware (request ids, traces, panics caught), health and the OpenAPI
-//! document. Each Lambda function serves the routes of its area; the local
-//! server serves them all.
+//! The HTTP API: every axum route, the middleware (request ids, traces,
+//! panics caught), health and the OpenAPI document; the one error mapping
+//! and the extractors are `soraaya-http`'s. Each Lambda function serves the
+//! routes of its area; the local server serves them all.
 
 pub mod accounts;
+pub mod api_keys;
 pub mod campaigns;
 pub mod dashboard;
 pub mod docs;
-pub mod error;
-pub mod extract;
 pub mod insights;
+pub mod intake;
 pub mod jobs;
 pub mod leads;
 pub mod notifications;
-pub mod permit;
 pub mod preferences;
-mod strict;
 pub mod webhooks;
 
 use std::time::Duration;
@@ -36,35 +33,23 @@ use utoipa::openapi::security::{Http, HttpAuthScheme, SecurityScheme};
 use utoipa::{Modify, OpenApi, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 
-pub use error::{ApiError, ErrorBody, Require};
-pub use extract::{ApiJson, ApiPath, ApiQuery, OptionalJson, etag, if_match};
-pub use permit::{Permitted, may};
+use soraaya_core::AppState;
 pub use soraaya_core::validation::{FieldError, FieldErrors};
-use soraaya_core::{App, AppState};
-
-/// Largest JSON body accepted by default.
-pub const DEFAULT_BODY_LIMIT: usize = 1024 * 1024;
+pub use soraaya_http::{
+    ApiError, ApiJson, ApiPath, ApiQuery, ApiState, DEFAULT_BODY_LIMIT, ErrorBody, OptionalJson,
+    Permitted, Require, error, etag, extract, if_match, may, permit,
+};
 
 static REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
-
-/// What handlers receive as state: the services of the process, shared.
-#[derive(Debug, Clone)]
-pub struct ApiState(pub AppState);
-
-impl std::ops::Deref for ApiState {
-    type Target = App;
-
-    fn deref(&self) -> &App {
-        &self.0
-    }
-}
 
 /// Every route of the API, as the local server serves them and as the
 /// OpenAPI document describes them.
 pub fn all_routes() -> OpenApiRouter<ApiState> {
     accounts::routes()
+        .merge(api_keys::routes())
         .merge(preferences::routes())
         .merge(leads::routes())
+        .merge(intake::routes())
         .merge(jobs::routes())
         .merge(campaigns::routes())
         .merge(notifications::routes())
@@ -110,6 +95,15 @@ impl Modify for BearerAuth {
         let mut scheme = Http::new(HttpAuthScheme::Bearer);
         scheme.bearer_format = Some("JWT".to_owned());
         components.add_security_scheme("bearer", SecurityScheme::Http(scheme));
+        components.add_security_scheme(
+            "api_key",
+            SecurityScheme::ApiKey(utoipa::openapi::security::ApiKey::Header(
+                utoipa::openapi::security::ApiKeyValue::with_description(
+                    "X-Api-Key",
+                    "An organisation's API key (also taken as Authorization: Bearer <key>)",
+                ),
+            )),
+        );
     }
 }
 

@@ -8,26 +8,13 @@ use soraaya_core::validation::Patch;
 use soraaya_domain::{
     Notification, NotificationId, NotificationKind, NotificationStatus, Priority, UserId,
 };
-use soraaya_notifications::{
-    NotificationChange, NotificationError, NotificationFilter, delete, list, update,
-};
+use soraaya_notifications::{NotificationChange, NotificationFilter, delete, list, update};
 use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::permit::{Permitted, may};
 use crate::{ApiError, ApiJson, ApiPath, ApiQuery, ApiState, ErrorBody, FieldErrors};
-
-impl From<NotificationError> for ApiError {
-    fn from(err: NotificationError) -> Self {
-        match err {
-            NotificationError::NotFound => ApiError::NotFound("notification"),
-            NotificationError::Invalid(fields) => ApiError::Validation(fields),
-            NotificationError::Account(account) => account.into(),
-            NotificationError::Store(store) => store.into(),
-        }
-    }
-}
 
 pub fn routes() -> OpenApiRouter<ApiState> {
     OpenApiRouter::new()

@@ -74,6 +74,7 @@ fn fallback_campaign(org: OrgId, id: CampaignId, now: Timestamp) -> Campaign {
         settings: Default::default(),
         paused_reason: None,
         variants: Vec::new(),
+        auto_call_sources: Vec::new(),
         created_by: None,
         version: 0,
         created_at: now,

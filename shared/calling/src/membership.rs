@@ -1,12 +1,15 @@
 //! Which leads a campaign holds: assigning leads (queued at once when the
-//! campaign is calling), and deleting a campaign, which lets its leads go.
+//! campaign is calling), new leads from a campaign's chosen sources joining
+//! it by themselves (speed to lead), and deleting a campaign, which lets its
+//! leads go.
 
 use serde::Serialize;
 use soraaya_campaigns::CampaignError;
+use soraaya_campaigns::service::CampaignFilter;
 use soraaya_campaigns::service::{self as campaigns, get_campaign};
 use soraaya_core::App;
 use soraaya_core::validation::Patch;
-use soraaya_domain::{CampaignId, CampaignStatus, LeadId, OrgId};
+use soraaya_domain::{Campaign, CampaignId, CampaignStatus, Lead, LeadId, OrgId};
 use soraaya_leads::record::Actor;
 use soraaya_leads::repo::{LeadChange, LeadsRepo};
 use soraaya_leads::service::{self as leads, BulkChangesInput, LeadError};
@@ -149,4 +152,74 @@ pub async fn assign_leads(
         results,
         queued,
     })
+}
+
+/// Which campaign calls new leads from `source`: of those set to, one that
+/// calls now before a paused or draft one, then the oldest.
+fn calling_source<'a>(campaigns: &'a [Campaign], source: &str) -> Option<&'a Campaign> {
+    campaigns
+        .iter()
+        .filter(|c| {
+            !matches!(
+                c.status,
+                CampaignStatus::Completed | CampaignStatus::Archived
+            )
+        })
+        .filter(|c| {
+            c.auto_call_sources
+                .iter()
+                .any(|s| s.eq_ignore_ascii_case(source))
+        })
+        .min_by_key(|c| (c.status != CampaignStatus::Active, c.created_at, c.id))
+}
+
+/// Speed to lead: each new lead that no campaign holds yet joins the
+/// campaign set to call its source, and is queued at once while that
+/// campaign calls (inside its window; at the window's next opening
+/// otherwise). Answers the campaign each lead joined.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, leads = leads.len()))]
+pub async fn call_new_leads(
+    app: &App,
+    org: OrgId,
+    actor: &Actor,
+    leads: &[Lead],
+) -> Result<Vec<(LeadId, CampaignId)>, CallingError> {
+    let waiting: Vec<&Lead> = leads
+        .iter()
+        .filter(|l| l.campaign_id.is_none() && l.lead_source.is_some())
+        .collect();
+    if waiting.is_empty() {
+        return Ok(Vec::new());
+    }
+    let campaigns = campaigns::list_campaigns(app, org, &CampaignFilter::default()).await?;
+    let mut chosen: Vec<(CampaignId, Vec<LeadId>)> = Vec::new();
+    for lead in waiting {
+        let source = lead.lead_source.as_deref().unwrap_or_default();
+        let Some(campaign) = calling_source(&campaigns, source) else {
+            continue;
+        };
+        match chosen.iter_mut().find(|(id, _)| *id == campaign.id) {
+            Some((_, ids)) => ids.push(lead.id),
+            None => chosen.push((campaign.id, vec![lead.id])),
+        }
+    }
+    let mut joined = Vec::new();
+    for (campaign, ids) in chosen {
+        let assignment = assign_leads(app, org, actor, campaign, &ids).await?;
+        info!(
+            org_id = %org,
+            campaign_id = %campaign,
+            joined = assignment.assigned,
+            queued = assignment.queued.as_ref().map_or(0, |q| q.queued),
+            "new leads joined the campaign calling their source"
+        );
+        joined.extend(
+            assignment
+                .results
+                .iter()
+                .filter(|r| r.ok)
+                .map(|r| (r.lead_id, campaign)),
+        );
+    }
+    Ok(joined)
 }

@@ -356,6 +356,11 @@ pub struct CampaignInput {
     /// An A/B test: 2 to 5 approaches its leads are split between at random
     /// (`[]` for none). Only while the campaign is a draft.
     pub variants: Option<Vec<VariantInput>>,
+    /// Speed to lead: sources (such as `website`, `portal`) whose new leads
+    /// arriving by API join this campaign and, while it is active, are
+    /// called at once inside its window; up to 10 (`[]` for none).
+    #[schema(max_items = 10)]
+    pub auto_call_sources: Option<Vec<String>>,
 }
 
 /// One approach of an A/B test.
@@ -384,6 +389,32 @@ pub struct VariantInput {
 
 /// Most variants of one A/B test.
 pub const MAX_VARIANTS: usize = 5;
+
+/// Most sources one campaign calls at once.
+pub const MAX_AUTO_CALL_SOURCES: usize = 10;
+
+/// The sources, trimmed, each once (without regard to case).
+fn auto_call_sources(errors: &mut FieldErrors, inputs: &[String]) -> Vec<String> {
+    if inputs.len() > MAX_AUTO_CALL_SOURCES {
+        errors.add(
+            "auto_call_sources",
+            format!("has more than {MAX_AUTO_CALL_SOURCES} sources"),
+        );
+    }
+    let mut found: Vec<String> = Vec::new();
+    for (i, input) in inputs.iter().enumerate() {
+        let field = format!("auto_call_sources[{i}]");
+        let Some(source) = required_text(errors, &field, input, 100) else {
+            continue;
+        };
+        if found.iter().any(|s| s.eq_ignore_ascii_case(&source)) {
+            errors.add(field, "is listed twice");
+        } else {
+            found.push(source);
+        }
+    }
+    found
+}
 
 fn variants(errors: &mut FieldErrors, inputs: &[VariantInput]) -> Vec<Variant> {
     if inputs.len() == 1 || inputs.len() > MAX_VARIANTS {
@@ -534,6 +565,9 @@ fn apply(
         }
         campaign.variants = new;
     }
+    if let Some(inputs) = &input.auto_call_sources {
+        campaign.auto_call_sources = auto_call_sources(&mut errors, inputs);
+    }
     check(errors)
 }
 
@@ -657,6 +691,7 @@ pub async fn create_campaign(
         settings: defaults,
         paused_reason: None,
         variants: Vec::new(),
+        auto_call_sources: Vec::new(),
         created_by: by,
         version: 1,
         created_at: now,

@@ -415,11 +415,13 @@ impl JobsConfig {
 }
 
 /// The leads API: an API function that also starts jobs (large imports,
-/// bulk changes, exports) and signs their upload and download URLs.
+/// bulk changes, exports), signs their upload and download URLs, and
+/// queues new leads arriving by API for the campaign calling their source.
 #[derive(Debug, Clone)]
 pub struct LeadsApiFunctionConfig {
     pub config: Config,
     pub jobs: JobsConfig,
+    pub dial_queue_url: String,
 }
 
 impl LeadsApiFunctionConfig {
@@ -427,6 +429,7 @@ impl LeadsApiFunctionConfig {
         Ok(LeadsApiFunctionConfig {
             config: ApiFunctionConfig::from_vars(vars)?.config,
             jobs: JobsConfig::from_vars(vars)?,
+            dial_queue_url: required(vars, DIAL_QUEUE_URL_VAR)?,
         })
     }
 }
@@ -559,6 +562,15 @@ mod tests {
         assert!(ApiFunctionConfig::from_vars(&vars(&jwt)).is_ok());
         assert_eq!(
             missing(CampaignsApiFunctionConfig::from_vars(&vars(&jwt)).map(drop)),
+            DIAL_QUEUE_URL_VAR
+        );
+        let jobs = [
+            jwt[0],
+            (BUCKET_VAR, "bucket"),
+            (JOB_QUEUE_URL_VAR, "http://queue/jobs"),
+        ];
+        assert_eq!(
+            missing(LeadsApiFunctionConfig::from_vars(&vars(&jobs)).map(drop)),
             DIAL_QUEUE_URL_VAR
         );
         assert_eq!(

@@ -15,6 +15,8 @@ use soraaya_store::{IndexDef, Projection, TableDef};
 /// | login throttle | `LOGIN#{email}` | `THROTTLE` |
 /// | password reset link (one per user) | `ORG#{org}` | `RESET#{user}` |
 /// | reset request throttle | `RESET#{email}`, `RESET_CLIENT#{ip}` | `THROTTLE` |
+/// | API key (its secret's hash) | `ORG#{org}` | `APIKEY#{key}` |
+/// | audit entry | `ORG#{org}#AUDIT` | `{at}#{id}` |
 ///
 /// Login identities and throttles are the only items found before a tenant is
 /// known: they hold pointers, not tenant data.
@@ -53,6 +55,7 @@ pub const LEAD_LISTING: &[&str] = &[
 /// | counters (organisation, campaign, day) | `ORG#{org}#STATS` | `ALL`, `CAMPAIGN#{c}`, `DAY#{date}`, `DAY#{date}#CAMPAIGN#{c}` |
 /// | audit record (no personal data) | `ORG#{org}#AUDIT` | `{at}#{id}` |
 /// | search word of a lead | `ORG#{org}#WORDS#{first letter}` | `{word}#{created}#{lead}` |
+/// | intake answer kept for a retry (TTL 24 h) | `ORG#{org}#IDEMPOTENCY` | `INTAKE#{key}` |
 ///
 /// Lead items carry index keys: `by_created` (`ORG#{org}`, `{created}#{lead}`),
 /// `by_status` (`ORG#{org}#{status}`, same) and `by_campaign` (`ORG#{org}#{campaign}`,

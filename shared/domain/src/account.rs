@@ -187,6 +187,44 @@ impl Role {
     }
 }
 
+/// An organisation's key for an integration (a portal, a website form): it
+/// acts for the organisation within its scopes, never as a person, so it
+/// cannot manage users or settings.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct ApiKey {
+    pub id: crate::ApiKeyId,
+    pub org_id: OrgId,
+    /// What the key is for, such as `99acres portal`.
+    pub name: String,
+    /// What the key may do (a subset of [`Permission::FOR_KEYS`]).
+    pub scopes: Vec<Permission>,
+    /// The first characters of the key, to recognise it by.
+    pub prefix: String,
+    pub created_by: UserId,
+    #[schema(value_type = String, format = DateTime)]
+    pub created_at: Timestamp,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default)]
+    pub last_used_at: Option<Timestamp>,
+    #[schema(value_type = Option<String>, format = DateTime)]
+    #[serde(default)]
+    pub revoked_at: Option<Timestamp>,
+}
+
+impl Permission {
+    /// What an API key may be given: reading and writing leads (the lead
+    /// intake of a portal or website form among them); never people,
+    /// settings, campaigns or calling control.
+    pub const FOR_KEYS: &'static [Permission] = &[Permission::LeadsRead, Permission::LeadsWrite];
+
+    pub fn parse(text: &str) -> Option<Permission> {
+        Permission::ALL
+            .iter()
+            .copied()
+            .find(|p| p.as_str() == text.trim())
+    }
+}
+
 /// A person who signs in to an organisation.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize, ToSchema)]
 pub struct User {

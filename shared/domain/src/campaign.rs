@@ -310,6 +310,11 @@ pub struct Campaign {
     /// An A/B test: the approaches its leads are split between (none, or 2 to 5).
     #[serde(default)]
     pub variants: Vec<Variant>,
+    /// Speed to lead: new leads arriving by API from these sources (compared
+    /// without regard to case) join this campaign and, while it is active,
+    /// are called at once inside its window.
+    #[serde(default)]
+    pub auto_call_sources: Vec<String>,
     pub created_by: Option<UserId>,
     pub version: u64,
     #[schema(value_type = String, format = DateTime)]

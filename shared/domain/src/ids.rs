@@ -74,6 +74,10 @@ id_type!(
     SessionId
 );
 id_type!(
+    /// An organisation's API key, for integrations.
+    ApiKeyId
+);
+id_type!(
     /// A lead.
     LeadId
 );

@@ -26,7 +26,7 @@ pub mod schema;
 mod time_zone;
 pub mod zones;
 
-pub use account::{Organisation, Permission, Role, User};
+pub use account::{ApiKey, Organisation, Permission, Role, User};
 pub use call::{CallMetadata, CallReport, CallResult, TranscriptLine};
 pub use calling::{CallingHours, ClockTime, DailyWindow, legal_window};
 pub use campaign::{
@@ -36,8 +36,8 @@ pub use campaign::{
 pub use eligibility::{Decision, SkipReason};
 pub use email::{Email, EmailError};
 pub use ids::{
-    CampaignId, EventId, IdError, JobId, LeadId, NotificationId, OrgId, PersonaId, PropertyId,
-    SessionId, TranscriptId, UserId,
+    ApiKeyId, CampaignId, EventId, IdError, JobId, LeadId, NotificationId, OrgId, PersonaId,
+    PropertyId, SessionId, TranscriptId, UserId,
 };
 pub use lead::{
     ChoiceError, Consent, FinancingStatus, Lead, LiveCall, Priority, PropertyPreferences,

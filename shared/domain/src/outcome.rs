@@ -388,6 +388,7 @@ mod tests {
             settings: CallingSettings::default(),
             paused_reason: None,
             variants: Vec::new(),
+            auto_call_sources: Vec::new(),
             created_by: None,
             version: 1,
             created_at: Timestamp::UNIX_EPOCH,

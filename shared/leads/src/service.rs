@@ -227,6 +227,16 @@ pub async fn create(
     actor: &Actor,
     input: LeadInput,
 ) -> Result<Lead, LeadError> {
+    create_from_fields(app, org, actor, input.into_fields()).await
+}
+
+/// Creates a lead from fields as an import or an enquiry names them.
+pub async fn create_from_fields(
+    app: &App,
+    org: OrgId,
+    actor: &Actor,
+    fields: Vec<(crate::fields::LeadField, Patch<Raw>)>,
+) -> Result<Lead, LeadError> {
     let organisation = organisation(app, org).await?;
     let now = app.clock.now();
     let ctx = Context {
@@ -234,7 +244,7 @@ pub async fn create(
         existing: None,
         now,
     };
-    let values = validate(input.into_fields(), &ctx).map_err(LeadError::Invalid)?;
+    let values = validate(fields, &ctx).map_err(LeadError::Invalid)?;
     check_references(app, org, &values).await?;
     let do_not_call = values.do_not_call.clone();
     let mut lead = values
@@ -298,7 +308,7 @@ pub(crate) struct Edit<'a> {
 }
 
 impl Edit<'_> {
-    fn next(
+    pub(crate) fn next(
         &self,
         org: OrgId,
         before: &Lead,

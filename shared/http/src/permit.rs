@@ -38,7 +38,7 @@ impl<P: Needs + Send + Sync> FromRequestParts<ApiState> for Permitted<P> {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &ApiState) -> Result<Self, ApiError> {
-        let caller = Caller::from_request_parts(parts, app).await?;
+        let caller = crate::extract::caller(parts, app, P::ANY_OF).await?;
         match P::ANY_OF.iter().find(|p| caller.can(**p)) {
             Some(_) => Ok(Permitted(caller, PhantomData)),
             None => Err(caller

@@ -15,15 +15,19 @@ use soraaya_domain::Permission;
 use soraaya_store::StoreError;
 use utoipa::ToSchema;
 
-use soraaya_accounts::{AccountError, AuthError, Caller, ResetError};
+use soraaya_accounts::{AccountError, ApiKeyError, AuthError, Caller, ResetError};
 use soraaya_calling::CallingError;
 use soraaya_calling::webhooks::WebhookError;
+use soraaya_campaigns::CampaignError;
 use soraaya_core::passwords::PasswordHashError;
 use soraaya_core::validation::{FieldError, FieldErrors};
+use soraaya_dashboard::DashboardError;
+use soraaya_insights::InsightsError;
 use soraaya_jobs::JobError;
 use soraaya_leads::import::ImportError;
 use soraaya_leads::list::ListError;
 use soraaya_leads::service::LeadError;
+use soraaya_notifications::NotificationError;
 
 /// The error envelope every 4xx and 5xx response carries.
 #[derive(Debug, Serialize, ToSchema)]
@@ -166,6 +170,17 @@ impl ApiError {
         }
     }
 
+    /// The envelope this error answers with.
+    pub fn body(&self) -> ErrorBody {
+        ErrorBody {
+            error: ErrorDetail {
+                code: self.code().to_owned(),
+                message: self.to_string(),
+                details: self.details(),
+            },
+        }
+    }
+
     fn details(&self) -> Option<Value> {
         match self {
             ApiError::Validation(fields) => serde_json::to_value(fields).ok(),
@@ -193,14 +208,7 @@ impl IntoResponse for ApiError {
             }
             _ => {}
         }
-        let body = ErrorBody {
-            error: ErrorDetail {
-                code: self.code().to_owned(),
-                message: self.to_string(),
-                details: self.details(),
-            },
-        };
-        let mut response = (status, Json(body)).into_response();
+        let mut response = (status, Json(self.body())).into_response();
         let headers = response.headers_mut();
         match &self {
             ApiError::TooManyRequests {
@@ -248,6 +256,7 @@ impl From<AuthError> for ApiError {
             AuthError::InvalidToken => unauthorized("invalid_token"),
             AuthError::TokenExpired => unauthorized("token_expired"),
             AuthError::SessionEnded => unauthorized("session_ended"),
+            AuthError::KeyRevoked => unauthorized("api_key_revoked"),
             AuthError::RefreshTokenReused => unauthorized("refresh_token_reused"),
             AuthError::AccountDisabled => ApiError::Forbidden {
                 code: "account_disabled",
@@ -430,6 +439,76 @@ impl From<ImportError> for ApiError {
     }
 }
 
+impl From<ApiKeyError> for ApiError {
+    fn from(err: ApiKeyError) -> Self {
+        match err {
+            ApiKeyError::Invalid(fields) => ApiError::Validation(fields),
+            ApiKeyError::NotFound => ApiError::NotFound("API key"),
+            ApiKeyError::TooMany => ApiError::conflict("too_many_api_keys", err.to_string()),
+            ApiKeyError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<CampaignError> for ApiError {
+    fn from(err: CampaignError) -> Self {
+        match err {
+            CampaignError::NotFound(kind) => ApiError::NotFound(kind),
+            CampaignError::Invalid(fields) => ApiError::Validation(fields),
+            CampaignError::NameTaken(_) => ApiError::Conflict {
+                code: "name_taken",
+                message: err.to_string(),
+                details: Some(
+                    serde_json::json!([{ "field": "name", "message": "is taken by another campaign" }]),
+                ),
+            },
+            CampaignError::InUse(message) => ApiError::conflict("in_use", message),
+            CampaignError::VersionMismatch {
+                expected, actual, ..
+            } => ApiError::Conflict {
+                code: "version_mismatch",
+                message: err.to_string(),
+                details: Some(serde_json::json!({ "expected": expected, "actual": actual })),
+            },
+            CampaignError::ChangedConcurrently => {
+                ApiError::conflict("changed_concurrently", err.to_string())
+            }
+            CampaignError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<DashboardError> for ApiError {
+    fn from(err: DashboardError) -> Self {
+        match err {
+            DashboardError::Campaign(campaign) => campaign.into(),
+            DashboardError::Account(account) => account.into(),
+            DashboardError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<InsightsError> for ApiError {
+    fn from(err: InsightsError) -> Self {
+        match err {
+            InsightsError::NotFound(what) => ApiError::NotFound(what),
+            InsightsError::Account(account) => account.into(),
+            InsightsError::Store(store) => store.into(),
+        }
+    }
+}
+
+impl From<NotificationError> for ApiError {
+    fn from(err: NotificationError) -> Self {
+        match err {
+            NotificationError::NotFound => ApiError::NotFound("notification"),
+            NotificationError::Invalid(fields) => ApiError::Validation(fields),
+            NotificationError::Account(account) => account.into(),
+            NotificationError::Store(store) => store.into(),
+        }
+    }
+}
+
 impl From<Vec<FieldError>> for ApiError {
     fn from(fields: Vec<FieldError>) -> Self {
         ApiError::Validation(fields)
@@ -472,11 +551,18 @@ impl Require for Caller {
         } else {
             Err(ApiError::Forbidden {
                 code: "forbidden",
-                message: format!(
-                    "your role ({}) may not {}",
-                    self.role.as_str(),
-                    permission.description()
-                ),
+                message: match &self.api_key {
+                    Some(_) => format!(
+                        "this API key's scopes do not include {} ({})",
+                        permission.as_str(),
+                        permission.description()
+                    ),
+                    None => format!(
+                        "your role ({}) may not {}",
+                        self.role.as_str(),
+                        permission.description()
+                    ),
+                },
                 details: Some(serde_json::json!({ "required_permission": permission.as_str() })),
             })
         }

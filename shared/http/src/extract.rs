@@ -10,6 +10,7 @@ use serde::de::DeserializeOwned;
 use std::net::{IpAddr, SocketAddr};
 
 use soraaya_accounts::{self as accounts, Caller};
+use soraaya_domain::Permission;
 
 use crate::ApiState;
 use crate::error::ApiError;
@@ -233,34 +234,94 @@ impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for ApiPath
     }
 }
 
+/// A person's sign-in: every endpoint that acts as the person themself (their
+/// profile, preferences, password, sign-out) takes this and refuses an API key.
 impl FromRequestParts<ApiState> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &ApiState) -> Result<Self, ApiError> {
-        if let Some(caller) = parts.extensions.get::<Caller>() {
-            return Ok(caller.clone());
+        caller(parts, app, &[]).await
+    }
+}
+
+/// Who makes the request: a person's access token, as `Authorization: Bearer
+/// <token>`, or an organisation's API key, as `Authorization: Bearer <key>`
+/// or `X-Api-Key: <key>`, taken only where the operation needs one of
+/// `needs` that a key can be given (refused before the key is looked up
+/// otherwise). Found once per request.
+pub(crate) async fn caller(
+    parts: &mut Parts,
+    app: &ApiState,
+    needs: &[Permission],
+) -> Result<Caller, ApiError> {
+    let keys_taken = needs.iter().any(|p| Permission::FOR_KEYS.contains(p));
+    if let Some(caller) = parts.extensions.get::<Caller>()
+        && (keys_taken || caller.api_key.is_none())
+    {
+        return Ok(caller.clone());
+    }
+    let bearer = parts
+        .headers
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| {
+            let (scheme, token) = value.trim().split_once(' ')?;
+            scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
+        })
+        .filter(|token| !token.is_empty());
+    // A key header sent is a key given, even empty or unreadable: it is
+    // refused as such, never ignored in favour of other credentials.
+    let api_key = parts
+        .headers
+        .get("x-api-key")
+        .map(|value| value.to_str().map_or("", str::trim));
+    let caller = match (bearer, api_key) {
+        (Some(token), None) if !accounts::ApiKeyToken::looks_like(token) => {
+            accounts::authenticate(app, token).await?
         }
-        let token = parts
-            .headers
-            .get(AUTHORIZATION)
-            .and_then(|value| value.to_str().ok())
-            .and_then(|value| {
-                let (scheme, token) = value.trim().split_once(' ')?;
-                scheme.eq_ignore_ascii_case("bearer").then(|| token.trim())
-            })
-            .filter(|token| !token.is_empty())
-            .ok_or_else(|| ApiError::Unauthorized {
+        (Some(_), None) | (None, Some(_)) if !keys_taken => {
+            return Err(ApiError::Unauthorized {
+                code: "api_key_not_accepted",
+                message: format!(
+                    "an API key may not make this request (keys may: {}); sign in as a person",
+                    Permission::FOR_KEYS
+                        .iter()
+                        .map(|p| p.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            });
+        }
+        (Some(key), None) | (None, Some(key)) => {
+            let operation = format!(
+                "{} {}",
+                parts.method,
+                parts
+                    .extensions
+                    .get::<axum::extract::MatchedPath>()
+                    .map_or(parts.uri.path(), |p| p.as_str())
+            );
+            accounts::authenticate_key(app, key, &operation).await?
+        }
+        (Some(_), Some(_)) => {
+            return Err(ApiError::Unauthorized {
+                code: "ambiguous_credentials",
+                message: "send either Authorization or X-Api-Key, not both".into(),
+            });
+        }
+        (None, None) => {
+            return Err(ApiError::Unauthorized {
                 code: "missing_token",
                 message: "sign in and send the access token as Authorization: Bearer <token>"
                     .into(),
-            })?;
-        let caller = accounts::authenticate(app, token).await?;
-        let span = tracing::Span::current();
-        span.record("user_id", tracing::field::display(caller.user_id));
-        span.record("org_id", tracing::field::display(caller.org_id));
-        parts.extensions.insert(caller.clone());
-        Ok(caller)
-    }
+            });
+        }
+    };
+    let span = tracing::Span::current();
+    span.record("user_id", tracing::field::display(caller.user_id));
+    span.record("org_id", tracing::field::display(caller.org_id));
+    parts.extensions.insert(caller.clone());
+    Ok(caller)
 }
 
 /// The version an `If-Match: "<version>"` header asks a change to apply to.
