@@ -487,6 +487,22 @@ async fn a_new_lead_from_a_source_a_campaign_calls_is_called_within_a_minute() {
     calling
         .run_until(taken_at + SignedDuration::from_secs(60), |_| {})
         .await;
+    let sources = calling
+        .api
+        .get("/api/v1/dashboard/lead-sources", &token)
+        .await;
+    sources.expect(200);
+    let leads_of = |name: &str| {
+        sources
+            .body
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|s| s["source"] == name)
+            .map(|s| s["leads"].clone())
+    };
+    assert_eq!(leads_of("website"), Some(json!(1)), "{}", sources.body);
+    assert_eq!(leads_of("walk-in"), Some(json!(1)), "{}", sources.body);
     let placed = calling.simulator.placed();
     assert_eq!(placed.len(), 1, "only the website lead is called");
     assert_eq!(placed[0].lead_id.to_string(), lead);
