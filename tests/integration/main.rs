@@ -19,6 +19,7 @@ mod leads;
 mod leads_access;
 mod leads_import;
 mod matching;
+mod notification_workflow;
 mod on_dynamodb;
 mod org_settings;
 mod password_reset;

@@ -162,7 +162,7 @@ pub struct ListParams {
 }
 
 /// A date (in the organisation's zone) or a date and time.
-fn moment_schema() -> utoipa::openapi::Schema {
+pub(crate) fn moment_schema() -> utoipa::openapi::Schema {
     use utoipa::openapi::schema::{KnownFormat, ObjectBuilder, OneOfBuilder, SchemaFormat, Type};
     let string = |format| {
         ObjectBuilder::new()

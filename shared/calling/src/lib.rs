@@ -7,6 +7,7 @@ pub mod call_now;
 pub mod control;
 pub mod dialer;
 pub mod ending;
+pub mod follow_up;
 pub mod line;
 pub mod membership;
 pub mod privacy;
@@ -36,6 +37,8 @@ pub enum CallingError {
     Lead(#[from] soraaya_leads::service::LeadError),
     #[error(transparent)]
     Account(#[from] soraaya_accounts::AccountError),
+    #[error(transparent)]
+    Notification(#[from] soraaya_notifications::NotificationError),
     #[error(transparent)]
     Store(#[from] soraaya_store::StoreError),
 }

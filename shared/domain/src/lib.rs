@@ -47,7 +47,7 @@ pub use lead_status::{LeadStatus, MovedBy, Mover, TRANSITIONS, TransitionError};
 pub use moment::parse_moment;
 pub use money::{BudgetError, BudgetRange, Inr, MoneyError};
 pub use names::{NameError, OrgName, Password, PasswordError, PersonName};
-pub use notification::{Notification, NotificationKind, NotificationStatus};
+pub use notification::{Escalation, Notification, NotificationKind, NotificationStatus};
 pub use org_settings::{DataRetention, ExportFormat, OrgSettings};
 pub use persona::{
     Accent, AgentPersona, Availability, CommunicationStyle, Property, ScriptCustomizations,

@@ -99,4 +99,18 @@ pub struct Notification {
     pub updated_at: Timestamp,
     #[schema(value_type = Option<String>, format = DateTime)]
     pub resolved_at: Option<Timestamp>,
+    /// Who escalated it, why and when (the latest escalation).
+    #[serde(default)]
+    pub escalation: Option<Escalation>,
+}
+
+/// A person's escalation of a notification to a manager or an admin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Escalation {
+    #[schema(value_type = String, format = Uuid)]
+    pub by: UserId,
+    pub by_name: String,
+    pub reason: String,
+    #[schema(value_type = String, format = DateTime)]
+    pub at: Timestamp,
 }

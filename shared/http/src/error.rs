@@ -396,6 +396,7 @@ impl From<CallingError> for ApiError {
             E::Campaign(campaign) => campaign.into(),
             E::Lead(lead) => lead.into(),
             E::Account(account) => account.into(),
+            E::Notification(notification) => notification.into(),
             E::Store(store) => store.into(),
         }
     }
@@ -503,6 +504,10 @@ impl From<NotificationError> for ApiError {
         match err {
             NotificationError::NotFound => ApiError::NotFound("notification"),
             NotificationError::Invalid(fields) => ApiError::Validation(fields),
+            NotificationError::Resolved => ApiError::conflict(
+                "notification_resolved",
+                "the notification is resolved; reopen it (status pending) to act on it",
+            ),
             NotificationError::Account(account) => account.into(),
             NotificationError::Store(store) => store.into(),
         }

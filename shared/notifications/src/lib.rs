@@ -1,6 +1,8 @@
 //! Notifications: qualified leads, people needed, technical problems, urgent
 //! callbacks and self-paused campaigns, for people to act on.
 
+pub mod workflow;
+
 use jiff::Timestamp;
 use serde::Deserialize;
 use soraaya_accounts::{self as accounts, AccountError};
@@ -9,11 +11,12 @@ use soraaya_core::keys::{keyed_item, sortable};
 use soraaya_core::tables::NOTIFICATIONS;
 use soraaya_core::validation::{FieldError, FieldErrors, Patch};
 use soraaya_domain::{
-    Campaign, Lead, Notification, NotificationId, NotificationKind, NotificationStatus, OrgId,
-    Priority, UserId,
+    Campaign, CampaignId, Lead, LeadId, Notification, NotificationId, NotificationKind,
+    NotificationStatus, OrgId, Priority, UserId,
 };
 use soraaya_store::{
-    Condition, Cursor, Delete, Item, Put, Query, StoreError, Update, UpdateItem, WriteOp, from_item,
+    Condition, Cursor, Delete, Item, Put, Query, SortKeyCondition, StoreError, Update, UpdateItem,
+    WriteOp, from_item,
 };
 use utoipa::ToSchema;
 
@@ -115,6 +118,7 @@ pub fn notification(
         created_at: now,
         updated_at: now,
         resolved_at: None,
+        escalation: None,
     }
 }
 
@@ -129,6 +133,8 @@ pub enum NotificationError {
     NotFound,
     #[error("invalid fields")]
     Invalid(Vec<FieldError>),
+    #[error("the notification is resolved")]
+    Resolved,
     #[error(transparent)]
     Account(#[from] AccountError),
     #[error(transparent)]
@@ -149,12 +155,45 @@ pub async fn get(
         .ok_or(NotificationError::NotFound)
 }
 
+/// Whose notifications to show.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Assignee {
+    User(UserId),
+    Nobody,
+}
+
 /// What to show.
 #[derive(Debug, Default, Clone)]
 pub struct NotificationFilter {
     pub status: Option<NotificationStatus>,
     pub priority: Option<Priority>,
     pub kind: Option<NotificationKind>,
+    pub assigned: Option<Assignee>,
+    pub lead_id: Option<LeadId>,
+    pub campaign_id: Option<CampaignId>,
+    /// Created at or after.
+    pub created_from: Option<Timestamp>,
+    /// Created at or before.
+    pub created_to: Option<Timestamp>,
+}
+
+impl NotificationFilter {
+    /// What the store cannot test: an attribute absent or null alike.
+    fn keeps(&self, notification: &Notification) -> bool {
+        self.assigned != Some(Assignee::Nobody) || notification.assigned_to.is_none()
+    }
+
+    /// The `by_org` sort-key range of the creation dates asked for.
+    fn created_range(&self) -> Option<SortKeyCondition> {
+        // Sort keys are `{created}#{id}`: `~` sorts after every `#{id}`.
+        let end = |to: Timestamp| format!("{}~", sortable(to));
+        match (self.created_from, self.created_to) {
+            (Some(from), Some(to)) => Some(SortKeyCondition::Between(sortable(from), end(to))),
+            (Some(from), None) => Some(SortKeyCondition::Ge(sortable(from))),
+            (None, Some(to)) => Some(SortKeyCondition::Le(end(to))),
+            (None, None) => None,
+        }
+    }
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
@@ -175,6 +214,17 @@ pub async fn list(
     if let Some(kind) = filter.kind {
         conditions.push(Condition::eq("type", kind.as_str()));
     }
+    if let Some(Assignee::User(user)) = filter.assigned {
+        conditions.push(Condition::eq("assigned_to", user.to_string()));
+    }
+    if let Some(lead) = filter.lead_id {
+        conditions.push(Condition::eq("lead_id", lead.to_string()));
+    }
+    if let Some(campaign) = filter.campaign_id {
+        conditions.push(Condition::eq("campaign_id", campaign.to_string()));
+    }
+    let range = filter.created_range();
+    let wanted = filter;
     let filter = conditions.into_iter().reduce(Condition::and);
     // A filter may leave pages short; read on until the page is full.
     let mut items = Vec::new();
@@ -185,10 +235,16 @@ pub async fn list(
             .backward()
             .limit(limit - items.len() as u32)
             .after(cursor.take());
+        if let Some(range) = &range {
+            query = query.sort(range.clone());
+        }
         query.filter = filter.clone();
         let page = app.store.query(query).await?;
         for item in page.items {
-            items.push(from_item(item)?);
+            let notification: Notification = from_item(item)?;
+            if wanted.keeps(&notification) {
+                items.push(notification);
+            }
         }
         cursor = page.cursor;
         if cursor.is_none() || items.len() as u32 >= limit {
@@ -207,19 +263,31 @@ pub struct NotificationChange {
     /// A user of the organisation, or `null` to unassign.
     #[schema(value_type = Option<String>, format = Uuid)]
     pub assigned_to: Patch<UserId>,
+    #[schema(value_type = Option<Priority>)]
+    pub priority: Option<String>,
 }
 
-#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
-pub async fn update(
+/// A change whose fields were checked, to apply to one notification or many.
+#[derive(Debug, Clone)]
+pub struct CheckedChange {
+    status: Option<NotificationStatus>,
+    resolution_note: Option<String>,
+    assigned_to: Patch<UserId>,
+    priority: Option<Priority>,
+}
+
+/// Checks a change's fields (an assignee must be an active user of the organisation).
+pub async fn check(
     app: &App,
     org: OrgId,
-    id: NotificationId,
     change: NotificationChange,
-) -> Result<Notification, NotificationError> {
+) -> Result<CheckedChange, NotificationError> {
     let mut errors = FieldErrors::new();
-    let status = change.status.as_deref().map(|s| {
-        NotificationStatus::parse(s)
-            .ok_or_else(|| errors.add("status", "must be pending, in_progress or resolved"))
+    let status = change.status.as_deref().and_then(|s| {
+        errors.check(
+            "status",
+            NotificationStatus::parse(s).ok_or("must be pending, in_progress or resolved"),
+        )
     });
     if change
         .resolution_note
@@ -228,6 +296,10 @@ pub async fn update(
     {
         errors.add("resolution_note", "is longer than 2000 characters");
     }
+    let priority = change
+        .priority
+        .as_deref()
+        .and_then(|p| errors.check("priority", Priority::parse(p)));
     if let Patch::Set(user) = change.assigned_to {
         match accounts::get_user(app, org, user).await {
             Ok(u) if u.is_active => {}
@@ -239,9 +311,25 @@ pub async fn update(
         }
     }
     errors.finish().map_err(NotificationError::Invalid)?;
+    Ok(CheckedChange {
+        status,
+        resolution_note: change.resolution_note.map(|n| n.trim().to_owned()),
+        assigned_to: change.assigned_to,
+        priority,
+    })
+}
+
+/// Applies a checked change to one notification.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org, id = %id))]
+pub async fn apply(
+    app: &App,
+    org: OrgId,
+    id: NotificationId,
+    change: &CheckedChange,
+) -> Result<Notification, NotificationError> {
     let now = app.clock.now();
     let mut update = Update::new().set("updated_at", now.to_string());
-    if let Some(Ok(status)) = status {
+    if let Some(status) = change.status {
         update = update.set("status", status.as_str());
         update = if status == NotificationStatus::Resolved {
             update.set("resolved_at", now.to_string())
@@ -249,8 +337,11 @@ pub async fn update(
             update.remove("resolved_at")
         };
     }
-    if let Some(note) = change.resolution_note {
-        update = update.set("resolution_note", note.trim());
+    if let Some(note) = &change.resolution_note {
+        update = update.set("resolution_note", note);
+    }
+    if let Some(priority) = change.priority {
+        update = update.set("priority", priority.as_str());
     }
     update = match change.assigned_to {
         Patch::Set(user) => update.set("assigned_to", user.to_string()),
@@ -266,6 +357,18 @@ pub async fn update(
         Err(StoreError::Conflict { .. }) => Err(NotificationError::NotFound),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Checks a change and applies it to one notification.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
+pub async fn update(
+    app: &App,
+    org: OrgId,
+    id: NotificationId,
+    change: NotificationChange,
+) -> Result<Notification, NotificationError> {
+    let change = check(app, org, change).await?;
+    apply(app, org, id, &change).await
 }
 
 #[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
