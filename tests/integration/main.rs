@@ -23,6 +23,7 @@ mod notification_workflow;
 mod on_dynamodb;
 mod org_settings;
 mod password_reset;
+mod personal_data;
 mod preferences;
 mod reports;
 mod roles;

@@ -14,7 +14,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use soraaya_accounts::Caller;
-use soraaya_calling::privacy;
+use soraaya_calling::privacy::{self, PersonalData};
 use soraaya_calling::records::{Transcript, transcripts_of};
 use soraaya_campaigns::matching::{self, PropertyMatches};
 use soraaya_core::validation::Patch;
@@ -103,6 +103,7 @@ pub fn routes() -> OpenApiRouter<ApiState> {
         .routes(routes!(change_status))
         .routes(routes!(timeline))
         .routes(routes!(transcripts))
+        .routes(routes!(personal_data))
         .routes(routes!(property_matches))
         .routes(routes!(add_note))
         .routes(routes!(bulk_update))
@@ -579,6 +580,34 @@ async fn transcripts(
         total: items.len(),
         items,
     }))
+}
+
+/// Everything held about the person, as one document, for an access
+/// request: the lead (contact, preferences, consent, do-not-call, notes),
+/// its do-not-call entry, its whole timeline, its transcripts with their
+/// analysis and recording references, and the notifications about them.
+/// Erasing the lead (`DELETE /api/v1/leads/{id}`) removes all of it but the
+/// do-not-call entry (the number alone, so that it is never called again).
+/// Each export is audited (`entity=lead`, action `export_personal_data`).
+#[utoipa::path(
+    get, path = "/api/v1/leads/{id}/personal-data", tag = "leads",
+    params(("id" = uuid::Uuid, Path, description = "Lead id")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The person's data", body = PersonalData),
+        (status = 404, description = "No such lead", body = ErrorBody),
+    )
+)]
+#[tracing::instrument(skip_all, fields(org_id = %caller.org_id, user_id = %caller.user_id, id = %id))]
+async fn personal_data(
+    State(app): State<ApiState>,
+    caller: Permitted<may::LeadsExport>,
+    ApiPath(id): ApiPath<LeadId>,
+) -> Result<Response, ApiError> {
+    let data = privacy::personal_data(&app, &caller, id).await?;
+    tracing::info!(org_id = %caller.org_id, lead_id = %id, user_id = %caller.user_id, "personal data exported");
+    let disposition = format!("attachment; filename=\"personal-data-{id}.json\"");
+    Ok(([(header::CONTENT_DISPOSITION, disposition)], Json(data)).into_response())
 }
 
 #[derive(Debug, Default, Deserialize, utoipa::IntoParams)]

@@ -8,6 +8,7 @@ use serde::Deserialize;
 use soraaya_accounts::{self as accounts, AccountError};
 use soraaya_core::App;
 use soraaya_core::keys::{keyed_item, sortable};
+use soraaya_core::paging::collect_all;
 use soraaya_core::tables::NOTIFICATIONS;
 use soraaya_core::validation::{FieldError, FieldErrors, Patch};
 use soraaya_domain::{
@@ -15,8 +16,8 @@ use soraaya_domain::{
     NotificationStatus, OrgId, Priority, UserId,
 };
 use soraaya_store::{
-    Condition, Cursor, Delete, Item, Put, Query, SortKeyCondition, StoreError, Update, UpdateItem,
-    WriteOp, from_item,
+    BatchOp, Condition, Cursor, Delete, Item, ItemStore, Put, Query, SortKeyCondition, StoreError,
+    Update, UpdateItem, WriteOp, from_item,
 };
 use utoipa::ToSchema;
 
@@ -382,4 +383,37 @@ pub async fn delete(app: &App, org: OrgId, id: NotificationId) -> Result<(), Not
         Err(StoreError::Conflict { .. }) => Err(NotificationError::NotFound),
         Err(err) => Err(err.into()),
     }
+}
+
+/// Every notification about a lead, newest first.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
+pub async fn of_lead(
+    store: &dyn ItemStore,
+    org: OrgId,
+    lead: LeadId,
+) -> Result<Vec<Notification>, StoreError> {
+    let mut query = Query::new(&NOTIFICATIONS, format!("ORG#{org}"))
+        .index("by_org")
+        .backward();
+    query.filter = Some(Condition::eq("lead_id", lead.to_string()));
+    collect_all(store, query).await
+}
+
+/// Deletes every notification about a lead (erasure: their titles and
+/// messages name the person).
+pub async fn erase_of_lead(
+    store: &dyn ItemStore,
+    org: OrgId,
+    lead: LeadId,
+) -> Result<usize, StoreError> {
+    let found = of_lead(store, org, lead).await?;
+    let ops = found
+        .iter()
+        .map(|n| BatchOp::Delete {
+            table: &NOTIFICATIONS,
+            key: key(org, n.id),
+        })
+        .collect();
+    store.batch_write(ops).await?;
+    Ok(found.len())
 }
