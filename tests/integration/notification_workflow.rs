@@ -7,6 +7,7 @@
 use jiff::{SignedDuration, Timestamp};
 use serde_json::{Value, json};
 use soraaya_domain::{Lead, LeadId, NotificationKind, OrgId};
+use soraaya_local::simulator::Scenario;
 use soraaya_notifications::{notification, put_op};
 use soraaya_tests::calling::{CallingApp, CallingOptions};
 use soraaya_tests::{TestApp, embedded_store};
@@ -702,5 +703,77 @@ async fn call_back_now_queues_the_lead_and_resolves_the_notification() {
             .body["status"],
         "active",
         "in the lead's own campaign"
+    );
+}
+
+#[tokio::test]
+async fn qualified_leads_go_to_active_agents_in_turn_with_their_notification() {
+    let calling: CallingApp = TestApp::calling(embedded_store(), CallingOptions::default()).await;
+    let (_, token) = calling.skyline().await;
+    let api = &calling.api;
+    let ravi = api.user(&token, "ravi@skyline.in", "agent", PASSWORD).await;
+    let sana = api.user(&token, "sana@skyline.in", "agent", PASSWORD).await;
+    let gone = api.user(&token, "gone@skyline.in", "agent", PASSWORD).await;
+    api.patch(
+        &format!("/api/v1/users/{gone}"),
+        &token,
+        json!({ "is_active": false }),
+    )
+    .await
+    .expect(200);
+    let campaign = api
+        .post(
+            "/api/v1/campaigns",
+            Some(&token),
+            json!({ "name": "Turns", "settings": { "max_concurrent_calls": 1 } }),
+        )
+        .await;
+    campaign.expect(201);
+    let campaign_id = campaign.body["id"].as_str().unwrap().to_owned();
+    let mut leads = Vec::new();
+    for i in 0..4 {
+        let lead = api
+            .lead(
+                &token,
+                json!({ "contact_person": format!("Buyer {i}"), "phone_number": format!("+91 98200 2{i:04}"), "campaign_id": campaign_id }),
+            )
+            .await;
+        leads.push(lead["id"].as_str().unwrap().to_owned());
+    }
+    calling.simulator.force([Scenario::Qualified; 4]);
+    let token = calling.run_campaign(&token, &campaign_id, 3).await;
+
+    let mut holders = Vec::new();
+    for id in &leads {
+        let lead = api.get(&format!("/api/v1/leads/{id}"), &token).await.body;
+        assert_eq!(lead["status"], "qualified", "{lead}");
+        holders.push(lead["assigned_agent_id"].as_str().unwrap().to_owned());
+    }
+    assert!(!holders.contains(&gone), "a deactivated agent gets none");
+    let count = |who: &String| holders.iter().filter(|h| *h == who).count();
+    assert_eq!(
+        (count(&ravi), count(&sana)),
+        (2, 2),
+        "each in turn: {holders:?}"
+    );
+    let notifications = api
+        .get("/api/v1/notifications?type=qualified_lead", &token)
+        .await;
+    for n in notifications.body["items"].as_array().unwrap() {
+        let lead = n["lead_id"].as_str().unwrap();
+        let at = leads.iter().position(|l| l == lead).unwrap();
+        assert_eq!(
+            n["assigned_to"],
+            holders[at].as_str(),
+            "the notification goes to the lead's agent"
+        );
+    }
+    let timeline = api
+        .get(&format!("/api/v1/leads/{}/timeline", leads[0]), &token)
+        .await;
+    assert!(
+        timeline.body.to_string().contains("(in turn)"),
+        "{}",
+        timeline.body
     );
 }

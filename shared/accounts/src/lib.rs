@@ -11,6 +11,7 @@ mod reset;
 mod settings;
 mod throttle;
 mod tokens;
+mod turns;
 mod users;
 
 pub use api_keys::{
@@ -32,6 +33,7 @@ pub use settings::{SettingsChanges, update_org_settings};
 pub use soraaya_core::passwords::PasswordHashError;
 pub use soraaya_core::tokens::{AccessClaims, TokenError};
 pub use tokens::{ApiKeyToken, RefreshToken, ResetToken};
+pub use turns::{Turn, next_in_turn};
 pub use users::{
     AccountError, NewOrganisation, NewUser, UserChanges, create_organisation, create_user,
     get_user, list_organisations, list_users, org, organisation, update_user,

@@ -8,7 +8,7 @@
 use jiff::Timestamp;
 use soraaya_domain::{
     Campaign, CampaignId, Lead, LeadStatus, Mover, OrgId, PersonaId, Property,
-    QualificationCriteria, TranscriptId, matching,
+    QualificationCriteria, TranscriptId, User, matching,
 };
 use soraaya_insights::record::{AnalysedCall, EndedCall, InsightDelta, InsightScope};
 use soraaya_store::WriteOp;
@@ -16,6 +16,7 @@ use tracing::{info, warn};
 
 use crate::CallingError;
 use crate::records::{CallAttempt, Transcript, release_slots, transcript_exists};
+use soraaya_accounts::Turn;
 use soraaya_core::App;
 use soraaya_core::records::Records;
 use soraaya_domain::CallResult;
@@ -200,6 +201,8 @@ pub async fn end_call(
     let properties = campaign_properties(app, campaign.as_ref()).await?;
     let actor = source.actor();
     let mut keep_transcript = !report.call_id.is_empty();
+    // The agent whose turn it is, asked once (only when the call qualifies).
+    let mut agent_in_turn: Option<Option<User>> = None;
     for _ in 0..5 {
         let Some(lead) = repo.lead(org, meta.lead_id).await? else {
             return Ok(Ended::NoLead);
@@ -237,6 +240,23 @@ pub async fn end_call(
             after.follow_up_count += 1;
         }
         apply_answers(&mut after, &outcome.answers, outcome.score);
+        // A newly qualified lead no one holds goes to the agent whose turn it is.
+        let handed = if status == LeadStatus::Qualified
+            && lead.status != LeadStatus::Qualified
+            && lead.assigned_agent_id.is_none()
+        {
+            if agent_in_turn.is_none() {
+                agent_in_turn = Some(
+                    soraaya_accounts::next_in_turn(app, org, Turn::QualifiedLead, None).await?,
+                );
+            }
+            agent_in_turn.clone().flatten()
+        } else {
+            None
+        };
+        if let Some(agent) = &handed {
+            after.assigned_agent_id = Some(agent.id);
+        }
         if !outcome.counts_attempt {
             after.call_attempts = lead.call_attempts.saturating_sub(1);
         }
@@ -368,7 +388,14 @@ pub async fn end_call(
         let mut moved = TimelineEvent::new(&after, EventKind::StatusChanged, &actor, now);
         moved.from = Some(lead.status);
         moved.to = Some(status);
-        moved.reason = Some(outcome.reason.clone());
+        moved.reason = Some(match &handed {
+            Some(agent) => format!(
+                "{}; handed to {} (in turn)",
+                outcome.reason,
+                agent.full_name.as_str()
+            ),
+            None => outcome.reason.clone(),
+        });
         let mut change = LeadChange::new(Some(lead.clone()), Some(after), vec![ended, moved]);
         change.call = Some(CallTally {
             seconds: report.duration_seconds.unwrap_or(0.0),

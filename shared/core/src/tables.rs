@@ -16,6 +16,7 @@ use soraaya_store::{IndexDef, Projection, TableDef};
 /// | password reset link (one per user) | `ORG#{org}` | `RESET#{user}` |
 /// | reset request throttle | `RESET#{email}`, `RESET_CLIENT#{ip}` | `THROTTLE` |
 /// | API key (its secret's hash) | `ORG#{org}` | `APIKEY#{key}` |
+/// | whose turn it is (escalations, qualified leads) | `ORG#{org}` | `TURN#{kind}` |
 /// | audit entry | `ORG#{org}#AUDIT` | `{at}#{id}` |
 ///
 /// Login identities and throttles are the only items found before a tenant is

@@ -6,15 +6,15 @@ use std::collections::HashSet;
 
 use futures::TryStreamExt;
 use serde::{Deserialize, Serialize};
-use soraaya_accounts::{self as accounts, Caller};
+use soraaya_accounts::{self as accounts, Caller, Turn};
 use soraaya_core::App;
 use soraaya_core::paging::query_all;
 use soraaya_core::tables::NOTIFICATIONS;
 use soraaya_core::validation::{FieldErrors, Patch};
 use soraaya_domain::{
-    Escalation, Notification, NotificationId, NotificationStatus, OrgId, Priority, Role, UserId,
+    Escalation, Notification, NotificationId, NotificationStatus, OrgId, Priority, UserId,
 };
-use soraaya_store::{Condition, Key, Query, StoreError, Update, UpdateItem, from_item, to_value};
+use soraaya_store::{Condition, Query, StoreError, Update, UpdateItem, from_item, to_value};
 use tracing::info;
 use utoipa::ToSchema;
 
@@ -226,50 +226,6 @@ pub async fn bulk(
     })
 }
 
-/// The organisation's round-robin turn of escalations.
-fn escalation_turn(org: OrgId) -> Key {
-    Key::new(format!("ORG#{org}#ROUND_ROBIN"), "ESCALATION")
-}
-
-/// The next manager or admin in turn: active ones, in a stable order, other
-/// than the person escalating (unless no one else is there).
-async fn next_escalation_owner(
-    app: &App,
-    org: OrgId,
-    by: UserId,
-) -> Result<UserId, NotificationError> {
-    let mut owners: Vec<UserId> = accounts::list_users(app, org)
-        .await?
-        .into_iter()
-        .filter(|u| u.is_active && matches!(u.role, Role::Manager | Role::Admin))
-        .map(|u| u.id)
-        .collect();
-    owners.sort();
-    if owners.len() > 1 {
-        owners.retain(|&u| u != by);
-    }
-    // An organisation always has an active admin (the last one cannot go).
-    let Some(&first) = owners.first() else {
-        return Ok(by);
-    };
-    let turn = app
-        .store
-        .update(UpdateItem::new(
-            &NOTIFICATIONS,
-            escalation_turn(org),
-            Update::new().add("turn", 1),
-        ))
-        .await?;
-    let turn = match turn.get("turn") {
-        Some(soraaya_store::AttributeValue::N(n)) => n.parse::<u64>().unwrap_or(1),
-        _ => 1,
-    };
-    Ok(owners
-        .get(((turn.saturating_sub(1)) % owners.len() as u64) as usize)
-        .copied()
-        .unwrap_or(first))
-}
-
 /// One step up: low → medium → high (high stays).
 fn raised(priority: Priority) -> Priority {
     match priority {
@@ -300,7 +256,10 @@ pub async fn escalate(
     if before.status == NotificationStatus::Resolved {
         return Err(NotificationError::Resolved);
     }
-    let owner = next_escalation_owner(app, org, by.user_id).await?;
+    // An organisation always has an active admin (the last one cannot go).
+    let owner = accounts::next_in_turn(app, org, Turn::Escalation, Some(by.user_id))
+        .await?
+        .map_or(by.user_id, |u| u.id);
     let now = app.clock.now();
     let escalation = Escalation {
         by: by.user_id,
