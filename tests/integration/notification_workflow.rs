@@ -777,3 +777,151 @@ async fn qualified_leads_go_to_active_agents_in_turn_with_their_notification() {
         timeline.body
     );
 }
+
+#[tokio::test]
+async fn high_priority_notifications_reach_their_assignee_by_email_one_digest_per_quarter_hour() {
+    use soraaya_core::Clock;
+    let t = TestApp::new().await;
+    let team = team(&t).await;
+    let asha = lead(&t, &team.admin, "Asha Mehta", "+91 98200 12345").await;
+    // The manager takes no email at all.
+    t.patch(
+        "/api/v1/me/preferences",
+        &team.manager,
+        json!({ "notifications": { "email": { "enabled": false } } }),
+    )
+    .await
+    .expect(200);
+    let assign = |ids: Vec<&String>, to: &String| {
+        let body = json!({ "ids": ids, "action": "assign", "user_id": to });
+        let t = &t;
+        let token = team.admin.clone();
+        async move {
+            t.post("/api/v1/notifications/bulk", Some(&token), body)
+                .await
+                .expect(200);
+        }
+    };
+    let urgent = notify(
+        &t,
+        team.org,
+        NotificationKind::UrgentCallback,
+        Some(&asha),
+        "call-1",
+    )
+    .await;
+    let medium = notify(
+        &t,
+        team.org,
+        NotificationKind::TechnicalIssue,
+        Some(&asha),
+        "call-2",
+    )
+    .await;
+    let to_manager = notify(
+        &t,
+        team.org,
+        NotificationKind::QualifiedLead,
+        Some(&asha),
+        "call-3",
+    )
+    .await;
+    let resolved = notify(
+        &t,
+        team.org,
+        NotificationKind::HumanInputNeeded,
+        Some(&asha),
+        "call-4",
+    )
+    .await;
+    assign(vec![&urgent, &medium, &resolved], &team.agent_id).await;
+    assign(vec![&to_manager], &team.manager_id).await;
+    t.put(
+        &format!("/api/v1/notifications/{resolved}"),
+        &team.admin,
+        json!({ "status": "resolved" }),
+    )
+    .await
+    .expect(200);
+
+    // The scheduler's run sends the digests.
+    let run = soraaya_calling::scheduler::run(&t.app, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(run.digests, 1);
+    let mail = t.mail_to("ravi@skyline.in");
+    assert_eq!(mail.len(), 1);
+    assert_eq!(
+        mail[0].mail.subject,
+        "Skyline Estates: Urgent callback: Asha Mehta"
+    );
+    assert!(
+        mail[0]
+            .mail
+            .text
+            .contains("Make sure the promised callback happens")
+    );
+    assert!(
+        !mail[0].mail.text.contains("Technical issue"),
+        "medium priority stays in the app"
+    );
+    assert!(
+        !mail[0].mail.text.contains("Human input"),
+        "resolved before the digest"
+    );
+    assert!(
+        mail[0]
+            .mail
+            .text
+            .contains("https://soraaya.test/notifications")
+    );
+    assert!(t.mail_to("meera@skyline.in").is_empty(), "email turned off");
+
+    // Within the quarter hour, new ones wait for the next digest.
+    t.clock.advance(SignedDuration::from_mins(5));
+    let second = notify(
+        &t,
+        team.org,
+        NotificationKind::QualifiedLead,
+        Some(&asha),
+        "call-5",
+    )
+    .await;
+    let third = notify(
+        &t,
+        team.org,
+        NotificationKind::UrgentCallback,
+        Some(&asha),
+        "call-6",
+    )
+    .await;
+    assign(vec![&second, &third], &team.agent_id).await;
+    let run = soraaya_notifications::digest::send_digests(&t.app, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(run.digests, 0);
+    assert_eq!(t.mail_to("ravi@skyline.in").len(), 1);
+    t.clock.advance(SignedDuration::from_mins(11));
+    let run = soraaya_notifications::digest::send_digests(&t.app, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!((run.digests, run.notifications), (1, 2));
+    let mail = t.mail_to("ravi@skyline.in");
+    assert_eq!(mail.len(), 2);
+    assert_eq!(
+        mail[1].mail.subject,
+        "Skyline Estates: 2 notifications need you"
+    );
+    assert_eq!(
+        mail[1].mail.text.matches("- [high]").count(),
+        2,
+        "only the new ones: {}",
+        mail[1].mail.text
+    );
+    // Nothing new: nothing sent.
+    t.clock.advance(SignedDuration::from_mins(20));
+    let run = soraaya_notifications::digest::send_digests(&t.app, t.clock.now())
+        .await
+        .unwrap();
+    assert_eq!(run.digests, 0);
+}

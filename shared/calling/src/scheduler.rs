@@ -1,7 +1,8 @@
 //! The scheduler, every minute: queues the retries and callbacks that are
 //! due, sends again the dials whose message seems lost, and checks calls
 //! that never reported their end (asking the voice provider how they ended).
-//! It reads only leads that have something due (the `by_due` index).
+//! It reads only leads that have something due (the `by_due` index). It
+//! also emails the notification digests that are due.
 
 use std::collections::HashMap;
 
@@ -37,6 +38,8 @@ pub struct SchedulerRun {
     pub checked: usize,
     /// Calls that ended through the check.
     pub ended: usize,
+    /// Notification digests emailed.
+    pub digests: usize,
     /// When nothing was due: when something next is (none: nothing at all).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub next_due: Option<Timestamp>,
@@ -107,6 +110,9 @@ pub async fn run(app: &App, now: Timestamp) -> Result<SchedulerRun, CallingError
             _ => postpone_forever(app, leads, now).await?,
         }
     }
+    run.digests = soraaya_notifications::digest::send_digests(app, now)
+        .await?
+        .digests;
     if run.due > 0 {
         info!(
             due = run.due,

@@ -474,6 +474,26 @@ impl CallingFunctionConfig {
     }
 }
 
+/// The scheduler: a calling function that also emails notification digests
+/// (from `SORAAYA_MAIL_FROM`, required).
+#[derive(Debug, Clone)]
+pub struct SchedulerFunctionConfig {
+    pub calling: CallingFunctionConfig,
+    pub mail_from: String,
+}
+
+impl SchedulerFunctionConfig {
+    pub fn from_vars(vars: &dyn Vars) -> Result<Self, ConfigError> {
+        let calling = CallingFunctionConfig::from_vars(vars)?;
+        let mail_from = calling
+            .config
+            .mail_from
+            .clone()
+            .ok_or(ConfigError::Missing(MAIL_FROM_VAR))?;
+        Ok(SchedulerFunctionConfig { calling, mail_from })
+    }
+}
+
 /// The VAPI webhook: it refuses to start without the secret VAPI sends
 /// back, and sends the next dial in line when a call ends.
 #[derive(Debug, Clone)]
@@ -610,6 +630,18 @@ mod tests {
         assert_eq!(
             missing(CallingFunctionConfig::from_vars(&calling).map(drop)),
             DIAL_QUEUE_URL_VAR
+        );
+        let scheduler = vars(&[
+            (PUBLIC_URL_VAR, "https://api.example.com/"),
+            (VAPI_WEBHOOK_SECRET_VAR, "s"),
+            (VAPI_API_KEY_VAR, "k"),
+            (VAPI_PHONE_NUMBER_ID_VAR, "p"),
+            (DIAL_QUEUE_URL_VAR, "http://queue/dials"),
+        ]);
+        assert!(CallingFunctionConfig::from_vars(&scheduler).is_ok());
+        assert_eq!(
+            missing(SchedulerFunctionConfig::from_vars(&scheduler).map(drop)),
+            MAIL_FROM_VAR
         );
         let bad = vars(&[(ORG_MAX_LIVE_CALLS_VAR, "lots")]);
         assert!(matches!(

@@ -182,6 +182,7 @@ pub static TRANSCRIPTS: TableDef = TableDef {
 /// | item | pk | sk |
 /// |---|---|---|
 /// | notification | `ORG#{org}#NOTIFICATION#{id}` | `NOTIFICATION` |
+/// | a user's email digest (what it covered, when sent) | `ORG#{org}#DIGEST` | `USER#{user}` |
 pub static NOTIFICATIONS: TableDef = TableDef {
     name: "notifications",
     indexes: &[IndexDef {

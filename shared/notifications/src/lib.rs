@@ -1,6 +1,7 @@
 //! Notifications: qualified leads, people needed, technical problems, urgent
 //! callbacks and self-paused campaigns, for people to act on.
 
+pub mod digest;
 pub mod workflow;
 
 use jiff::Timestamp;
