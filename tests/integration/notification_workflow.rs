@@ -925,3 +925,121 @@ async fn high_priority_notifications_reach_their_assignee_by_email_one_digest_pe
         .unwrap();
     assert_eq!(run.digests, 0);
 }
+
+#[tokio::test]
+async fn rejected_rows_and_enquiries_are_data_to_fix_for_whoever_sent_them() {
+    let t = TestApp::new().await;
+    let team = team(&t).await;
+    let csv =
+        "name,phone,city\nAsha Mehta,+91 98200 12345,Mumbai\nNo Phone,,Pune\nBad Phone,12,Delhi\n";
+    let report = t
+        .post_raw(
+            "/api/v1/leads/import",
+            &team.manager,
+            "text/csv",
+            csv.to_owned(),
+        )
+        .await;
+    report.expect(200);
+    assert_eq!(report.body["rejected"], 2);
+    let (_, key) = {
+        let created = t
+            .post(
+                "/api/v1/api-keys",
+                Some(&team.admin),
+                json!({ "name": "Portal", "scopes": ["leads:write"] }),
+            )
+            .await;
+        created.expect(201);
+        ((), created.body["key"].as_str().unwrap().to_owned())
+    };
+    let intake = t
+        .send(
+            http::Request::post("/api/v1/leads/intake")
+                .header("x-api-key", &key)
+                .header("content-type", "application/json")
+                .body(axum::body::Body::from(
+                    json!([{ "name": "Kabir", "phone": "98200 54321" }, { "name": "Nobody" }])
+                        .to_string(),
+                ))
+                .unwrap(),
+        )
+        .await;
+    intake.expect(201);
+
+    let found = t
+        .get("/api/v1/notifications?type=data_validation", &team.admin)
+        .await;
+    let items = found.body["items"].as_array().unwrap();
+    assert_eq!(items.len(), 2, "{}", found.body);
+    let of = |who: &str| items.iter().find(|n| n["assigned_to"] == who).unwrap();
+    let import = of(&team.manager_id);
+    assert_eq!(import["priority"], "medium");
+    assert_eq!(import["title"], "Leads need fixing");
+    assert!(
+        import["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("An import rejected 2 of 3 rows (line 3: phone_number"),
+        "{import}"
+    );
+    let refused = of(&team.admin_id);
+    assert_eq!(
+        refused["message"],
+        "1 of 2 enquiries from API key Portal were refused (phone_number is required)."
+    );
+}
+
+#[tokio::test]
+async fn a_campaign_far_below_the_other_campaigns_asks_for_an_adjustment_once() {
+    let calling: CallingApp = TestApp::calling(embedded_store(), CallingOptions::default()).await;
+    let (_, token) = calling.skyline().await;
+    let api = &calling.api;
+    let mut campaigns = Vec::new();
+    for (name, first) in [("Worli Penthouses", 3), ("Cold List", 5)] {
+        let campaign = api
+            .post(
+                "/api/v1/campaigns",
+                Some(&token),
+                json!({ "name": name, "settings": { "max_concurrent_calls": 5, "max_attempts": 1 } }),
+            )
+            .await;
+        campaign.expect(201);
+        let id = campaign.body["id"].as_str().unwrap().to_owned();
+        let mut csv = String::from("name,phone,campaign_id\n");
+        for i in 0..24 {
+            csv.push_str(&format!("Buyer {i},+91 98{first}00 1{i:04},{id}\n"));
+        }
+        calling.import(&token, csv).await;
+        campaigns.push(id);
+    }
+    calling.simulator.force([Scenario::Qualified; 24]);
+    // Both inside today's calling hours (the clock starts at 15:30 in Mumbai).
+    let token = calling.run_campaign(&token, &campaigns[0], 1).await;
+    calling.simulator.force([Scenario::NoAnswer; 24]);
+    let token = calling.run_campaign(&token, &campaigns[1], 1).await;
+
+    let found = api
+        .get("/api/v1/notifications?type=campaign_adjustment", &token)
+        .await;
+    let items = found.body["items"].as_array().unwrap();
+    let mut messages: Vec<&str> = items
+        .iter()
+        .map(|n| n["message"].as_str().unwrap())
+        .collect();
+    messages.sort();
+    assert_eq!(
+        messages,
+        [
+            "Cold List connects 0% of its calls against 100% for the organisation's other campaigns.",
+            "Cold List qualifies 0% of the leads it called against 100% for the organisation's other campaigns.",
+        ],
+        "once per measure, for the campaign below only"
+    );
+    assert!(
+        items
+            .iter()
+            .all(|n| n["campaign_id"] == campaigns[1].as_str())
+    );
+    assert_eq!(items[0]["title"], "Campaign underperforms: Cold List");
+}

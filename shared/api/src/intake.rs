@@ -231,6 +231,24 @@ async fn intake_leads(
         rejected: count(IntakeOutcome::Rejected),
         results,
     };
+    if response.rejected > 0 {
+        let first = response
+            .results
+            .iter()
+            .find_map(|r| r.errors.first())
+            .map(|e| format!(" ({} {})", e.field, e.message))
+            .unwrap_or_default();
+        let detail = format!(
+            "{} of {} enquiries from {} were refused{first}.",
+            response.rejected,
+            response.results.len(),
+            caller.name,
+        );
+        // One per request: a retry of it tells nothing new.
+        let source = format!("intake:{hash}");
+        soraaya_notifications::data_to_fix(&app, org, Some(caller.user_id), &detail, &source)
+            .await?;
+    }
     let answer = if single && response.rejected == 1 {
         let error = ApiError::Validation(response.results[0].errors.clone());
         Answer {

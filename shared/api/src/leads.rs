@@ -1000,6 +1000,26 @@ async fn import_leads(
             "send a multipart form with a file field, or a text/csv body".into(),
         ));
     };
+    if report.rejected > 0 {
+        let first = report
+            .errors
+            .first()
+            .map(|e| format!(" (line {}: {} {})", e.line, e.field, e.message))
+            .unwrap_or_default();
+        let detail = format!(
+            "An import rejected {} of {} rows{first}.",
+            report.rejected, report.rows
+        );
+        let source = format!("import:{}", uuid::Uuid::now_v7());
+        soraaya_notifications::data_to_fix(
+            &app,
+            caller.org_id,
+            Some(caller.user_id),
+            &detail,
+            &source,
+        )
+        .await?;
+    }
     Ok(Json(report))
 }
 

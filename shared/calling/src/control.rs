@@ -17,6 +17,7 @@ use soraaya_domain::{
     CallResult, Campaign, CampaignAction, CampaignId, CampaignStatus, Lead, LeadId,
     NotificationKind, OrgId, QueuedDial,
 };
+use soraaya_leads::counters::Scope;
 use soraaya_leads::record::campaign_partition;
 use soraaya_leads::repo::{LeadChange, LeadsRepo, WriteError};
 use soraaya_notifications as notifications;
@@ -339,6 +340,79 @@ pub async fn check_failures(
     app.store
         .transact_write(vec![notifications::put_op(&note)?])
         .await?;
+    Ok(())
+}
+
+/// Fewest ended calls of a campaign, and of the organisation's other
+/// campaigns, before their rates are compared.
+const FEWEST_FOR_COMPARISON: u64 = 20;
+
+/// A campaign's rate below this share of the other campaigns' asks for an adjustment.
+const FAR_BELOW: f64 = 0.5;
+
+/// Tells people when a campaign connects or qualifies far below the
+/// organisation's other campaigns (under half their rate, both with enough
+/// calls to tell), once per campaign and measure.
+pub async fn check_performance(app: &App, campaign: &Campaign) -> Result<(), CallingError> {
+    let org = campaign.org_id;
+    let tallies = LeadsRepo::new(app.store.as_ref())
+        .counters_of(org, &[Scope::Campaign(campaign.id), Scope::All])
+        .await?;
+    let (mine, all) = (&tallies[0], &tallies[1]);
+    let others_ended = all.calls_ended.saturating_sub(mine.calls_ended);
+    if mine.calls_ended < FEWEST_FOR_COMPARISON || others_ended < FEWEST_FOR_COMPARISON {
+        return Ok(());
+    }
+    let rate = |part: u64, whole: u64| (whole > 0).then(|| part as f64 / whole as f64);
+    let connected = |t: &soraaya_leads::counters::Tally| t.calls(CallResult::Connected);
+    let qualified =
+        |t: &soraaya_leads::counters::Tally| t.status(soraaya_domain::LeadStatus::Qualified);
+    let measures = [
+        (
+            "connect",
+            "connects",
+            "of its calls",
+            rate(connected(mine), mine.calls_ended),
+            rate(connected(all).saturating_sub(connected(mine)), others_ended),
+        ),
+        (
+            "qualification",
+            "qualifies",
+            "of the leads it called",
+            rate(qualified(mine), mine.called),
+            rate(
+                qualified(all).saturating_sub(qualified(mine)),
+                all.called.saturating_sub(mine.called),
+            ),
+        ),
+    ];
+    let now = app.clock.now();
+    for (measure, verb, of_what, own, others) in measures {
+        let (Some(own), Some(others)) = (own, others) else {
+            continue;
+        };
+        if others <= 0.0 || own >= others * FAR_BELOW {
+            continue;
+        }
+        let detail = format!(
+            "{} {verb} {:.0}% {of_what} against {:.0}% for the organisation's other campaigns.",
+            campaign.name,
+            own * 100.0,
+            others * 100.0
+        );
+        let note = notifications::notification(
+            NotificationKind::CampaignAdjustment,
+            org,
+            None,
+            Some(campaign),
+            &detail,
+            &format!("campaign:{}:adjustment:{measure}", campaign.id),
+            now,
+        );
+        if notifications::record_once(app.store.as_ref(), &note).await? {
+            warn!(org_id = %org, campaign_id = %campaign.id, measure, own, others, "campaign underperforms");
+        }
+    }
     Ok(())
 }
 

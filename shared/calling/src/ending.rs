@@ -409,6 +409,7 @@ pub async fn end_call(
                 if outcome.result == CallResult::Failed {
                     crate::control::check_failures(app, org, live.campaign_id).await?;
                 }
+                crate::control::check_performance(app, &campaign).await?;
                 // The slot goes to the first in line.
                 crate::line::hand_on_slot(app, org, &campaign).await;
                 return Ok(Ended::Now(status));

@@ -21,16 +21,26 @@ pub enum NotificationKind {
     /// Something is wrong for the whole organisation (the voice provider
     /// refuses our key, a queue backs up).
     SystemAlert,
+    /// A call a person should read before the lead moves on (a near miss of
+    /// the campaign's qualification score).
+    ReviewRequired,
+    /// Data to fix: rows an import rejected, enquiries refused.
+    DataValidation,
+    /// A campaign connects or qualifies far below the organisation's rate.
+    CampaignAdjustment,
 }
 
 impl NotificationKind {
-    pub const ALL: [NotificationKind; 6] = [
+    pub const ALL: [NotificationKind; 9] = [
         NotificationKind::QualifiedLead,
         NotificationKind::HumanInputNeeded,
         NotificationKind::TechnicalIssue,
         NotificationKind::UrgentCallback,
         NotificationKind::CampaignPaused,
         NotificationKind::SystemAlert,
+        NotificationKind::ReviewRequired,
+        NotificationKind::DataValidation,
+        NotificationKind::CampaignAdjustment,
     ];
 
     pub fn as_str(self) -> &'static str {
@@ -41,6 +51,9 @@ impl NotificationKind {
             NotificationKind::UrgentCallback => "urgent_callback",
             NotificationKind::CampaignPaused => "campaign_paused",
             NotificationKind::SystemAlert => "system_alert",
+            NotificationKind::ReviewRequired => "review_required",
+            NotificationKind::DataValidation => "data_validation",
+            NotificationKind::CampaignAdjustment => "campaign_adjustment",
         }
     }
 

@@ -141,6 +141,10 @@ pub struct Outcome {
     pub counts_attempt: bool,
 }
 
+/// How many points below the campaign's qualifying score an interested
+/// lead's call asks for a person's review.
+pub const REVIEW_MARGIN: u8 = 10;
+
 /// A callback this soon is urgent.
 const URGENT_CALLBACK: SignedDuration = SignedDuration::from_hours(24);
 
@@ -295,7 +299,19 @@ pub fn decide(
                 outcome.notify.push(NotificationKind::QualifiedLead);
             } else if answers.interested == Some(true) {
                 outcome.status = LeadStatus::FollowUp;
-                outcome.reason = format!("interested but not yet qualified (score {score})");
+                let short = campaign
+                    .qualification_criteria
+                    .qualify_at
+                    .saturating_sub(score);
+                if short <= REVIEW_MARGIN {
+                    // A near miss: a person decides whether it qualifies.
+                    outcome.reason = format!(
+                        "interested, {short} points short of qualifying (score {score}): worth a person's review"
+                    );
+                    outcome.notify.push(NotificationKind::ReviewRequired);
+                } else {
+                    outcome.reason = format!("interested but not yet qualified (score {score})");
+                }
             } else {
                 outcome.status = LeadStatus::HumanInputNeeded;
                 outcome.reason = "the call did not establish whether the lead is interested".into();
@@ -626,5 +642,35 @@ mod tests {
             now(),
         );
         assert_eq!(lukewarm.status, LeadStatus::FollowUp);
+    }
+
+    #[test]
+    fn an_interested_lead_just_short_of_qualifying_asks_for_a_review() {
+        let data = json!({ "interested": true, "budget_text": "2 Cr" });
+        let score = decide_on_data(
+            &lead(1),
+            &campaign(),
+            &report("customer-ended-call", data.clone()),
+            now(),
+        )
+        .score
+        .expect("a score");
+        let with_bar = |qualify_at: u8| {
+            let mut campaign = campaign();
+            campaign.qualification_criteria.qualify_at = qualify_at;
+            decide_on_data(
+                &lead(1),
+                &campaign,
+                &report("customer-ended-call", data.clone()),
+                now(),
+            )
+        };
+        let near = with_bar(score + REVIEW_MARGIN);
+        assert_eq!(near.status, LeadStatus::FollowUp);
+        assert_eq!(near.notify, vec![NotificationKind::ReviewRequired]);
+        assert!(near.reason.contains("points short"), "{}", near.reason);
+        let far = with_bar(score + REVIEW_MARGIN + 1);
+        assert_eq!(far.status, LeadStatus::FollowUp);
+        assert!(far.notify.is_empty());
     }
 }

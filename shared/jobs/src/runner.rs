@@ -135,6 +135,22 @@ pub(crate) async fn finish(app: &App, job: &Job) -> Result<RunOutcome, JobError>
         failed = c.failed,
         "job completed"
     );
+    if done.kind == JobKind::Import && c.rejected > 0 {
+        let detail = format!(
+            "The import of {} rejected {} of {} rows; the job lists them.",
+            done.file_name.as_deref().unwrap_or("a CSV file"),
+            c.rejected,
+            c.rows
+        );
+        soraaya_notifications::data_to_fix(
+            app,
+            done.org_id,
+            done.created_by.user_id,
+            &detail,
+            &format!("job:{}", done.id),
+        )
+        .await?;
+    }
     Ok(RunOutcome::Over(JobStatus::Completed))
 }
 

@@ -97,6 +97,24 @@ pub fn notification(
             "Calling is stopped for the organisation".to_owned(),
             "Fix the cause, then resume the paused campaigns".to_owned(),
         ),
+        NotificationKind::ReviewRequired => (
+            Priority::Medium,
+            format!("Review the call: {name}"),
+            "Read the transcript, then qualify the lead or plan its follow-up".to_owned(),
+        ),
+        NotificationKind::DataValidation => (
+            Priority::Medium,
+            "Leads need fixing".to_owned(),
+            "Correct the rejected rows and send them again".to_owned(),
+        ),
+        NotificationKind::CampaignAdjustment => (
+            Priority::Medium,
+            format!(
+                "Campaign underperforms: {}",
+                campaign.map_or("a campaign", |c| c.name.as_str())
+            ),
+            "Review its persona, script, calling hours and leads".to_owned(),
+        ),
     };
     let namespace = org.as_uuid();
     Notification {
@@ -127,6 +145,22 @@ pub fn notification(
 /// The write that records a notification (idempotent: same source, same item).
 pub fn put_op(notification: &Notification) -> Result<WriteOp, StoreError> {
     Ok(Put::new(&NOTIFICATIONS, item(notification)?).into())
+}
+
+/// Records a notification unless its source already did (even if people
+/// have resolved it since); whether it is new.
+pub async fn record_once(
+    store: &dyn ItemStore,
+    notification: &Notification,
+) -> Result<bool, StoreError> {
+    match store
+        .put(Put::new(&NOTIFICATIONS, item(notification)?).if_absent())
+        .await
+    {
+        Ok(()) => Ok(true),
+        Err(StoreError::Conflict { .. }) => Ok(false),
+        Err(err) => Err(err),
+    }
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -417,4 +451,28 @@ pub async fn erase_of_lead(
         .collect();
     store.batch_write(ops).await?;
     Ok(found.len())
+}
+
+/// Records a data problem for `by` to fix (rows an import rejected,
+/// enquiries refused), once per `source`.
+#[tracing::instrument(level = "debug", skip_all, fields(org_id = %org))]
+pub async fn data_to_fix(
+    app: &App,
+    org: OrgId,
+    by: Option<UserId>,
+    detail: &str,
+    source: &str,
+) -> Result<Notification, StoreError> {
+    let mut n = notification(
+        NotificationKind::DataValidation,
+        org,
+        None,
+        None,
+        detail,
+        source,
+        app.clock.now(),
+    );
+    n.assigned_to = by;
+    app.store.put(Put::new(&NOTIFICATIONS, item(&n)?)).await?;
+    Ok(n)
 }
