@@ -37,7 +37,8 @@ async fn preferences_start_sensible_and_change_field_by_field() {
             .as_array()
             .unwrap()
             .len(),
-        6
+        soraaya_domain::NotificationKind::ALL.len(),
+        "every kind is emailed by default"
     );
 
     let changed = t
